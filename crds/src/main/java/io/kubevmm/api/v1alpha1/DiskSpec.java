@@ -1,0 +1,32 @@
+package io.kubevmm.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** A qcow2 disk kept in the VM's state directory on its node. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class DiskSpec {
+    @Required
+    @Pattern("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+    @JsonPropertyDescription("Disk name, a DNS label unique within the VM (also the guest device id).")
+    private String name;
+    @Pattern(Quantities.PATTERN)
+    @JsonPropertyDescription("Size of a new empty disk, a quantity such as 1Gi. Give either size or source.")
+    private String size;
+    @JsonPropertyDescription("Base image the disk is a copy-on-write overlay of; the base is never written.")
+    private FileRef source;
+
+    public String getName() { return name; }
+
+    public void setName(String name) { this.name = name; }
+
+    public String getSize() { return size; }
+
+    public void setSize(String size) { this.size = size; }
+
+    public FileRef getSource() { return source; }
+
+    public void setSource(FileRef source) { this.source = source; }
+}

@@ -1,0 +1,10 @@
+package io.kubevmm.api.v1alpha1;
+
+/** Where a VirtualMachineInstance is on its node. */
+public enum InstancePhase {
+    Pending, Creating, Stopped, Starting, Running, Suspending, Suspended, Resuming, Stopping,
+    /** The guest powered off and the restart policy keeps it off. */
+    Succeeded,
+    /** The guest crashed under restart policy Never, or the node cannot run this spec (see the Failure condition). */
+    Failed
+}

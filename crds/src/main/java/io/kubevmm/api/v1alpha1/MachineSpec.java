@@ -1,0 +1,78 @@
+package io.kubevmm.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+
+import java.util.List;
+
+/** The machine a VM runs on; shared by VirtualMachine and VirtualMachineInstance specs. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class MachineSpec {
+    @Default("microvm")
+    @JsonPropertyDescription("Machine type: microvm (virtio-mmio, no PCI or firmware, fastest start) or standard (q35).")
+    private Profile profile;
+    @Min(1)
+    @Max(64)
+    @Default("1")
+    @JsonPropertyDescription("Number of vCPUs.")
+    private Integer cpu;
+    @Pattern(Quantities.PATTERN)
+    @Default("256Mi")
+    @JsonPropertyDescription("Guest RAM, a quantity such as 256Mi or 2Gi (at least 16Mi).")
+    private String memory;
+    @JsonPropertyDescription("Direct kernel boot: kernel, initrd and command line.")
+    private BootSpec boot;
+    @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...).")
+    private List<DiskSpec> disks;
+    @JsonPropertyDescription("Guest networking.")
+    private NetworkSpec network;
+    @JsonPropertyDescription("When the guest counts as Ready.")
+    private ReadinessSpec readiness;
+    @Default("Always")
+    @JsonPropertyDescription("What happens when the guest powers off or crashes: Always, OnFailure or Never restart it.")
+    private RestartPolicy restartPolicy;
+    @Min(0)
+    @Default("30")
+    @JsonPropertyDescription("Seconds a stopping guest gets to power off after the ACPI power button before it is killed.")
+    private Long terminationGracePeriodSeconds;
+
+    public Profile getProfile() { return profile; }
+
+    public void setProfile(Profile profile) { this.profile = profile; }
+
+    public Integer getCpu() { return cpu; }
+
+    public void setCpu(Integer cpu) { this.cpu = cpu; }
+
+    public String getMemory() { return memory; }
+
+    public void setMemory(String memory) { this.memory = memory; }
+
+    public BootSpec getBoot() { return boot; }
+
+    public void setBoot(BootSpec boot) { this.boot = boot; }
+
+    public List<DiskSpec> getDisks() { return disks; }
+
+    public void setDisks(List<DiskSpec> disks) { this.disks = disks; }
+
+    public NetworkSpec getNetwork() { return network; }
+
+    public void setNetwork(NetworkSpec network) { this.network = network; }
+
+    public ReadinessSpec getReadiness() { return readiness; }
+
+    public void setReadiness(ReadinessSpec readiness) { this.readiness = readiness; }
+
+    public RestartPolicy getRestartPolicy() { return restartPolicy; }
+
+    public void setRestartPolicy(RestartPolicy restartPolicy) { this.restartPolicy = restartPolicy; }
+
+    public Long getTerminationGracePeriodSeconds() { return terminationGracePeriodSeconds; }
+
+    public void setTerminationGracePeriodSeconds(Long seconds) { this.terminationGracePeriodSeconds = seconds; }
+}

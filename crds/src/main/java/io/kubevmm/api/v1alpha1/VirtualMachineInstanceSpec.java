@@ -1,0 +1,36 @@
+package io.kubevmm.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+
+/** A VM resolved for one node: the machine, the node, and the node-level state to converge to. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class VirtualMachineInstanceSpec extends MachineSpec {
+    @JsonPropertyDescription("Node that runs this instance (also its kubevmm.io/node label).")
+    private String nodeName;
+    @Default("Running")
+    @JsonPropertyDescription("Node-level state: Stopped (created, vCPUs halted), Running or Suspended.")
+    private InstanceState state;
+    @Default("Memory")
+    @JsonPropertyDescription("How Suspended is held: Memory (paused in place) or Disk (state saved to the node's disk, memory freed).")
+    private SuspendMode suspendMode;
+    @JsonPropertyDescription("Start from saved state instead of booting.")
+    private RestoreSource restoreFrom;
+
+    public String getNodeName() { return nodeName; }
+
+    public void setNodeName(String nodeName) { this.nodeName = nodeName; }
+
+    public InstanceState getState() { return state; }
+
+    public void setState(InstanceState state) { this.state = state; }
+
+    public SuspendMode getSuspendMode() { return suspendMode; }
+
+    public void setSuspendMode(SuspendMode suspendMode) { this.suspendMode = suspendMode; }
+
+    public RestoreSource getRestoreFrom() { return restoreFrom; }
+
+    public void setRestoreFrom(RestoreSource restoreFrom) { this.restoreFrom = restoreFrom; }
+}

@@ -1,0 +1,103 @@
+package io.kubevmm.api.validation;
+
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.DiskSpec;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.MachineSpec;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks what a CRD schema cannot say (or what an API server without schema validation lets
+ * through). Every error names the field and the fix.
+ */
+public final class SpecValidator {
+    static final long MIN_MEMORY = 16L << 20;
+    static final int MAX_CPU = 64;
+    private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$");
+
+    private SpecValidator() { }
+
+    public static List<FieldError> validate(VirtualMachineInstanceSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        if (spec == null) {
+            errors.add(new FieldError("spec", "is missing; a VirtualMachineInstance needs at least spec.boot.kernel"));
+            return errors;
+        }
+        machine(spec, errors);
+        return errors;
+    }
+
+    /** Rules shared by VirtualMachine and VirtualMachineInstance specs. */
+    static void machine(MachineSpec spec, List<FieldError> errors) {
+        if (spec.getCpu() != null && (spec.getCpu() < 1 || spec.getCpu() > MAX_CPU)) {
+            errors.add(new FieldError("spec.cpu", spec.getCpu() + " is out of range; use 1 to " + MAX_CPU));
+        }
+        if (spec.getMemory() != null) {
+            if (!Quantities.isQuantity(spec.getMemory())) {
+                errors.add(new FieldError("spec.memory", "\"" + spec.getMemory() + "\" is not a quantity (example: 512Mi)"));
+            } else if (Quantities.toBytes(spec.getMemory()) < MIN_MEMORY) {
+                errors.add(new FieldError("spec.memory", spec.getMemory() + " is too small; use at least 16Mi"));
+            }
+        }
+        BootSpec boot = spec.getBoot();
+        if (boot == null || boot.getKernel() == null || blank(boot.getKernel().getPath())) {
+            errors.add(new FieldError("spec.boot.kernel.path", "is required (example: vmlinuz, resolved in the node's image directory)"));
+        } else {
+            path("spec.boot.kernel.path", boot.getKernel(), errors);
+        }
+        if (boot != null && boot.getInitrd() != null) {
+            path("spec.boot.initrd.path", boot.getInitrd(), errors);
+        }
+        if (spec.getDisks() != null) {
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < spec.getDisks().size(); i++) {
+                disk("spec.disks[" + i + "]", spec.getDisks().get(i), names, errors);
+            }
+        }
+        if (spec.getReadiness() != null && spec.getReadiness().getSerialPattern() != null
+                && spec.getReadiness().getSerialPattern().isBlank()) {
+            errors.add(new FieldError("spec.readiness.serialPattern", "is empty; give the text the guest prints when ready, or leave readiness out"));
+        }
+        if (spec.getTerminationGracePeriodSeconds() != null && spec.getTerminationGracePeriodSeconds() < 0) {
+            errors.add(new FieldError("spec.terminationGracePeriodSeconds", "must not be negative"));
+        }
+    }
+
+    private static void disk(String at, DiskSpec disk, Set<String> names, List<FieldError> errors) {
+        if (disk.getName() == null || !DNS_LABEL.matcher(disk.getName()).matches()) {
+            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is not a DNS label (lowercase letters, digits, '-'; example: data)"));
+        } else if (!names.add(disk.getName())) {
+            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is used by another disk; disk names must be unique"));
+        }
+        boolean hasSize = disk.getSize() != null;
+        boolean hasSource = disk.getSource() != null;
+        if (hasSize == hasSource && !hasSize) {
+            errors.add(new FieldError(at, "needs size (a new empty disk, e.g. 1Gi) or source.path (an overlay on a base image)"));
+        }
+        if (hasSize && !Quantities.isQuantity(disk.getSize())) {
+            errors.add(new FieldError(at + ".size", "\"" + disk.getSize() + "\" is not a quantity (example: 1Gi)"));
+        }
+        if (hasSource) {
+            path(at + ".source.path", disk.getSource(), errors);
+        }
+    }
+
+    private static void path(String field, FileRef ref, List<FieldError> errors) {
+        String p = ref.getPath();
+        if (blank(p)) {
+            errors.add(new FieldError(field, "is empty; give a file name in the node's image directory"));
+        } else if (p.contains("..")) {
+            errors.add(new FieldError(field, "\"" + p + "\" contains '..'; use a path inside the node's image directory or an absolute path"));
+        }
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+}

@@ -1,0 +1,65 @@
+package io.kubevmm.node.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Node runtime settings ({@code kubevmm.node.*}, or the matching {@code KUBEVMM_NODE_*} environment variables). */
+@ConfigMapping(prefix = "kubevmm.node")
+public interface NodeConfig {
+
+    /** This node's name: the {@code kubevmm.io/node} label value of the VMIs it runs. */
+    String name();
+
+    /** Root of per-VM state directories ({@code <stateDir>/vms/<namespace>_<name>/}). */
+    @WithDefault("/var/lib/kubevmm")
+    Path stateDir();
+
+    /** Where relative kernel, initrd and base-image paths of a VM spec resolve. */
+    @WithDefault("/var/lib/kubevmm/images")
+    Path imageDir();
+
+    /** Bearer token every HTTP request must carry. */
+    String apiToken();
+
+    /** Host other components use to reach this node runtime; the port is the HTTP port. */
+    @WithDefault("127.0.0.1")
+    String advertiseAddress();
+
+    Qemu qemu();
+
+    Capacity capacity();
+
+    @WithDefault("10s")
+    Duration heartbeatInterval();
+
+    @WithDefault("40s")
+    Duration leaseDuration();
+
+    interface Qemu {
+        @WithDefault("qemu-system-x86_64")
+        String binary();
+
+        @WithDefault("qemu-img")
+        String img();
+
+        /** {@code auto} uses KVM when QEMU can open it, else TCG; {@code kvm} or {@code tcg} force one. */
+        @WithDefault("auto")
+        String accelerator();
+    }
+
+    interface Capacity {
+        /** vCPUs VMs may use on this node; default: the host's processors. */
+        Optional<Integer> cpu();
+
+        /** Memory VMs may use (quantity, e.g. 16Gi); default: host memory less {@code reserved-memory}. */
+        Optional<String> memory();
+
+        /** Host memory kept for the system and the node runtime itself when capacity is derived. */
+        @WithDefault("1Gi")
+        String reservedMemory();
+    }
+}

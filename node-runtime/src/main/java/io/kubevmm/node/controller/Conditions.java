@@ -1,0 +1,38 @@
+package io.kubevmm.node.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Builds a condition list the Kubernetes way: lastTransitionTime moves only when status changes. */
+final class Conditions {
+    private final List<Condition> previous;
+    private final List<Condition> result = new ArrayList<>();
+    private final long generation;
+
+    Conditions(List<Condition> previous, long generation) {
+        this.previous = previous == null ? List.of() : previous;
+        this.generation = generation;
+    }
+
+    Conditions set(String type, boolean status, String reason, String message) {
+        String value = status ? "True" : "False";
+        String since = previous.stream()
+                .filter(c -> type.equals(c.getType()) && value.equals(c.getStatus()))
+                .map(Condition::getLastTransitionTime)
+                .filter(Objects::nonNull)
+                .findFirst()
+                .orElse(Instant.now().toString());
+        result.add(new ConditionBuilder().withType(type).withStatus(value).withReason(reason).withMessage(message)
+                .withLastTransitionTime(since).withObservedGeneration(generation).build());
+        return this;
+    }
+
+    List<Condition> build() {
+        return List.copyOf(result);
+    }
+}

@@ -1,0 +1,80 @@
+package io.kubevmm.node.controller;
+
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.DiskSpec;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.NetworkMode;
+import io.kubevmm.api.v1alpha1.Profile;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
+import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.lifecycle.NodeVms;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Resolves a VMI's spec into the engine's {@link VmConfig}: files in the image dir, bytes, a stable MAC. */
+@ApplicationScoped
+public class VmiConfigMapper {
+    static final String DEFAULT_MEMORY = "256Mi";
+
+    private final Path imageDir;
+    private final NodeVms vms;
+
+    VmiConfigMapper(NodeConfig config, NodeVms vms) {
+        this.imageDir = config.imageDir();
+        this.vms = vms;
+    }
+
+    public VmConfig toConfig(VirtualMachineInstance vmi) {
+        VirtualMachineInstanceSpec spec = vmi.getSpec();
+        String namespace = vmi.getMetadata().getNamespace();
+        String name = vmi.getMetadata().getName();
+        BootSpec boot = spec.getBoot() == null ? new BootSpec() : spec.getBoot();
+        List<VmConfig.Disk> disks = new ArrayList<>();
+        if (spec.getDisks() != null) {
+            for (DiskSpec disk : spec.getDisks()) {
+                disks.add(new VmConfig.Disk(disk.getName(),
+                        disk.getSize() == null ? 0 : Quantities.toBytes(disk.getSize()),
+                        disk.getSource() == null ? null : resolve(disk.getSource())));
+            }
+        }
+        return new VmConfig(
+                NodeVms.id(namespace, name),
+                vms.stateDir(namespace, name),
+                spec.getProfile() == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
+                spec.getCpu() == null ? 1 : spec.getCpu(),
+                Quantities.toBytes(spec.getMemory() == null ? DEFAULT_MEMORY : spec.getMemory()),
+                resolve(boot.getKernel()),
+                boot.getInitrd() == null ? null : resolve(boot.getInitrd()),
+                boot.getCmdline(),
+                disks,
+                spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.user
+                        ? VmConfig.NetworkMode.USER : VmConfig.NetworkMode.NONE,
+                macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()));
+    }
+
+    private Path resolve(FileRef ref) {
+        if (ref == null || ref.getPath() == null) {
+            return imageDir.resolve("vmlinuz");
+        }
+        return imageDir.resolve(ref.getPath()); // absolute paths stay absolute
+    }
+
+    /** A locally administered unicast MAC in QEMU's 52:54:00 range, stable for the VM's identity. */
+    static String macAddress(String identity) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+            return String.format("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.kubevmm.node.controller;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.lifecycle.Lifecycle;
+import io.kubevmm.node.lifecycle.NodeVms;
+import io.kubevmm.node.lifecycle.VmObservation;
+import io.kubevmm.node.lifecycle.VmRunner;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Makes the VMIs labelled for this node real: converges each one's QEMU to {@code spec.state}
+ * and reports what happened in status, conditions and Events. The label selector
+ * ({@code kubevmm.io/node=<this node>}) is set in application.properties.
+ */
+@ControllerConfiguration(name = VmiReconciler.NAME)
+public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleaner<VirtualMachineInstance> {
+    static final String NAME = "vmi";
+    private static final Logger LOG = Logger.getLogger(VmiReconciler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final NodeVms vms;
+    private final VmiConfigMapper mapper;
+    private final VmiAdmission admission;
+    private final EventRecorder events;
+    private final VmiStatusFactory.NodeFacts facts;
+    private final SimpleInboundEventSource<VirtualMachineInstance> vmChanges = new SimpleInboundEventSource<>("vm-changes");
+
+    VmiReconciler(NodeVms vms, VmiConfigMapper mapper, VmiAdmission admission, EventRecorder events, NodeConfig config) {
+        this.vms = vms;
+        this.mapper = mapper;
+        this.admission = admission;
+        this.events = events;
+        this.facts = new VmiStatusFactory.NodeFacts(config.name(), vms.engine().accelerator().apiName(), vms.engine().version());
+        vms.onChange((namespace, name) -> vmChanges.propagateEvent(new ResourceID(name, namespace)));
+    }
+
+    @Override
+    public List<EventSource<?, VirtualMachineInstance>> prepareEventSources(EventSourceContext<VirtualMachineInstance> context) {
+        return List.of(vmChanges);
+    }
+
+    @Override
+    public UpdateControl<VirtualMachineInstance> reconcile(VirtualMachineInstance vmi, Context<VirtualMachineInstance> context) {
+        String namespace = vmi.getMetadata().getNamespace();
+        String name = vmi.getMetadata().getName();
+        Optional<VmRunner> existing = vms.find(namespace, name);
+
+        Optional<VmiAdmission.Rejection> rejection = admission.check(vmi, existing.isPresent());
+        if (rejection.isPresent()) {
+            VmiAdmission.Rejection r = rejection.get();
+            return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, r.reason(), r.message()));
+        }
+
+        VmConfig config = mapper.toConfig(vmi);
+        VmRunner runner = vms.runner(namespace, name, config);
+        var spec = vmi.getSpec();
+        runner.converge(config,
+                new Lifecycle.Desired(spec.getState(), spec.getSuspendMode(), spec.getRestartPolicy()),
+                spec.getReadiness() == null ? null : spec.getReadiness().getSerialPattern(),
+                Duration.ofSeconds(spec.getTerminationGracePeriodSeconds() == null ? 30 : spec.getTerminationGracePeriodSeconds()),
+                Objects.requireNonNullElse(vmi.getMetadata().getGeneration(), 0L));
+
+        VmObservation obs = runner.observe();
+        VirtualMachineInstanceStatus status = VmiStatusFactory.fromObservation(vmi, obs, facts,
+                new VmiStatusFactory.Sizing(vms.engine().effectiveMemoryBytes(config), vms.engine().workarounds(config)));
+        UpdateControl<VirtualMachineInstance> control = writeStatus(vmi, status);
+        Duration retry = runner.retryDelay();
+        return retry == null ? control : control.rescheduleAfter(retry.toMillis());
+    }
+
+    @Override
+    public DeleteControl cleanup(VirtualMachineInstance vmi, Context<VirtualMachineInstance> context) {
+        String namespace = vmi.getMetadata().getNamespace();
+        String name = vmi.getMetadata().getName();
+        var deletion = vms.delete(namespace, name);
+        if (!deletion.isDone()) {
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(500);
+        }
+        if (deletion.isCompletedExceptionally()) {
+            LOG.warnf("deleting %s/%s: %s", namespace, name, deletion.exceptionNow().getMessage());
+            events.warning(vmi, "DeleteFailed", "could not clean up the VM on node " + facts.nodeName() + ": "
+                    + deletion.exceptionNow().getMessage());
+            return DeleteControl.noFinalizerRemoval().rescheduleAfter(5000);
+        }
+        events.normal(vmi, "Deleted", "QEMU stopped and state removed on node " + facts.nodeName());
+        return DeleteControl.defaultDelete();
+    }
+
+    private UpdateControl<VirtualMachineInstance> writeStatus(VirtualMachineInstance vmi, VirtualMachineInstanceStatus status) {
+        VirtualMachineInstanceStatus previous = vmi.getStatus();
+        if (previous != null && JSON.valueToTree(previous).equals(JSON.valueToTree(status))) {
+            return UpdateControl.noUpdate();
+        }
+        announce(vmi, previous, status);
+        VirtualMachineInstance patch = new VirtualMachineInstance();
+        patch.setMetadata(vmi.getMetadata());
+        patch.setSpec(vmi.getSpec());
+        patch.setStatus(status);
+        return UpdateControl.patchStatus(patch);
+    }
+
+    /** One Event per visible change: phase, readiness, failure. */
+    private void announce(VirtualMachineInstance vmi, VirtualMachineInstanceStatus before, VirtualMachineInstanceStatus after) {
+        InstancePhase was = before == null ? null : before.getPhase();
+        if (after.getPhase() != was) {
+            String message = "phase " + (was == null ? "none" : was) + " -> " + after.getPhase() + " on node " + facts.nodeName()
+                    + (after.getQemuPid() == null ? "" : " (QEMU pid " + after.getQemuPid() + ")");
+            if (after.getPhase() == InstancePhase.Failed) {
+                events.warning(vmi, "Failed", message + ": " + condition(after, "Failure").map(c -> c.getMessage()).orElse(""));
+            } else {
+                events.normal(vmi, after.getPhase().name(), message);
+            }
+        }
+        boolean wasReady = before != null && isTrue(before, "Ready");
+        if (!wasReady && isTrue(after, "Ready")) {
+            events.normal(vmi, "GuestReady", condition(after, "Ready").map(c -> c.getMessage()).orElse("guest ready"));
+        }
+        var failure = condition(after, "Failure").filter(c -> "True".equals(c.getStatus()));
+        var failedBefore = before == null ? Optional.<io.fabric8.kubernetes.api.model.Condition>empty()
+                : condition(before, "Failure").filter(c -> "True".equals(c.getStatus()));
+        if (failure.isPresent() && after.getPhase() != InstancePhase.Failed
+                && (failedBefore.isEmpty() || !Objects.equals(failedBefore.get().getMessage(), failure.get().getMessage()))) {
+            events.warning(vmi, failure.get().getReason(), failure.get().getMessage());
+        }
+    }
+
+    private static Optional<io.fabric8.kubernetes.api.model.Condition> condition(VirtualMachineInstanceStatus s, String type) {
+        return s.getConditions() == null ? Optional.empty()
+                : s.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    private static boolean isTrue(VirtualMachineInstanceStatus s, String type) {
+        return condition(s, type).map(c -> "True".equals(c.getStatus())).orElse(false);
+    }
+}

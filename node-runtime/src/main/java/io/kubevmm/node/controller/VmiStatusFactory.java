@@ -1,0 +1,121 @@
+package io.kubevmm.node.controller;
+
+import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.lifecycle.MachineState;
+import io.kubevmm.node.lifecycle.VmObservation;
+import io.kubevmm.node.lifecycle.VmObservation.Failure;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Computes a VMI's status from what the node observed. The only place VMI status is built;
+ * pure, so each condition's wording is unit-testable.
+ */
+final class VmiStatusFactory {
+
+    /** Facts about the node and the emulator that go into every VMI status. */
+    record NodeFacts(String nodeName, String accelerator, String qemuVersion) { }
+
+    /** What the emulator will give this guest, which may differ from the spec (workarounds). */
+    record Sizing(long guestMemoryBytes, List<String> workarounds) { }
+
+    private VmiStatusFactory() { }
+
+    static VirtualMachineInstanceStatus fromObservation(VirtualMachineInstance vmi, VmObservation obs, NodeFacts node, Sizing sizing) {
+        VirtualMachineInstanceStatus previous = vmi.getStatus();
+        VirtualMachineInstanceStatus s = base(vmi, node);
+        s.setPhase(obs.phase());
+        s.setQemuPid(obs.pid());
+        s.setGuestMemory(Quantities.format(sizing.guestMemoryBytes()));
+        s.setWorkarounds(sizing.workarounds().isEmpty() ? null : sizing.workarounds());
+        s.setCreatedTime(time(obs.createdTime()));
+        s.setStartedTime(time(obs.startedTime()));
+        s.setGuestReadyTime(time(obs.guestReadyTime()));
+        s.setBootMillis(obs.bootMillis());
+        s.setRestartCount(obs.restartCount());
+        s.setSuspendStateFile(obs.suspendStateFile() == null ? null : obs.suspendStateFile().toString());
+        s.setConsoleLog(obs.consoleLog() == null ? null : obs.consoleLog().toString());
+
+        Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
+        if (obs.ready()) {
+            c.set("Ready", true, "GuestReady", obs.bootMillis() == null
+                    ? "guest is running" : "guest reported ready " + obs.bootMillis() + " ms after start");
+        } else {
+            c.set("Ready", false, notReadyReason(obs), notReadyMessage(obs));
+        }
+        boolean paused = obs.machine() == MachineState.PAUSED || obs.machine() == MachineState.SAVED_TO_DISK;
+        c.set("Paused", paused, paused ? (obs.machine() == MachineState.SAVED_TO_DISK ? "SuspendedToDisk" : "SuspendedToMemory") : "NotPaused",
+                !paused ? "vCPUs are not paused"
+                        : obs.machine() == MachineState.SAVED_TO_DISK ? "full state saved to " + obs.suspendStateFile() + "; memory freed"
+                        : "vCPUs paused; memory kept in place");
+        Failure f = obs.lastFailure();
+        c.set("Failure", f != null, f == null ? "NoFailure" : f.reason(), f == null ? "no failure" : f.message());
+        s.setConditions(c.build());
+        return s;
+    }
+
+    /** Status for a VMI this node refuses to run (bad spec, no room): nothing is started. */
+    static VirtualMachineInstanceStatus rejected(VirtualMachineInstance vmi, NodeFacts node, String reason, String message) {
+        VirtualMachineInstanceStatus previous = vmi.getStatus();
+        VirtualMachineInstanceStatus s = base(vmi, node);
+        s.setPhase(InstancePhase.Failed);
+        Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
+        c.set("Ready", false, reason, message);
+        c.set("Failure", true, reason, message);
+        s.setConditions(c.build());
+        return s;
+    }
+
+    private static VirtualMachineInstanceStatus base(VirtualMachineInstance vmi, NodeFacts node) {
+        VirtualMachineInstanceStatus s = new VirtualMachineInstanceStatus();
+        s.setNodeName(node.nodeName());
+        s.setAccelerator(node.accelerator());
+        s.setQemuVersion(node.qemuVersion());
+        s.setObservedGeneration(generation(vmi));
+        return s;
+    }
+
+    private static String notReadyReason(VmObservation obs) {
+        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED)) {
+            return obs.lastFailure().reason();
+        }
+        return switch (obs.phase()) {
+            case Starting, Running -> "Booting";
+            case Suspended, Suspending -> "Suspended";
+            case Stopped -> "Stopped";
+            case Succeeded -> "GuestPoweredOff";
+            default -> obs.phase().name();
+        };
+    }
+
+    private static String notReadyMessage(VmObservation obs) {
+        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED)) {
+            return obs.lastFailure().message();
+        }
+        return switch (obs.phase()) {
+            case Starting, Running -> "guest is booting; waiting for its readiness line on the console";
+            case Suspended -> "guest is suspended";
+            case Stopped -> "vCPUs halted, machine created; set state Running to boot";
+            case Succeeded -> "guest powered off and restartPolicy keeps it off";
+            default -> "guest is " + obs.phase().name().toLowerCase();
+        };
+    }
+
+    static SuspendMode suspendMode(VirtualMachineInstance vmi) {
+        return vmi.getSpec().getSuspendMode() == null ? SuspendMode.Memory : vmi.getSpec().getSuspendMode();
+    }
+
+    private static long generation(VirtualMachineInstance vmi) {
+        Long g = vmi.getMetadata().getGeneration();
+        return g == null ? 0 : g;
+    }
+
+    private static String time(Instant t) {
+        return t == null ? null : t.toString();
+    }
+}

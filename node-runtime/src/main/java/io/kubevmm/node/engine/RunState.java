@@ -1,0 +1,15 @@
+package io.kubevmm.node.engine;
+
+/** What the emulator reports about its vCPUs, reduced to the states the lifecycle cares about. */
+public enum RunState {
+    /** Created, vCPUs never started (QEMU {@code prelaunch}) or loading incoming state. */
+    CREATED,
+    RUNNING,
+    PAUSED,
+    /** The guest shut down; the process is still alive and can be reset or quit. */
+    SHUTDOWN,
+    /** The guest panicked. */
+    CRASHED,
+    /** The process is gone. */
+    GONE
+}

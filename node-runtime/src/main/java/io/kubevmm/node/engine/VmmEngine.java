@@ -1,0 +1,39 @@
+package io.kubevmm.node.engine;
+
+import java.util.Optional;
+
+/**
+ * A virtual machine monitor that can run guests on this node. One implementation today (QEMU);
+ * the lifecycle and controller code depend only on this interface.
+ */
+public interface VmmEngine {
+
+    Accelerator accelerator();
+
+    /** The emulator's version, e.g. {@code 7.2.22}. */
+    String version();
+
+    /**
+     * Starts a VMM process for the guest with vCPUs halted: memory allocated, kernel loaded,
+     * devices attached. Disks that do not exist yet are created.
+     */
+    VmmInstance create(VmConfig config) throws EngineException;
+
+    /**
+     * Starts a VMM process that loads the full machine state saved by
+     * {@link VmmInstance#saveState}; the guest stays paused until {@link VmmInstance#resume}.
+     */
+    VmmInstance restore(VmConfig config) throws EngineException;
+
+    /**
+     * Re-attaches to a VMM process left running by an earlier node runtime, found through the
+     * VM's state dir. Empty when no live process belongs to this VM.
+     */
+    Optional<VmmInstance> adopt(VmConfig config);
+
+    /** RAM the emulator will actually give the guest (may differ from the request; see workarounds). */
+    long effectiveMemoryBytes(VmConfig config);
+
+    /** Human-readable workarounds applied to this guest because of the accelerator or emulator version. */
+    java.util.List<String> workarounds(VmConfig config);
+}

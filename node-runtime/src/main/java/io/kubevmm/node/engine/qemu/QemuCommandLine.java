@@ -1,0 +1,123 @@
+package io.kubevmm.node.engine.qemu;
+
+import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmConfig.Profile;
+import io.kubevmm.node.qmp.QemuVersion;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one place that turns a {@link VmConfig} into a QEMU command line. Pure: no I/O, so every
+ * flag a guest gets is unit-testable.
+ */
+public final class QemuCommandLine {
+
+    /** Kernel parameters microvm needs under TCG or it hangs calibrating the TSC. */
+    static final String MICROVM_TCG_TSC_ARGS = "tsc=reliable tsc_early_khz=2000000";
+
+    /** Guest RAM is padded by this much when it would otherwise be a multiple of 256 KiB. */
+    static final long TCG_RAM_PADDING = 8 * 1024;
+    private static final long TCG_RAM_GRANULE = 256 * 1024;
+
+    private final String binary;
+    private final Accelerator accelerator;
+    private final QemuVersion version;
+
+    public QemuCommandLine(String binary, Accelerator accelerator, QemuVersion version) {
+        this.binary = binary;
+        this.accelerator = accelerator;
+        this.version = version;
+    }
+
+    /**
+     * Pre-copy migration under TCG loses guest writes when RAM is a multiple of 256 KiB (fixed
+     * in QEMU 9.0). Giving QEMU an odd size keeps later migrations and snapshots correct.
+     */
+    boolean needsRamPadding(long memoryBytes) {
+        return accelerator == Accelerator.TCG && !version.isAtLeast(9, 0)
+                && memoryBytes % TCG_RAM_GRANULE == 0;
+    }
+
+    public long effectiveMemoryBytes(long memoryBytes) {
+        return needsRamPadding(memoryBytes) ? memoryBytes + TCG_RAM_PADDING : memoryBytes;
+    }
+
+    public List<String> workarounds(VmConfig config) {
+        List<String> applied = new ArrayList<>();
+        if (needsRamPadding(config.memoryBytes())) {
+            applied.add("guest RAM padded by 8Ki to " + (effectiveMemoryBytes(config.memoryBytes()) / 1024)
+                    + "Ki: QEMU " + version + " under TCG corrupts migrated memory when RAM is a multiple of 256Ki (fixed in 9.0)");
+        }
+        if (config.profile() == Profile.MICROVM && accelerator == Accelerator.TCG
+                && !config.cmdline().contains("tsc_early_khz")) {
+            applied.add("kernel cmdline += '" + MICROVM_TCG_TSC_ARGS + "': microvm guests hang on TSC calibration under TCG");
+        }
+        return applied;
+    }
+
+    public String kernelCmdline(VmConfig config) {
+        String cmdline = config.cmdline().strip();
+        if (config.profile() == Profile.MICROVM && accelerator == Accelerator.TCG
+                && !cmdline.contains("tsc_early_khz")) {
+            cmdline = (cmdline + " " + MICROVM_TCG_TSC_ARGS).strip();
+        }
+        return cmdline;
+    }
+
+    /** Command line for a new guest, vCPUs halted until {@code cont}. */
+    public List<String> forCreate(VmConfig config) {
+        return build(config, false);
+    }
+
+    /** Command line for a guest whose state arrives later through {@code migrate-incoming}. */
+    public List<String> forIncoming(VmConfig config) {
+        return build(config, true);
+    }
+
+    private List<String> build(VmConfig config, boolean incoming) {
+        boolean microvm = config.profile() == Profile.MICROVM;
+        List<String> args = new ArrayList<>(List.of(
+                binary,
+                "-name", "guest=" + config.id() + ",debug-threads=on",
+                "-machine", (microvm ? "microvm" : "q35") + ",accel=" + accelerator.apiName(),
+                "-nodefaults", "-no-user-config", "-display", "none",
+                // vCPUs stay halted until we say cont: this is the lifecycle's Stopped state.
+                "-S",
+                // Guest power-off and panic keep the process so we can report and reset it.
+                "-no-shutdown", "-action", "panic=shutdown",
+                "-smp", Integer.toString(config.cpus()),
+                "-m", (effectiveMemoryBytes(config.memoryBytes()) / 1024) + "K"));
+        if (accelerator == Accelerator.KVM) {
+            args.addAll(List.of("-cpu", "host"));
+        }
+        args.addAll(List.of("-kernel", config.kernel().toString()));
+        if (config.initrd() != null) {
+            args.addAll(List.of("-initrd", config.initrd().toString()));
+        }
+        args.addAll(List.of("-append", kernelCmdline(config)));
+        args.addAll(List.of(
+                "-chardev", "file,id=serial0,append=on,path=" + config.consoleLog(),
+                "-serial", "chardev:serial0",
+                "-device", "pvpanic",
+                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
+                "-pidfile", config.pidFile().toString()));
+        for (VmConfig.Disk disk : config.disks()) {
+            String node = "disk-" + disk.name();
+            args.addAll(List.of(
+                    "-blockdev", "driver=file,node-name=" + node + "-file,filename=" + disk.file(config.stateDir()),
+                    "-blockdev", "driver=qcow2,node-name=" + node + ",file=" + node + "-file",
+                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + disk.name()));
+        }
+        if (config.network() == VmConfig.NetworkMode.USER) {
+            args.addAll(List.of(
+                    "-netdev", "user,id=net0",
+                    "-device", (microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0,mac=" + config.macAddress()));
+        }
+        if (incoming) {
+            args.addAll(List.of("-incoming", "defer"));
+        }
+        return args;
+    }
+}

@@ -1,0 +1,317 @@
+package io.kubevmm.node.engine.qemu;
+
+import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmmEngine;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.qmp.QemuVersion;
+import io.kubevmm.node.qmp.QmpClient;
+import io.kubevmm.node.qmp.QmpException;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Runs guests as QEMU processes, one per VM, each detached from the node runtime's session. */
+public final class QemuEngine implements VmmEngine {
+    private static final Logger LOG = Logger.getLogger(QemuEngine.class);
+    private static final Duration QMP_READY_TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern VERSION = Pattern.compile("version (\\d+)\\.(\\d+)\\.?(\\d*)");
+
+    private final String binary;
+    private final Accelerator accelerator;
+    private final QemuVersion version;
+    private final QemuCommandLine commandLine;
+    private final QemuImages images;
+
+    public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice) {
+        this.binary = binary;
+        this.version = probeVersion(binary);
+        this.accelerator = choice.resolve(binary);
+        this.commandLine = new QemuCommandLine(binary, accelerator, version);
+        this.images = new QemuImages(qemuImg);
+        LOG.infof("QEMU %s with %s", version, accelerator);
+    }
+
+    /** What the operator configured: use KVM when it works ({@code auto}), or force one. */
+    public enum AcceleratorChoice {
+        AUTO, KVM, TCG;
+
+        Accelerator resolve(String binary) {
+            return switch (this) {
+                case KVM -> Accelerator.KVM;
+                case TCG -> Accelerator.TCG;
+                case AUTO -> kvmUsable(binary) ? Accelerator.KVM : Accelerator.TCG;
+            };
+        }
+    }
+
+    @Override
+    public Accelerator accelerator() { return accelerator; }
+
+    @Override
+    public String version() { return version.toString(); }
+
+    @Override
+    public long effectiveMemoryBytes(VmConfig config) {
+        return commandLine.effectiveMemoryBytes(config.memoryBytes());
+    }
+
+    @Override
+    public List<String> workarounds(VmConfig config) {
+        return commandLine.workarounds(config);
+    }
+
+    @Override
+    public VmmInstance create(VmConfig config) throws EngineException {
+        prepare(config);
+        return launch(config, commandLine.forCreate(config));
+    }
+
+    @Override
+    public VmmInstance restore(VmConfig config) throws EngineException {
+        if (!Files.isReadable(config.suspendStateFile())) {
+            throw new EngineException(Reason.StateUnusable, "saved state " + config.suspendStateFile() + " is missing");
+        }
+        prepare(config);
+        QemuInstance instance = launch(config, commandLine.forIncoming(config));
+        try {
+            instance.loadState();
+            return instance;
+        } catch (EngineException e) {
+            instance.destroy();
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<VmmInstance> adopt(VmConfig config) {
+        Optional<ProcessHandle> process = readPid(config.pidFile())
+                .flatMap(ProcessHandle::of)
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> belongsTo(p, config));
+        if (process.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            QmpClient qmp = QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(5));
+            ProcessHandle handle = process.get();
+            // Not our child: no exit code, only the fact that it ended.
+            return Optional.of(new QemuInstance(config, handle, qmp, action -> handle.onExit().thenRun(() -> action.accept(-1))));
+        } catch (QmpException e) {
+            LOG.warnf("QEMU %d of %s is alive but its QMP socket does not answer (%s); killing it to avoid a duplicate",
+                    process.get().pid(), config.id(), e.getMessage());
+            process.get().destroyForcibly();
+            return Optional.empty();
+        }
+    }
+
+    private void prepare(VmConfig config) throws EngineException {
+        requireFile(config.kernel(), "boot.kernel");
+        if (config.initrd() != null) {
+            requireFile(config.initrd(), "boot.initrd");
+        }
+        try {
+            Files.createDirectories(config.stateDir());
+            Files.deleteIfExists(config.qmpSocket());
+            Files.deleteIfExists(config.pidFile());
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot prepare state dir " + config.stateDir() + ": " + e.getMessage(), e);
+        }
+        images.ensureDisks(config);
+    }
+
+    private static void requireFile(Path file, String field) throws EngineException {
+        if (!Files.isReadable(file)) {
+            throw new EngineException(Reason.MissingFile, "spec." + field + ": " + file
+                    + " does not exist on this node; put the file in the node's image directory or fix the path");
+        }
+    }
+
+    private QemuInstance launch(VmConfig config, List<String> args) throws EngineException {
+        List<String> cmd = new ArrayList<>();
+        // A new session: a signal to the node runtime's terminal or process group must not reach guests.
+        cmd.add("setsid");
+        cmd.addAll(args);
+        Process process;
+        try {
+            Files.writeString(config.emulatorLog(), "--- " + java.time.Instant.now() + " " + String.join(" ", args) + "\n",
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            process = new ProcessBuilder(cmd)
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    // Files, not pipes: QEMU must outlive the node runtime without dying of SIGPIPE.
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(config.emulatorLog().toFile()))
+                    .redirectErrorStream(true)
+                    .start();
+        } catch (IOException e) {
+            throw new EngineException(Reason.EmulatorFailed, "cannot start " + binary + ": " + e.getMessage(), e);
+        }
+        QmpClient qmp = awaitQmp(config, process);
+        return new QemuInstance(config, process.toHandle(), qmp,
+                action -> process.onExit().thenAccept(p -> action.accept(p.exitValue())));
+    }
+
+    private QmpClient awaitQmp(VmConfig config, Process process) throws EngineException {
+        long deadline = System.nanoTime() + QMP_READY_TIMEOUT.toNanos();
+        QmpException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new EngineException(Reason.EmulatorFailed, "QEMU exited at start (exit code " + process.exitValue()
+                        + "): " + logTail(config.emulatorLog()));
+            }
+            if (Files.exists(config.qmpSocket())) {
+                try {
+                    return QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(2));
+                } catch (QmpException e) {
+                    last = e;
+                }
+            }
+            try {
+                process.waitFor(10, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        process.destroyForcibly();
+        throw new EngineException(Reason.EmulatorFailed, "QEMU did not open its QMP socket within " + QMP_READY_TIMEOUT
+                + (last == null ? "" : ": " + last.getMessage()), last);
+    }
+
+    /** Guards re-adoption against a recycled pid: the process must be QEMU serving this VM's socket. */
+    private static boolean belongsTo(ProcessHandle process, VmConfig config) {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(process.pid()), "cmdline"));
+            return new String(raw, StandardCharsets.UTF_8).contains(config.qmpSocket().toString());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Optional<Long> readPid(Path pidFile) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(pidFile).strip()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The last lines QEMU printed, joined into one line for a condition message. */
+    static String logTail(Path log) {
+        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
+            long length = file.length();
+            long from = Math.max(0, length - 2048);
+            byte[] buf = new byte[(int) (length - from)];
+            file.seek(from);
+            file.readFully(buf);
+            String[] lines = new String(buf, StandardCharsets.UTF_8).split("\n");
+            List<String> tail = new ArrayList<>();
+            for (int i = lines.length - 1; i >= 0 && tail.size() < 3; i--) {
+                String line = lines[i].strip();
+                if (line.startsWith("--- ")) {
+                    break; // our own launch marker: nothing older belongs to this run
+                }
+                if (!line.isEmpty()) {
+                    tail.addFirst(line);
+                }
+            }
+            return String.join(" / ", tail);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static QemuVersion probeVersion(String binary) {
+        String out = runQuietly(List.of(binary, "--version"), null);
+        Matcher m = VERSION.matcher(out);
+        if (!m.find()) {
+            throw new IllegalStateException("cannot tell the version of " + binary + " (is qemu-system-x86 installed?): " + out);
+        }
+        return new QemuVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                m.group(3).isEmpty() ? 0 : Integer.parseInt(m.group(3)));
+    }
+
+    /**
+     * KVM counts as usable only if a vCPU configured like our guests' ({@code -cpu host}) really
+     * executes code: some hosts (nested virtualization) open /dev/kvm and create VMs fine, then
+     * fail on the first vCPU run. The probe is a 64 KiB firmware whose reset vector writes 'K'
+     * to the serial port and halts.
+     */
+    static boolean kvmUsable(String binary) {
+        Path kvm = Path.of("/dev/kvm");
+        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+            return false;
+        }
+        Path dir = null;
+        Process qemu = null;
+        try {
+            dir = Files.createTempDirectory("kubevmm-kvm-probe");
+            byte[] firmware = new byte[64 * 1024];
+            byte[] resetVector = {(byte) 0xBA, (byte) 0xF8, 0x03, (byte) 0xB0, 'K', (byte) 0xEE, (byte) 0xFA, (byte) 0xF4};
+            System.arraycopy(resetVector, 0, firmware, 0xFFF0, resetVector.length); // mov dx,3f8; mov al,'K'; out; cli; hlt
+            Path bios = Files.write(dir.resolve("probe.bin"), firmware);
+            Path serial = dir.resolve("serial.log");
+            qemu = new ProcessBuilder(binary, "-machine", "microvm,accel=kvm", "-cpu", "host", "-m", "16",
+                    "-nodefaults", "-no-user-config", "-display", "none", "-bios", bios.toString(),
+                    "-serial", "file:" + serial).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (System.nanoTime() < deadline && qemu.isAlive()) {
+                if (Files.exists(serial) && Files.size(serial) > 0) {
+                    return Files.readString(serial).contains("K");
+                }
+                qemu.waitFor(10, TimeUnit.MILLISECONDS);
+            }
+            LOG.infof("KVM is present but cannot run a vCPU here (%s); using TCG",
+                    Files.readString(dir.resolve("qemu.log")).strip().lines().findFirst().orElse("no output"));
+            return false;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            if (qemu != null) {
+                qemu.destroyForcibly();
+            }
+            if (dir != null) {
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                    Files.deleteIfExists(dir);
+                } catch (IOException ignored) {
+                    // temp dir; harmless if left
+                }
+            }
+        }
+    }
+
+    private static String runQuietly(List<String> cmd, String stdin) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            if (stdin != null) {
+                p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+            return p.exitValue() == 0 ? out : "failed: " + out;
+        } catch (IOException | InterruptedException | IllegalThreadStateException e) {
+            return "failed: " + e.getMessage();
+        }
+    }
+}

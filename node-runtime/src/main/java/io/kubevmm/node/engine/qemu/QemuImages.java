@@ -1,0 +1,79 @@
+package io.kubevmm.node.engine.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.VmConfig;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Disk images through {@code qemu-img}: empty qcow2 disks and copy-on-write overlays. */
+final class QemuImages {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final String qemuImg;
+
+    QemuImages(String qemuImg) {
+        this.qemuImg = qemuImg;
+    }
+
+    /** Creates the VM's disks that do not exist yet; existing ones keep their content. */
+    void ensureDisks(VmConfig config) throws EngineException {
+        for (VmConfig.Disk disk : config.disks()) {
+            Path file = disk.file(config.stateDir());
+            if (Files.exists(file)) {
+                continue;
+            }
+            List<String> cmd = new ArrayList<>(List.of(qemuImg, "create", "-q", "-f", "qcow2"));
+            if (disk.baseImage() != null) {
+                if (!Files.isReadable(disk.baseImage())) {
+                    throw new EngineException(Reason.MissingFile, "disk '" + disk.name() + "': base image "
+                            + disk.baseImage() + " does not exist on this node; put it in the node's image directory");
+                }
+                cmd.addAll(List.of("-b", disk.baseImage().toAbsolutePath().toString(), "-F", format(disk.baseImage())));
+            }
+            cmd.add(file.toString());
+            if (disk.sizeBytes() > 0) {
+                cmd.add(Long.toString(disk.sizeBytes()));
+            }
+            run(cmd, "create disk '" + disk.name() + "'");
+        }
+    }
+
+    private String format(Path image) throws EngineException {
+        String out = run(List.of(qemuImg, "info", "--output=json", image.toString()), "inspect " + image);
+        try {
+            JsonNode info = JSON.readTree(out);
+            return info.path("format").asText("raw");
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "qemu-img info " + image + " printed no JSON: " + out, e);
+        }
+    }
+
+    private String run(List<String> cmd, String what) throws EngineException {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new EngineException(Reason.OperationFailed, "qemu-img did not finish: " + what);
+            }
+            String text = new String(out, StandardCharsets.UTF_8).strip();
+            if (p.exitValue() != 0) {
+                throw new EngineException(Reason.OperationFailed, "qemu-img could not " + what + ": " + text);
+            }
+            return text;
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot run " + qemuImg + " to " + what + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Reason.OperationFailed, "interrupted while trying to " + what, e);
+        }
+    }
+}

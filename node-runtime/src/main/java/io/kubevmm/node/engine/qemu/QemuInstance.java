@@ -1,0 +1,241 @@
+package io.kubevmm.node.engine.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.RunState;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmEvent;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.qmp.QmpClient;
+import io.kubevmm.node.qmp.QmpEvent;
+import io.kubevmm.node.qmp.QmpException;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/** One QEMU process, driven through its QMP socket. */
+final class QemuInstance implements VmmInstance {
+    private static final Logger LOG = Logger.getLogger(QemuInstance.class);
+    private static final Duration QUIT_GRACE = Duration.ofSeconds(5);
+    private static final Duration STATE_TRANSFER_TIMEOUT = Duration.ofMinutes(10);
+    /** Saving to the node's own disk should not be throttled by QEMU's network-minded default. */
+    private static final long LOCAL_SAVE_BANDWIDTH = 8L << 30;
+
+    private final VmConfig config;
+    private final ProcessHandle process;
+    private final QmpClient qmp;
+    private final List<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean exitExpected;
+
+    QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, ProcessExitSource exitSource) {
+        this.config = config;
+        this.process = process;
+        this.qmp = qmp;
+        qmp.addEventListener(this::onQmpEvent);
+        exitSource.onExit(code -> {
+            if (!exitExpected) {
+                emit(new VmEvent.ProcessExited(code, QemuEngine.logTail(config.emulatorLog())));
+            }
+        });
+    }
+
+    /** How the instance learns that its process ended: our child's exit code, or -1 for an adopted one. */
+    interface ProcessExitSource {
+        void onExit(java.util.function.IntConsumer action);
+    }
+
+    @Override
+    public VmConfig config() { return config; }
+
+    @Override
+    public long pid() { return process.pid(); }
+
+    @Override
+    public RunState runState() {
+        if (!process.isAlive() || !qmp.isOpen()) {
+            return RunState.GONE;
+        }
+        try {
+            String status = qmp.execute("query-status", Map.of(), Duration.ofSeconds(5)).path("status").asText();
+            return switch (status) {
+                case "prelaunch", "inmigrate" -> RunState.CREATED;
+                case "running" -> RunState.RUNNING;
+                case "shutdown" -> RunState.SHUTDOWN;
+                case "guest-panicked" -> RunState.CRASHED;
+                default -> RunState.PAUSED;
+            };
+        } catch (QmpException e) {
+            return process.isAlive() ? RunState.PAUSED : RunState.GONE;
+        }
+    }
+
+    @Override
+    public void resume() throws EngineException {
+        command("cont", Map.of());
+    }
+
+    @Override
+    public void pause() throws EngineException {
+        command("stop", Map.of());
+    }
+
+    @Override
+    public void reset() throws EngineException {
+        command("system_reset", Map.of());
+    }
+
+    @Override
+    public void requestPowerDown() throws EngineException {
+        command("system_powerdown", Map.of());
+    }
+
+    @Override
+    public long saveState() throws EngineException {
+        Path target = config.suspendStateFile();
+        Path partial = target.resolveSibling(target.getFileName() + ".partial");
+        try {
+            Files.deleteIfExists(partial);
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot clear " + partial + ": " + e.getMessage(), e);
+        }
+        command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_SAVE_BANDWIDTH));
+        command("stop", Map.of());
+        command("migrate", Map.of("uri", "exec:cat > " + shellQuote(partial)));
+        awaitMigration("save state to " + target);
+        try {
+            // Only a complete stream gets the real name: a half-written file is never restorable.
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            long size = Files.size(target);
+            destroy();
+            return size;
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "saved state but cannot keep " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Loads state written by {@link #saveState()} into this (incoming, paused) instance. */
+    void loadState() throws EngineException {
+        Path source = config.suspendStateFile();
+        command("migrate-incoming", Map.of("uri", "exec:cat " + shellQuote(source)));
+        awaitMigration("load state from " + source);
+    }
+
+    private void awaitMigration(String what) throws EngineException {
+        long deadline = System.nanoTime() + STATE_TRANSFER_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode info = command("query-migrate", Map.of());
+            String status = info.path("status").asText("none");
+            switch (status) {
+                case "completed" -> { return; }
+                case "failed", "cancelled" -> throw new EngineException(Reason.StateUnusable,
+                        "QEMU could not " + what + ": " + info.path("error-desc").asText(status)
+                                + tailSuffix());
+                default -> sleepQuietly(20);
+            }
+            if (!process.isAlive()) {
+                throw new EngineException(Reason.EmulatorFailed, "QEMU exited while trying to " + what + tailSuffix());
+            }
+        }
+        throw new EngineException(Reason.OperationFailed, "QEMU did not " + what + " within " + STATE_TRANSFER_TIMEOUT);
+    }
+
+    private String tailSuffix() {
+        String tail = QemuEngine.logTail(config.emulatorLog());
+        return tail.isEmpty() ? "" : " (QEMU said: " + tail + ")";
+    }
+
+    @Override
+    public void destroy() {
+        exitExpected = true;
+        if (process.isAlive() && qmp.isOpen()) {
+            try {
+                qmp.execute("quit", Map.of(), QUIT_GRACE);
+            } catch (QmpException e) {
+                LOG.debugf("quit of %s: %s", config.id(), e.getMessage());
+            }
+        }
+        try {
+            process.onExit().get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warnf("QEMU %d of %s did not quit; killing it", process.pid(), config.id());
+            process.destroyForcibly();
+            try {
+                process.onExit().get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception again) {
+                LOG.errorf("QEMU %d of %s survived SIGKILL", process.pid(), config.id());
+            }
+        }
+        qmp.close();
+        try {
+            Files.deleteIfExists(config.qmpSocket());
+            Files.deleteIfExists(config.pidFile());
+        } catch (IOException e) {
+            LOG.debugf("cleanup of %s: %s", config.id(), e.getMessage());
+        }
+    }
+
+    @Override
+    public void addListener(Consumer<VmEvent> listener) {
+        listeners.add(listener);
+    }
+
+    private void onQmpEvent(QmpEvent event) {
+        switch (event.name()) {
+            case "SHUTDOWN" -> {
+                String reason = event.data().path("reason").asText();
+                // A panic is reported once, by GUEST_PANICKED; host-initiated shutdowns are ours.
+                if (event.data().path("guest").asBoolean(false) && !"guest-panic".equals(reason)) {
+                    emit("guest-reset".equals(reason) ? new VmEvent.GuestReset() : new VmEvent.GuestPoweredOff());
+                }
+            }
+            case "GUEST_PANICKED" -> emit(new VmEvent.GuestCrashed("guest kernel panicked (pvpanic)"));
+            case "RESET" -> {
+                if (event.data().path("guest").asBoolean(false)) {
+                    emit(new VmEvent.GuestReset());
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void emit(VmEvent event) {
+        for (Consumer<VmEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "listener failed on %s of %s", event, config.id());
+            }
+        }
+    }
+
+    private JsonNode command(String name, Map<String, ?> args) throws EngineException {
+        try {
+            return qmp.execute(name, args);
+        } catch (QmpException e) {
+            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+                    "VM " + config.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    static String shellQuote(Path path) {
+        return "'" + path.toString().replace("'", "'\\''") + "'";
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

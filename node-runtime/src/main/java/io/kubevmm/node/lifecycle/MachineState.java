@@ -1,0 +1,22 @@
+package io.kubevmm.node.lifecycle;
+
+/** Where a VM's machine is, as this node knows it. */
+public enum MachineState {
+    /** No emulator process and no saved state. */
+    ABSENT,
+    /** Process up, memory and kernel loaded, vCPUs never started: the survey's "stopped". */
+    CREATED,
+    RUNNING,
+    /** vCPUs paused in place, memory kept (suspend to memory). */
+    PAUSED,
+    /** Full state saved in the VM's state dir, no process (suspend to disk). */
+    SAVED_TO_DISK,
+    /** The guest powered itself off; the process waits for a decision. */
+    POWERED_OFF,
+    /** The guest panicked, or the emulator process died under it. */
+    CRASHED,
+    /** The guest powered off and the restart policy keeps it off. Terminal. */
+    FINISHED,
+    /** A failure the restart policy does not retry, or a spec that cannot run here. Terminal until the spec changes. */
+    FAILED
+}

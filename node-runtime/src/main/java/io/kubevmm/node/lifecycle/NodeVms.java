@@ -1,0 +1,146 @@
+package io.kubevmm.node.lifecycle;
+
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.console.ReadinessWatcher;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmmEngine;
+import io.kubevmm.node.metrics.NodeMetrics;
+import jakarta.annotation.PostConstruct;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/** The VMs of this node: one {@link VmRunner} each, found again in the state dir after a restart. */
+@ApplicationScoped
+public class NodeVms {
+    private static final Logger LOG = Logger.getLogger(NodeVms.class);
+
+    private final VmmEngine engine;
+    private final ReadinessWatcher readiness;
+    private final NodeMetrics metrics;
+    private final Path vmsDir;
+    private final Map<String, VmRunner> runners = new ConcurrentHashMap<>();
+    /** Told (namespace, name) whenever a VM's observable state changed. */
+    private volatile BiConsumer<String, String> changeListener = (ns, n) -> { };
+
+    NodeVms(VmmEngine engine, ReadinessWatcher readiness, NodeMetrics metrics, NodeConfig config) {
+        this.engine = engine;
+        this.readiness = readiness;
+        this.metrics = metrics;
+        this.vmsDir = config.stateDir().resolve("vms");
+    }
+
+    @PostConstruct
+    void init() {
+        metrics.trackPhases(() -> runners.values().stream());
+    }
+
+    public VmmEngine engine() { return engine; }
+
+    public void onChange(BiConsumer<String, String> listener) {
+        this.changeListener = listener;
+    }
+
+    public static String id(String namespace, String name) {
+        return namespace + "_" + name;
+    }
+
+    public Path stateDir(String namespace, String name) {
+        return vmsDir.resolve(id(namespace, name));
+    }
+
+    public Optional<VmRunner> find(String namespace, String name) {
+        return Optional.ofNullable(runners.get(id(namespace, name)));
+    }
+
+    public Collection<VmRunner> all() {
+        return runners.values();
+    }
+
+    /** The VM's runner, created on first use and re-attached to whatever an earlier runtime left running. */
+    public VmRunner runner(String namespace, String name, VmConfig config) {
+        return runners.computeIfAbsent(id(namespace, name), id -> {
+            VmRunner runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
+            runner.adopt();
+            metrics.track(namespace, name, runner);
+            return runner;
+        });
+    }
+
+    /** Stops and forgets a VM; its state dir is deleted. */
+    public CompletableFuture<Void> delete(String namespace, String name) {
+        VmRunner runner = runners.get(id(namespace, name));
+        if (runner == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return runner.delete().whenComplete((v, e) -> {
+            runners.remove(id(namespace, name), runner);
+            metrics.untrack(namespace, name);
+        });
+    }
+
+    /**
+     * State dirs of VMs this node no longer has an object for. Their emulators must not keep
+     * running unseen (the invariant: no orphan QEMU).
+     */
+    public List<Path> strayStateDirs(Set<String> knownIds) {
+        if (!Files.isDirectory(vmsDir)) {
+            return List.of();
+        }
+        try (var dirs = Files.list(vmsDir)) {
+            return dirs.filter(Files::isDirectory)
+                    .filter(d -> !knownIds.contains(d.getFileName().toString()))
+                    .filter(d -> !runners.containsKey(d.getFileName().toString()))
+                    .toList();
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", vmsDir, e.getMessage());
+            return List.of();
+        }
+    }
+
+    /** Ends any emulator still running from a stray state dir, then deletes the dir. */
+    public void reap(Path dir) {
+        VmConfig probe = new VmConfig(dir.getFileName().toString(), dir, VmConfig.Profile.MICROVM, 1, 0,
+                null, null, "", List.of(), VmConfig.NetworkMode.NONE, null);
+        engine.adopt(probe).ifPresent(instance -> {
+            LOG.warnf("stopping QEMU %d of %s: no VirtualMachineInstance for it exists any more", instance.pid(), dir);
+            instance.destroy();
+        });
+        try {
+            VmRunner.deleteTree(dir);
+        } catch (IOException e) {
+            LOG.warnf("cannot delete stray %s: %s", dir, e.getMessage());
+        }
+    }
+
+    private VmRunner.RunnerHooks hooks(String namespace, String name) {
+        return new VmRunner.RunnerHooks() {
+            @Override
+            public void changed(VmRunner runner) {
+                changeListener.accept(namespace, name);
+            }
+
+            @Override
+            public void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded) {
+                metrics.operation(action, took, succeeded);
+            }
+
+            @Override
+            public void guestReady(VmRunner runner, Duration bootTime) {
+                metrics.bootTime(bootTime);
+            }
+        };
+    }
+}

@@ -1,0 +1,436 @@
+package io.kubevmm.node.lifecycle;
+
+import io.kubevmm.node.console.ConsoleLog;
+import io.kubevmm.node.console.ReadinessWatcher;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmEvent;
+import io.kubevmm.node.engine.VmmEngine;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.lifecycle.VmObservation.Failure;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Drives one VM towards its desired state. Every operation and every guest event is handled on
+ * the VM's own thread, one at a time, so the machine state is never raced; readers get
+ * {@link #observe()} snapshots.
+ */
+public final class VmRunner {
+    private static final Logger LOG = Logger.getLogger(VmRunner.class);
+    private static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
+
+    private final VmmEngine engine;
+    private final ReadinessWatcher readiness;
+    private final RunnerHooks hooks;
+    private final ExecutorService thread;
+
+    // Owned by the VM thread; volatile so observe() sees a recent value.
+    private volatile VmConfig config;
+    private volatile Lifecycle.Desired desired;
+    private volatile String readinessPattern;
+    private volatile Duration stopGrace = Duration.ofSeconds(30);
+    private volatile long generation;
+    private volatile MachineState machine = MachineState.ABSENT;
+    private volatile Action inFlight = Action.NONE;
+    private volatile VmmInstance instance;
+    private volatile RuntimeRecord record = new RuntimeRecord(null, null, null, null, 0, 0);
+    private volatile Failure lastFailure;
+    private volatile long startNanos;
+    private volatile int consecutiveFailures;
+    private volatile long retryNotBeforeNanos;
+    private volatile boolean driveQueued;
+    private volatile CompletableFuture<Void> powerOffSeen = new CompletableFuture<>();
+
+    public VmRunner(VmConfig config, VmmEngine engine, ReadinessWatcher readiness, RunnerHooks hooks) {
+        this.config = config;
+        this.engine = engine;
+        this.readiness = readiness;
+        this.hooks = hooks;
+        this.thread = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("vm-" + config.id()).factory());
+    }
+
+    /** Callbacks into the node: status refresh, metrics. Called on the VM thread. */
+    public interface RunnerHooks {
+        void changed(VmRunner runner);
+
+        void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded);
+
+        void guestReady(VmRunner runner, Duration bootTime);
+    }
+
+    public VmConfig config() { return config; }
+
+    /**
+     * Re-attaches to what an earlier node runtime left: a live emulator process, or state saved to
+     * disk. Must be called before the first {@link #converge}.
+     */
+    public void adopt() {
+        submit(() -> {
+            RuntimeRecord.read(config.stateDir()).ifPresent(r -> record = r);
+            engine.adopt(config).ifPresentOrElse(found -> {
+                attach(found);
+                machine = switch (found.runState()) {
+                    case CREATED -> MachineState.CREATED;
+                    case RUNNING -> MachineState.RUNNING;
+                    case PAUSED -> MachineState.PAUSED;
+                    case SHUTDOWN -> MachineState.POWERED_OFF;
+                    case CRASHED, GONE -> MachineState.CRASHED;
+                };
+                if (machine == MachineState.RUNNING && record.guestReadyTime() == null) {
+                    watchReadiness(record.consoleOffset());
+                }
+                LOG.infof("adopted QEMU %d of %s (%s)", found.pid(), config.id(), machine);
+            }, () -> {
+                if (Files.exists(config.suspendStateFile())) {
+                    machine = MachineState.SAVED_TO_DISK;
+                }
+            });
+            hooks.changed(this);
+        });
+    }
+
+    /**
+     * Asks the runner to reach {@code want}. A new {@code specGeneration} clears a terminal
+     * failure so a fixed spec is tried again.
+     */
+    public void converge(VmConfig newConfig, Lifecycle.Desired want, String pattern, Duration grace, long specGeneration) {
+        boolean changed = !want.equals(desired) || specGeneration != generation;
+        submit(() -> {
+            if (specGeneration != generation) {
+                generation = specGeneration;
+                if (machine == MachineState.FAILED || machine == MachineState.FINISHED) {
+                    machine = Files.exists(config.suspendStateFile()) ? MachineState.SAVED_TO_DISK : MachineState.ABSENT;
+                    lastFailure = null;
+                }
+                retryNotBeforeNanos = 0;
+            }
+            // Devices and memory of a live machine cannot change under it; they apply at the next create.
+            config = newConfig;
+            desired = want;
+            readinessPattern = pattern;
+            stopGrace = grace;
+        });
+        if (changed || System.nanoTime() >= retryNotBeforeNanos) {
+            scheduleDrive();
+        }
+    }
+
+    /** Stops the guest (gracefully when it runs), ends its process, and deletes the VM's state dir. */
+    public CompletableFuture<Void> delete() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            try {
+                if (instance != null && machine == MachineState.RUNNING) {
+                    perform(Action.POWER_DOWN);
+                }
+                if (instance != null) {
+                    instance.destroy();
+                    instance = null;
+                }
+                readiness.cancel(this);
+                deleteTree(config.stateDir());
+                machine = MachineState.ABSENT;
+                done.complete(null);
+            } catch (Exception e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done.whenComplete((v, e) -> thread.shutdown());
+    }
+
+    public VmObservation observe() {
+        MachineState m = machine;
+        Action a = inFlight;
+        VmmInstance i = instance;
+        RuntimeRecord r = record;
+        return new VmObservation(Lifecycle.phase(m, a), m, a, i == null ? null : i.pid(),
+                r.createdTime(), r.startedTime(), r.guestReadyTime(), r.bootMillis(), r.restartCount(), lastFailure,
+                m == MachineState.SAVED_TO_DISK ? config.suspendStateFile() : null, config.consoleLog());
+    }
+
+    /** Earliest moment a failed operation should be retried, or null when nothing waits for a retry. */
+    public Duration retryDelay() {
+        long wait = retryNotBeforeNanos - System.nanoTime();
+        return lastFailure != null && wait > 0 ? Duration.ofNanos(wait) : null;
+    }
+
+    private void scheduleDrive() {
+        if (!driveQueued) {
+            driveQueued = true;
+            submit(this::drive);
+        }
+    }
+
+    private void drive() {
+        driveQueued = false;
+        if (desired == null) {
+            return;
+        }
+        while (true) {
+            Action action = Lifecycle.next(machine, desired);
+            if (action == Action.NONE) {
+                return;
+            }
+            inFlight = action;
+            hooks.changed(this);
+            long t0 = System.nanoTime();
+            boolean ok = false;
+            try {
+                perform(action);
+                ok = true;
+                consecutiveFailures = 0;
+                if (lastFailure != null && machine != MachineState.FAILED && machine != MachineState.CRASHED) {
+                    lastFailure = null;
+                }
+            } catch (EngineException e) {
+                onFailure(action, e);
+            } finally {
+                inFlight = Action.NONE;
+                hooks.operationDone(this, action, Duration.ofNanos(System.nanoTime() - t0), ok);
+                persist();
+                hooks.changed(this);
+            }
+            if (!ok) {
+                return;
+            }
+        }
+    }
+
+    private void perform(Action action) throws EngineException {
+        switch (action) {
+            case CREATE -> {
+                attach(engine.create(config));
+                machine = MachineState.CREATED;
+                record = new RuntimeRecord(Instant.now(), null, null, null, 0, record.restartCount());
+            }
+            case START -> boot(false);
+            case PAUSE -> {
+                instance.pause();
+                machine = MachineState.PAUSED;
+            }
+            case RESUME -> {
+                instance.resume();
+                machine = MachineState.RUNNING;
+                deleteQuietly(config.suspendStateFile()); // the restored guest now runs: its saved copy is stale
+            }
+            case SAVE_TO_DISK -> {
+                VmmInstance current = instance;
+                instance = null;
+                try {
+                    long bytes = current.saveState();
+                    LOG.infof("%s saved %d bytes of state to %s", config.id(), bytes, config.suspendStateFile());
+                } catch (EngineException e) {
+                    instance = current; // the guest is still there, paused: keep it
+                    machine = MachineState.PAUSED;
+                    throw e;
+                }
+                machine = MachineState.SAVED_TO_DISK;
+            }
+            case RESTORE_FROM_DISK -> {
+                attach(engine.restore(config));
+                machine = MachineState.PAUSED;
+            }
+            case POWER_DOWN -> powerDown();
+            case RECREATE -> {
+                release();
+                machine = MachineState.ABSENT;
+            }
+            case RESTART_GUEST -> {
+                if (instance != null) {
+                    instance.reset();
+                } else {
+                    attach(engine.create(config));
+                }
+                boot(true);
+            }
+            case DISCARD_SAVED_STATE -> {
+                deleteQuietly(config.suspendStateFile());
+                machine = MachineState.ABSENT;
+            }
+            case FINISH -> {
+                release();
+                machine = MachineState.FINISHED;
+            }
+            case FAIL -> {
+                release();
+                machine = MachineState.FAILED;
+            }
+            case NONE -> { }
+        }
+    }
+
+    private void boot(boolean restart) throws EngineException {
+        long offset = ConsoleLog.size(config.consoleLog());
+        startNanos = System.nanoTime();
+        instance.resume();
+        machine = MachineState.RUNNING;
+        record = new RuntimeRecord(record.createdTime() == null ? Instant.now() : record.createdTime(), Instant.now(),
+                null, null, offset, record.restartCount() + (restart ? 1 : 0));
+        watchReadiness(offset);
+    }
+
+    private void watchReadiness(long offset) {
+        String pattern = readinessPattern;
+        if (pattern == null || pattern.isEmpty()) {
+            markReady(System.nanoTime());
+            return;
+        }
+        readiness.watch(this, config.consoleLog(), offset, pattern, seenAt -> submit(() -> markReady(seenAt)));
+    }
+
+    private void markReady(long seenAtNanos) {
+        if (machine != MachineState.RUNNING && machine != MachineState.PAUSED) {
+            return;
+        }
+        long bootMillis = startNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(seenAtNanos - startNanos);
+        Instant started = record.startedTime();
+        record = new RuntimeRecord(record.createdTime(), started, Instant.now(),
+                startNanos == 0 ? record.bootMillis() : bootMillis, record.consoleOffset(), record.restartCount());
+        persist();
+        if (startNanos != 0) {
+            hooks.guestReady(this, Duration.ofMillis(bootMillis));
+        }
+        hooks.changed(this);
+    }
+
+    private void powerDown() throws EngineException {
+        powerOffSeen = new CompletableFuture<>();
+        try {
+            instance.requestPowerDown();
+            powerOffSeen.get(stopGrace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.infof("%s did not power off within %s; ending its process", config.id(), stopGrace);
+        } catch (Exception e) {
+            LOG.debugf("%s power-down: %s", config.id(), e.getMessage());
+        }
+        release();
+        machine = MachineState.ABSENT;
+    }
+
+    private void release() {
+        readiness.cancel(this);
+        if (instance != null) {
+            instance.destroy();
+            instance = null;
+        }
+    }
+
+    private void attach(VmmInstance fresh) {
+        instance = fresh;
+        fresh.addListener(event -> {
+            if (event instanceof VmEvent.GuestPoweredOff) {
+                powerOffSeen.complete(null); // wakes a waiting POWER_DOWN at once
+            }
+            submit(() -> onEvent(fresh, event));
+        });
+    }
+
+    private void onEvent(VmmInstance source, VmEvent event) {
+        if (source != instance) {
+            return; // from a process we already let go of
+        }
+        LOG.infof("%s: %s", config.id(), event);
+        switch (event) {
+            case VmEvent.GuestPoweredOff off -> machine = MachineState.POWERED_OFF;
+            case VmEvent.GuestCrashed crash -> {
+                machine = MachineState.CRASHED;
+                lastFailure = new Failure("GuestCrashed", crash.detail(), Instant.now());
+            }
+            case VmEvent.GuestReset reset -> {
+                startNanos = System.nanoTime();
+                record = new RuntimeRecord(record.createdTime(), Instant.now(), null, null,
+                        ConsoleLog.size(config.consoleLog()), record.restartCount());
+                watchReadiness(record.consoleOffset());
+            }
+            case VmEvent.ProcessExited exit -> {
+                instance = null;
+                readiness.cancel(this);
+                machine = MachineState.CRASHED;
+                lastFailure = new Failure("EmulatorExited", "QEMU exited unexpectedly"
+                        + (exit.exitCode() >= 0 ? " with code " + exit.exitCode() : "")
+                        + (exit.logTail().isEmpty() ? "" : ": " + exit.logTail()), Instant.now());
+            }
+        }
+        persist();
+        hooks.changed(this);
+        scheduleDrive();
+    }
+
+    private void onFailure(Action action, EngineException e) {
+        LOG.warnf("%s: %s failed: %s", config.id(), action, e.getMessage());
+        lastFailure = new Failure(switch (e.reason()) {
+            case MissingFile -> "MissingFile";
+            case EmulatorFailed -> "EmulatorFailed";
+            case StateUnusable -> "SavedStateUnusable";
+            case OperationFailed -> "OperationFailed";
+        }, e.getMessage(), Instant.now());
+        boolean cannotStart = action == Action.CREATE || action == Action.RESTORE_FROM_DISK
+                || (action == Action.RESTART_GUEST && instance == null);
+        if (cannotStart) {
+            // Nothing runs; retrying the same spec would fail the same way. A new generation retries.
+            if (instance != null) {
+                release();
+            }
+            machine = MachineState.FAILED;
+            return;
+        }
+        consecutiveFailures++;
+        long delay = Math.min(MAX_RETRY_DELAY.toMillis(), 1000L << Math.min(consecutiveFailures, 8));
+        retryNotBeforeNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
+    }
+
+    private void persist() {
+        if (Files.isDirectory(config.stateDir())) {
+            record.write(config.stateDir());
+        }
+    }
+
+    private void submit(Runnable task) {
+        try {
+            thread.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "%s: unexpected error", config.id());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debugf("%s is deleted; dropping a late task", config.id());
+        }
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warnf("cannot delete %s: %s", file, e.getMessage());
+        }
+    }
+
+    static void deleteTree(java.nio.file.Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VmRunner[" + Objects.toString(config.id()) + "]";
+    }
+}

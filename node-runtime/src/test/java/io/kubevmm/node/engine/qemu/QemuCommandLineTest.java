@@ -1,0 +1,93 @@
+package io.kubevmm.node.engine.qemu;
+
+import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.qmp.QemuVersion;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QemuCommandLineTest {
+    private static final QemuVersion QEMU_7_2 = new QemuVersion(7, 2, 22);
+    private static final QemuVersion QEMU_9_0 = new QemuVersion(9, 0, 0);
+
+    private static VmConfig vm(VmConfig.Profile profile, long memory, List<VmConfig.Disk> disks, VmConfig.NetworkMode net) {
+        return new VmConfig("default_demo", Path.of("/state/vms/default_demo"), profile, 2, memory,
+                Path.of("/images/vmlinuz"), Path.of("/images/initrd.img"), "console=ttyS0 quiet", disks, net,
+                "52:54:00:12:34:56");
+    }
+
+    private static String joined(List<String> args) {
+        return String.join(" ", args);
+    }
+
+    @Test
+    void microvmUnderTcgGetsPaddedRamAndTscParameters() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        VmConfig config = vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+
+        List<String> args = line.forCreate(config);
+
+        assertThat(args).containsSequence("-machine", "microvm,accel=tcg");
+        assertThat(args).containsSequence("-m", "262152K");
+        assertThat(args).containsSequence("-append", "console=ttyS0 quiet tsc=reliable tsc_early_khz=2000000");
+        assertThat(line.workarounds(config)).hasSize(2)
+                .anySatisfy(w -> assertThat(w).contains("262152Ki").contains("TCG"));
+    }
+
+    @Test
+    void kvmGuestsGetExactRamHostCpuAndNoWorkarounds() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.KVM, QEMU_7_2);
+        VmConfig config = vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+
+        List<String> args = line.forCreate(config);
+
+        assertThat(args).containsSequence("-m", "262144K").containsSequence("-cpu", "host");
+        assertThat(args).containsSequence("-append", "console=ttyS0 quiet");
+        assertThat(line.workarounds(config)).isEmpty();
+    }
+
+    @Test
+    void ramPaddingIsDroppedFromQemu9OnAndWhenRamIsAlreadyOdd() {
+        assertThat(new QemuCommandLine("q", Accelerator.TCG, QEMU_9_0).effectiveMemoryBytes(256L << 20)).isEqualTo(256L << 20);
+        long odd = (256L << 20) + 4096;
+        assertThat(new QemuCommandLine("q", Accelerator.TCG, QEMU_7_2).effectiveMemoryBytes(odd)).isEqualTo(odd);
+    }
+
+    @Test
+    void everyGuestStartsHaltedWithQmpSerialLogPidfileAndPanicDevice() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        String args = joined(line.forCreate(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE)));
+
+        assertThat(args).contains(" -S ", "-nodefaults", "-no-shutdown",
+                "-qmp unix:/state/vms/default_demo/qmp.sock,server=on,wait=off",
+                "-pidfile /state/vms/default_demo/qemu.pid",
+                "file,id=serial0,append=on,path=/state/vms/default_demo/console.log",
+                "-device pvpanic", "-kernel /images/vmlinuz", "-initrd /images/initrd.img");
+        assertThat(args).doesNotContain("-incoming");
+    }
+
+    @Test
+    void disksAndNicUseVirtioMmioOnMicrovmAndPciOnStandard() {
+        var disks = List.of(new VmConfig.Disk("data", 1L << 30, null));
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+
+        String micro = joined(line.forCreate(vm(VmConfig.Profile.MICROVM, 128L << 20, disks, VmConfig.NetworkMode.USER)));
+        String standard = joined(line.forCreate(vm(VmConfig.Profile.STANDARD, 128L << 20, disks, VmConfig.NetworkMode.USER)));
+
+        assertThat(micro).contains("virtio-blk-device,drive=disk-data,id=data",
+                "filename=/state/vms/default_demo/disk-data.qcow2", "virtio-net-device,netdev=net0,mac=52:54:00:12:34:56");
+        assertThat(standard).contains("q35,accel=tcg", "virtio-blk-pci,drive=disk-data", "virtio-net-pci,netdev=net0");
+        assertThat(standard).doesNotContain("tsc_early_khz");
+    }
+
+    @Test
+    void restoringGuestWaitsForIncomingState() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        assertThat(line.forIncoming(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE)))
+                .containsSequence("-incoming", "defer");
+    }
+}
