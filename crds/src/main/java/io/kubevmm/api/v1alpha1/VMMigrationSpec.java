@@ -1,0 +1,55 @@
+package io.kubevmm.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+
+/** A request to live-migrate one VM to another node. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class VMMigrationSpec {
+    public enum Strategy { PreCopy, PostCopy, Hybrid, Auto }
+
+    @Required
+    @JsonPropertyDescription("Name of the VirtualMachine to move (same namespace).")
+    private String vmName;
+    @JsonPropertyDescription("Node to move to; unset lets the scheduler choose.")
+    private String targetNode;
+    @Default("Auto")
+    @JsonPropertyDescription("PreCopy, PostCopy (switch after the first pass), Hybrid (pre-copy until progress stalls, then post-copy) or Auto (chosen from measured dirty and transfer rates).")
+    private Strategy strategy;
+    @Min(1)
+    @Default("300")
+    @JsonPropertyDescription("Longest pause of the guest allowed at switchover, in milliseconds.")
+    private Long maxDowntimeMillis;
+    @Min(0)
+    @Default("0")
+    @JsonPropertyDescription("Bandwidth cap in MiB/s; 0 means no cap.")
+    private Long bandwidthMiBps;
+    @Min(1)
+    @JsonPropertyDescription("Abort (the VM keeps running on the source) if not complete after this many seconds.")
+    private Long completionTimeoutSeconds;
+    @Default("true")
+    @JsonPropertyDescription("Throttle the guest's vCPUs when it dirties memory faster than it can be copied.")
+    private Boolean autoConverge;
+    @JsonPropertyDescription("Set to true to cancel; the VM keeps running on the source.")
+    private Boolean cancel;
+
+    public String getVmName() { return vmName; }
+    public void setVmName(String vmName) { this.vmName = vmName; }
+    public String getTargetNode() { return targetNode; }
+    public void setTargetNode(String targetNode) { this.targetNode = targetNode; }
+    public Strategy getStrategy() { return strategy; }
+    public void setStrategy(Strategy strategy) { this.strategy = strategy; }
+    public Long getMaxDowntimeMillis() { return maxDowntimeMillis; }
+    public void setMaxDowntimeMillis(Long maxDowntimeMillis) { this.maxDowntimeMillis = maxDowntimeMillis; }
+    public Long getBandwidthMiBps() { return bandwidthMiBps; }
+    public void setBandwidthMiBps(Long bandwidthMiBps) { this.bandwidthMiBps = bandwidthMiBps; }
+    public Long getCompletionTimeoutSeconds() { return completionTimeoutSeconds; }
+    public void setCompletionTimeoutSeconds(Long seconds) { this.completionTimeoutSeconds = seconds; }
+    public Boolean getAutoConverge() { return autoConverge; }
+    public void setAutoConverge(Boolean autoConverge) { this.autoConverge = autoConverge; }
+    public Boolean getCancel() { return cancel; }
+    public void setCancel(Boolean cancel) { this.cancel = cancel; }
+}
