@@ -4,7 +4,12 @@ import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.MachineSpec;
+import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.api.v1alpha1.VMRestoreSpec;
+import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
+import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,6 +35,58 @@ public final class SpecValidator {
             return errors;
         }
         machine(spec, errors);
+        return errors;
+    }
+
+    public static List<FieldError> validate(VirtualMachineSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        if (spec == null) {
+            errors.add(new FieldError("spec", "is missing; a VirtualMachine needs at least spec.boot.kernel"));
+            return errors;
+        }
+        machine(spec, errors);
+        HighAvailabilitySpec ha = spec.getHighAvailability();
+        if (ha != null && ha.getCheckpointIntervalSeconds() != null) {
+            if (ha.getMode() != HighAvailabilitySpec.Mode.Checkpoint) {
+                errors.add(new FieldError("spec.highAvailability.checkpointIntervalSeconds",
+                        "only applies with mode Checkpoint; set mode: Checkpoint or remove it"));
+            } else if (ha.getCheckpointIntervalSeconds() < 1) {
+                errors.add(new FieldError("spec.highAvailability.checkpointIntervalSeconds", "must be at least 1"));
+            }
+        }
+        return errors;
+    }
+
+    public static List<FieldError> validate(VMMigrationSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        if (spec == null || blank(spec.getVmName())) {
+            errors.add(new FieldError("spec.vmName", "is required: the name of the VirtualMachine to migrate"));
+        }
+        if (spec != null && spec.getMaxDowntimeMillis() != null && spec.getMaxDowntimeMillis() < 1) {
+            errors.add(new FieldError("spec.maxDowntimeMillis", spec.getMaxDowntimeMillis() + " must be at least 1 (default 300)"));
+        }
+        if (spec != null && spec.getBandwidthMiBps() != null && spec.getBandwidthMiBps() < 0) {
+            errors.add(new FieldError("spec.bandwidthMiBps", "must not be negative; 0 means no cap"));
+        }
+        return errors;
+    }
+
+    public static List<FieldError> validate(VMSnapshotSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        if (spec == null || blank(spec.getVmName())) {
+            errors.add(new FieldError("spec.vmName", "is required: the name of the VirtualMachine to snapshot"));
+        }
+        return errors;
+    }
+
+    public static List<FieldError> validate(VMRestoreSpec spec) {
+        List<FieldError> errors = new ArrayList<>();
+        if (spec == null || blank(spec.getSnapshotName())) {
+            errors.add(new FieldError("spec.snapshotName", "is required: the name of the VMSnapshot to restore"));
+        }
+        if (spec == null || blank(spec.getTargetVmName())) {
+            errors.add(new FieldError("spec.targetVmName", "is required: the snapshot's own VM to roll back, or a new name to clone into"));
+        }
         return errors;
     }
 

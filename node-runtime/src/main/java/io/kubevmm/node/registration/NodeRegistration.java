@@ -62,7 +62,7 @@ public class NodeRegistration {
     }
 
     @Scheduled(every = "${kubevmm.node.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void heartbeat() {
+    synchronized void heartbeat() {
         try {
             publishNode();
             renewLease();
@@ -78,8 +78,14 @@ public class NodeRegistration {
             fresh.setMetadata(new ObjectMetaBuilder().withName(config.name())
                     .withLabels(Map.of("kubevmm.io/node", config.name())).build());
             fresh.setSpec(new VMNodeSpec());
-            nodes.resource(fresh).create();
-            LOG.infof("registered VMNode %s", config.name());
+            try {
+                nodes.resource(fresh).create();
+                LOG.infof("registered VMNode %s", config.name());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e; // 409: it appeared meanwhile, which is all we wanted
+                }
+            }
         }
         VMNode patch = new VMNode();
         patch.setMetadata(new ObjectMetaBuilder().withName(config.name()).build());
