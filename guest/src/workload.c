@@ -159,10 +159,11 @@ static void *dirty(void *arg) {
 
 /* The ACPI button driver reports the power button as KEY_POWER on an input device (q35: the
  * fixed-feature button; microvm: the GED-notified PNP0C0C button). */
-static void *power_button(void *arg) {
-    (void)arg;
-    struct pollfd fds[16];
-    int n = 0;
+static struct pollfd fds[16];
+static int n;
+
+/* Opens the devices that can report KEY_POWER; returns how many. */
+static int open_power_button(void) {
     DIR *d = opendir("/dev/input");
     struct dirent *e;
     while (d && (e = readdir(d)) && n < 16) {
@@ -179,10 +180,12 @@ static void *power_button(void *arg) {
             close(fd);
     }
     if (d) closedir(d);
-    if (n == 0) {
-        say("no power button: ACPI power-down will not be handled");
-        return NULL;
-    }
+    if (n == 0) say("no power button: ACPI power-down will not be handled");
+    return n;
+}
+
+static void *power_button(void *arg) {
+    (void)arg;
     for (;;) {
         if (poll(fds, n, -1) <= 0) continue;
         for (int i = 0; i < n; i++) {
@@ -219,7 +222,9 @@ static void start(void *(*fn)(void *), void *arg) {
 
 int main(void) {
     long poweroff_at = -1, panic_at = -1;
-    start(power_button, NULL);
+    /* Ready only once the power button is armed: a stop right after readiness is never lost. */
+    if (open_power_button() > 0) start(power_button, NULL);
+    say("KUBEVMM-GUEST-READY");
 
     char *saveptr = NULL;
     for (char *w = strtok_r(workload_arg(), ",", &saveptr); w; w = strtok_r(NULL, ",", &saveptr)) {
