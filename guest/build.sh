@@ -165,6 +165,8 @@ inputs_newer_than() {
 
 # --- main -------------------------------------------------------------------------------------
 mkdir -p "$build" "$out"
+exec 9>"$build/.lock"
+flock 9  # two builds at once (e.g. two test runs) would share the staging directory
 stamp=$out/.built-from
 if [ -z "${GUEST_FORCE:-}" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ] && [ -f "$stamp" ]; then
   # Fast path: no apt, no compiler; only timestamps and the recorded kernel choice.

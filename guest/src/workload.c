@@ -159,14 +159,14 @@ static void *dirty(void *arg) {
 
 /* The ACPI button driver reports the power button as KEY_POWER on an input device (q35: the
  * fixed-feature button; microvm: the GED-notified PNP0C0C button). */
-static struct pollfd fds[16];
-static int n;
+static struct pollfd buttons[16];
+static int nbuttons;
 
 /* Opens the devices that can report KEY_POWER; returns how many. */
 static int open_power_button(void) {
     DIR *d = opendir("/dev/input");
     struct dirent *e;
-    while (d && (e = readdir(d)) && n < 16) {
+    while (d && (e = readdir(d)) && nbuttons < 16) {
         if (strncmp(e->d_name, "event", 5) != 0) continue;
         char path[300];
         snprintf(path, sizeof path, "/dev/input/%s", e->d_name);
@@ -175,27 +175,28 @@ static int open_power_button(void) {
         unsigned long keys[KEY_MAX / (8 * sizeof(long)) + 1] = {0};
         if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof keys), keys) >= 0
             && (keys[KEY_POWER / (8 * sizeof(long))] >> (KEY_POWER % (8 * sizeof(long)))) & 1)
-            fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+            buttons[nbuttons++] = (struct pollfd){.fd = fd, .events = POLLIN};
         else
             close(fd);
     }
     if (d) closedir(d);
-    if (n == 0) say("no power button: ACPI power-down will not be handled");
-    return n;
+    if (nbuttons == 0) say("no power button: ACPI power-down will not be handled");
+    return nbuttons;
 }
 
 static void *power_button(void *arg) {
     (void)arg;
     for (;;) {
-        if (poll(fds, n, -1) <= 0) continue;
-        for (int i = 0; i < n; i++) {
-            if (!(fds[i].revents & POLLIN)) continue;
+        if (poll(buttons, nbuttons, -1) <= 0) continue;
+        for (int i = 0; i < nbuttons; i++) {
+            if (!(buttons[i].revents & POLLIN)) continue;
             struct input_event ev[16];
-            ssize_t got = read(fds[i].fd, ev, sizeof ev);
+            ssize_t got = read(buttons[i].fd, ev, sizeof ev);
             for (ssize_t k = 0; k < got / (ssize_t)sizeof ev[0]; k++)
                 if (ev[k].type == EV_KEY && ev[k].code == KEY_POWER && ev[k].value == 1) power_off();
         }
     }
+    return NULL; /* not reached */
 }
 
 /* --- main ---------------------------------------------------------------------------------- */

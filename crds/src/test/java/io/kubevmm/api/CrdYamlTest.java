@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * what fabric8's crd-generator makes of the Java model in this build.
  */
 class CrdYamlTest {
-    static final String UPDATE_COMMAND = "mvn -pl crds test -Dtest=CrdYamlTest -Dkubevmm.crds.update=true";
+    static final String UPDATE_COMMAND = "mvn -B -pl crds test -Dtest=CrdYamlTest -Dkubevmm.crds.update=true";
 
     @Test
     void committedCrdYamlIsWhatTheBuildGenerates() throws IOException {
@@ -30,20 +30,9 @@ class CrdYamlTest {
             }
             assertThat(committed).as("committed crds/" + file + "; create it with: " + UPDATE_COMMAND).exists();
             assertThat(Files.readString(committed))
-                    .as("crds/" + file + " differs from what the Java model generates; regenerate with: " + UPDATE_COMMAND)
+                    .as("crds/" + file + " differs from what the Java model generates;"
+                            + " regenerate with (in the repository root): " + UPDATE_COMMAND)
                     .isEqualTo(Files.readString(generated));
         }
-    }
-
-    @Test
-    void everyKindShipsItsCrdWithStatusSubresourceAndShortName() {
-        assertThat(Crds.all()).hasSize(6).allSatisfy(crd -> {
-            var version = crd.getSpec().getVersions().getFirst();
-            assertThat(version.getSubresources().getStatus()).as(crd.getMetadata().getName() + " status subresource").isNotNull();
-            assertThat(crd.getSpec().getNames().getShortNames()).as(crd.getMetadata().getName() + " short names").isNotEmpty();
-            assertThat(version.getAdditionalPrinterColumns()).as(crd.getMetadata().getName() + " printer columns").isNotEmpty();
-        });
-        assertThat(Crds.all()).filteredOn(c -> c.getSpec().getNames().getKind().equals("VMNode"))
-                .singleElement().satisfies(c -> assertThat(c.getSpec().getScope()).isEqualTo("Cluster"));
     }
 }

@@ -9,7 +9,11 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.kubevmm.api.v1alpha1.Crds;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMRestore;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
 import io.kubevmm.api.validation.SpecValidator;
 import org.junit.jupiter.api.Test;
@@ -54,9 +58,18 @@ class ExamplesTest {
         return validator.validate(manifest);
     }
 
+    /** The validator for the manifest's kind, as the operator applies it. */
     static List<FieldError> validatorErrors(JsonNode manifest) {
-        VirtualMachine vm = JSON.convertValue(manifest, VirtualMachine.class);
-        return SpecValidator.validate(vm.getSpec());
+        String kind = manifest.path("kind").asText();
+        return switch (kind) {
+            case "VirtualMachine" -> SpecValidator.validate(JSON.convertValue(manifest, VirtualMachine.class).getSpec());
+            case "VirtualMachineInstance" ->
+                    SpecValidator.validate(JSON.convertValue(manifest, VirtualMachineInstance.class).getSpec());
+            case "VMMigration" -> SpecValidator.validate(JSON.convertValue(manifest, VMMigration.class).getSpec());
+            case "VMSnapshot" -> SpecValidator.validate(JSON.convertValue(manifest, VMSnapshot.class).getSpec());
+            case "VMRestore" -> SpecValidator.validate(JSON.convertValue(manifest, VMRestore.class).getSpec());
+            default -> List.of();
+        };
     }
 
     @Test

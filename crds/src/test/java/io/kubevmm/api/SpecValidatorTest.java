@@ -4,11 +4,11 @@ import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
-import io.kubevmm.api.v1alpha1.VMMigrationSpec;
-import io.kubevmm.api.v1alpha1.VMRestoreSpec;
+import io.kubevmm.api.v1alpha1.ReadinessSpec;
+import io.kubevmm.api.v1alpha1.RestoreSource;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.validation.FieldError;
-import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.api.validation.SpecValidator;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +16,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/** How VirtualMachine and VirtualMachineInstance specs are judged before anything starts. */
 class SpecValidatorTest {
 
     static VirtualMachineSpec vm() {
@@ -93,18 +94,78 @@ class SpecValidatorTest {
     }
 
     @Test
-    void migrationsAndRestoresNameWhatTheyActOn() {
-        assertThat(SpecValidator.validate(new VMMigrationSpec())).extracting(FieldError::field).containsExactly("spec.vmName");
-        assertThat(SpecValidator.validate(new VMRestoreSpec())).extracting(FieldError::field)
-                .containsExactly("spec.snapshotName", "spec.targetVmName");
+    void aDiskIsEitherNewOrAnOverlayNeverBoth() {
+        VirtualMachineSpec spec = vm();
+        spec.setDisks(List.of(disk("data", "1Gi", "base.qcow2")));
+        assertThat(errors(spec)).containsExactly(
+                "spec.disks[0] has both size and source; give size for a new empty disk or source for an overlay, not both");
+        spec.setDisks(List.of(disk("data", null, "base.qcow2"), disk("scratch", "512Mi", null)));
+        assertThat(errors(spec)).isEmpty();
     }
 
     @Test
-    void quantitiesConvertToBytesAndBackInTheirShortestExactForm() {
-        assertThat(Quantities.toBytes("256Mi")).isEqualTo(256L << 20);
-        assertThat(Quantities.toBytes("1G")).isEqualTo(1_000_000_000L);
-        assertThat(Quantities.format(256L << 20)).isEqualTo("256Mi");
-        assertThat(Quantities.format((256L << 20) + 8192)).isEqualTo("262152Ki");
-        assertThat(Quantities.format(1L << 30)).isEqualTo("1Gi");
+    void sixteenMebibytesIsEnoughMemoryAndSizesBeyondALongAreReported() {
+        VirtualMachineSpec spec = vm();
+        spec.setMemory("16Mi");
+        assertThat(errors(spec)).isEmpty();
+        spec.setMemory("99999999Ei");
+        assertThat(errors(spec)).containsExactly("spec.memory 99999999Ei is too large (example: 512Mi)");
     }
+
+    @Test
+    void absolutePathsAreAllowedButEmptyOnesAreNot() {
+        VirtualMachineSpec spec = vm();
+        spec.getBoot().setKernel(new FileRef("/var/lib/kubevmm/images/vmlinuz"));
+        assertThat(errors(spec)).isEmpty();
+        spec.getBoot().setInitrd(new FileRef(""));
+        assertThat(errors(spec)).singleElement().asString().startsWith("spec.boot.initrd.path is empty");
+    }
+
+    @Test
+    void moreThanSixtyFourCpusIsRejected() {
+        VirtualMachineSpec spec = vm();
+        spec.setCpu(65);
+        assertThat(errors(spec)).containsExactly("spec.cpu 65 is out of range; use 1 to 64");
+        spec.setCpu(64);
+        assertThat(errors(spec)).isEmpty();
+    }
+
+    @Test
+    void anEmptyReadinessPatternIsRejectedBecauseEveryLineWouldMatch() {
+        VirtualMachineSpec spec = vm();
+        ReadinessSpec readiness = new ReadinessSpec();
+        readiness.setSerialPattern(" ");
+        spec.setReadiness(readiness);
+        assertThat(errors(spec)).singleElement().asString().startsWith("spec.readiness.serialPattern is empty");
+    }
+
+    @Test
+    void checkpointsAreTakenAtLeastEverySecond() {
+        VirtualMachineSpec spec = vm();
+        HighAvailabilitySpec ha = new HighAvailabilitySpec();
+        ha.setMode(HighAvailabilitySpec.Mode.Checkpoint);
+        ha.setCheckpointIntervalSeconds(0);
+        spec.setHighAvailability(ha);
+        assertThat(errors(spec)).containsExactly("spec.highAvailability.checkpointIntervalSeconds must be at least 1");
+        ha.setCheckpointIntervalSeconds(10);
+        assertThat(errors(spec)).isEmpty();
+    }
+
+    @Test
+    void anInstanceGetsTheSameMachineChecksAndNamesTheSnapshotItRestoresFrom() {
+        VirtualMachineInstanceSpec spec = new VirtualMachineInstanceSpec();
+        spec.setMemory("12Zi");
+        RestoreSource restore = new RestoreSource();
+        restore.setKind(RestoreSource.Kind.Snapshot);
+        spec.setRestoreFrom(restore);
+        assertThat(SpecValidator.validate(spec)).extracting(FieldError::field)
+                .containsExactly("spec.memory", "spec.boot.kernel.path", "spec.restoreFrom.name");
+    }
+
+    @Test
+    void aMissingSpecIsReportedNotThrown() {
+        assertThat(SpecValidator.validate((VirtualMachineSpec) null)).extracting(FieldError::field).containsExactly("spec");
+        assertThat(SpecValidator.validate((VirtualMachineInstanceSpec) null)).extracting(FieldError::field).containsExactly("spec");
+    }
+
 }

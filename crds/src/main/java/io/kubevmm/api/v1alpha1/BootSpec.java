@@ -2,10 +2,12 @@ package io.kubevmm.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Required;
 
 /** Direct kernel boot: no firmware, the kernel is loaded straight into guest memory. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class BootSpec {
+    @Required
     @JsonPropertyDescription("Linux kernel image to boot (required).")
     private FileRef kernel;
     @JsonPropertyDescription("Initial ramdisk loaded with the kernel.")

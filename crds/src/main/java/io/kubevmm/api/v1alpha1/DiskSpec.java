@@ -4,15 +4,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** A qcow2 disk kept in the VM's state directory on its node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "has(self.size) != has(self.source)",
+        message = "a disk needs exactly one of size (a new empty disk) or source (an overlay on a base image)")
 public class DiskSpec {
+    /** A DNS label of at most 32 characters, so the name also fits QEMU device ids and file names. */
+    public static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$";
+
     @Required
-    @Pattern("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+    @Pattern(NAME_PATTERN)
     @JsonPropertyDescription("Disk name, a DNS label unique within the VM (also the guest device id).")
     private String name;
-    @Pattern(Quantities.PATTERN)
+    @Pattern(QuantityPattern.REGEX)
     @JsonPropertyDescription("Size of a new empty disk, a quantity such as 1Gi. Give either size or source.")
     private String size;
     @JsonPropertyDescription("Base image the disk is a copy-on-write overlay of; the base is never written.")

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** How a VM survives the loss of its node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.checkpointIntervalSeconds) || (has(self.mode) && self.mode == 'Checkpoint')",
+        message = "checkpointIntervalSeconds only applies with mode Checkpoint")
 public class HighAvailabilitySpec {
     public enum Mode { None, Restart, Checkpoint }
 

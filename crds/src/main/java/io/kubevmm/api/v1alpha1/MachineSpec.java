@@ -20,7 +20,7 @@ public class MachineSpec {
     @Default("1")
     @JsonPropertyDescription("Number of vCPUs.")
     private Integer cpu;
-    @Pattern(Quantities.PATTERN)
+    @Pattern(QuantityPattern.REGEX)
     @Default("256Mi")
     @JsonPropertyDescription("Guest RAM, a quantity such as 256Mi or 2Gi (at least 16Mi).")
     private String memory;

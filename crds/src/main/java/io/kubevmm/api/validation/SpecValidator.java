@@ -3,8 +3,9 @@ package io.kubevmm.api.validation;
 import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
-import io.kubevmm.api.v1alpha1.MachineSpec;
 import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
+import io.kubevmm.api.v1alpha1.MachineSpec;
+import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMRestoreSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
 public final class SpecValidator {
     static final long MIN_MEMORY = 16L << 20;
     static final int MAX_CPU = 64;
-    private static final Pattern DNS_LABEL = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$");
+    private static final Pattern DNS_LABEL = Pattern.compile(DiskSpec.NAME_PATTERN);
 
     private SpecValidator() { }
 
@@ -35,6 +36,12 @@ public final class SpecValidator {
             return errors;
         }
         machine(spec, errors);
+        RestoreSource restore = spec.getRestoreFrom();
+        if (restore != null && restore.getKind() == null) {
+            errors.add(new FieldError("spec.restoreFrom.kind", "is required: Snapshot or Checkpoint (or leave restoreFrom out to boot)"));
+        } else if (restore != null && restore.getKind() == RestoreSource.Kind.Snapshot && blank(restore.getName())) {
+            errors.add(new FieldError("spec.restoreFrom.name", "is required with kind Snapshot: the name of the VMSnapshot to start from"));
+        }
         return errors;
     }
 
@@ -98,6 +105,8 @@ public final class SpecValidator {
         if (spec.getMemory() != null) {
             if (!Quantities.isQuantity(spec.getMemory())) {
                 errors.add(new FieldError("spec.memory", "\"" + spec.getMemory() + "\" is not a quantity (example: 512Mi)"));
+            } else if (!Quantities.fitsInBytes(spec.getMemory())) {
+                errors.add(new FieldError("spec.memory", spec.getMemory() + " is too large (example: 512Mi)"));
             } else if (Quantities.toBytes(spec.getMemory()) < MIN_MEMORY) {
                 errors.add(new FieldError("spec.memory", spec.getMemory() + " is too small; use at least 16Mi"));
             }
@@ -134,11 +143,15 @@ public final class SpecValidator {
         }
         boolean hasSize = disk.getSize() != null;
         boolean hasSource = disk.getSource() != null;
-        if (hasSize == hasSource && !hasSize) {
+        if (!hasSize && !hasSource) {
             errors.add(new FieldError(at, "needs size (a new empty disk, e.g. 1Gi) or source.path (an overlay on a base image)"));
+        } else if (hasSize && hasSource) {
+            errors.add(new FieldError(at, "has both size and source; give size for a new empty disk or source for an overlay, not both"));
         }
         if (hasSize && !Quantities.isQuantity(disk.getSize())) {
             errors.add(new FieldError(at + ".size", "\"" + disk.getSize() + "\" is not a quantity (example: 1Gi)"));
+        } else if (hasSize && !Quantities.fitsInBytes(disk.getSize())) {
+            errors.add(new FieldError(at + ".size", disk.getSize() + " is too large (example: 1Gi)"));
         }
         if (hasSource) {
             path(at + ".source.path", disk.getSource(), errors);

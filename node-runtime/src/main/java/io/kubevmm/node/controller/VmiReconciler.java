@@ -11,6 +11,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
@@ -145,11 +146,10 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     }
 
     private static Optional<io.fabric8.kubernetes.api.model.Condition> condition(VirtualMachineInstanceStatus s, String type) {
-        return s.getConditions() == null ? Optional.empty()
-                : s.getConditions().stream().filter(c -> type.equals(c.getType())).findFirst();
+        return Conditions.find(s.getConditions(), type);
     }
 
     private static boolean isTrue(VirtualMachineInstanceStatus s, String type) {
-        return condition(s, type).map(c -> "True".equals(c.getStatus())).orElse(false);
+        return Conditions.isTrue(s.getConditions(), type);
     }
 }

@@ -4,6 +4,7 @@ import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.VmObservation;

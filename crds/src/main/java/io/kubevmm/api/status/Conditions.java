@@ -1,4 +1,4 @@
-package io.kubevmm.node.controller;
+package io.kubevmm.api.status;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -8,18 +8,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** Builds a condition list the Kubernetes way: lastTransitionTime moves only when status changes. */
-final class Conditions {
+/**
+ * Builds a condition list the Kubernetes way: lastTransitionTime moves only when a condition's
+ * status changes, observedGeneration is stamped on each. Used by every status writer.
+ */
+public final class Conditions {
     private final List<Condition> previous;
     private final List<Condition> result = new ArrayList<>();
     private final long generation;
 
-    Conditions(List<Condition> previous, long generation) {
+    public Conditions(List<Condition> previous, long generation) {
         this.previous = previous == null ? List.of() : previous;
         this.generation = generation;
     }
 
-    Conditions set(String type, boolean status, String reason, String message) {
+    public Conditions set(String type, boolean status, String reason, String message) {
         String value = status ? "True" : "False";
         String since = previous.stream()
                 .filter(c -> type.equals(c.getType()) && value.equals(c.getStatus()))
@@ -32,7 +35,17 @@ final class Conditions {
         return this;
     }
 
-    List<Condition> build() {
+    public List<Condition> build() {
         return List.copyOf(result);
+    }
+
+    /** The condition of {@code type} in {@code conditions}, if present. */
+    public static java.util.Optional<Condition> find(List<Condition> conditions, String type) {
+        return conditions == null ? java.util.Optional.empty()
+                : conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    public static boolean isTrue(List<Condition> conditions, String type) {
+        return find(conditions, type).map(c -> "True".equals(c.getStatus())).orElse(false);
     }
 }

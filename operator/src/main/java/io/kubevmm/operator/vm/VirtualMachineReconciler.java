@@ -1,0 +1,180 @@
+package io.kubevmm.operator.vm;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.kubevmm.api.status.EventWriter;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
+import io.kubevmm.api.v1alpha1.VmState;
+import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.api.validation.SpecValidator;
+import io.kubevmm.operator.scheduling.NodeInventory;
+import io.kubevmm.operator.scheduling.Scheduler;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a VirtualMachine into an instance on a node: validate, schedule, create or update the
+ * VMI for spec.state (none for Defined), roll the VMI's status up. Deleting the VM deletes the
+ * VMI and waits until its node reports the QEMU gone.
+ */
+@ControllerConfiguration(name = VirtualMachineReconciler.NAME)
+public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cleaner<VirtualMachine> {
+    static final String NAME = "vm";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long UNSCHEDULABLE_RETRY_MILLIS = 5000;
+
+    private final KubernetesClient client;
+    private final NodeInventory inventory;
+    private final Scheduler scheduler;
+    private final EventWriter events;
+
+    VirtualMachineReconciler(KubernetesClient client, NodeInventory inventory,
+                             @ConfigProperty(name = "kubevmm.operator.scheduling", defaultValue = "spread") String strategy,
+                             @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance) {
+        this.client = client;
+        this.inventory = inventory;
+        this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
+        this.events = new EventWriter(client, "kubevmm-operator", instance);
+    }
+
+    @Override
+    public List<EventSource<?, VirtualMachine>> prepareEventSources(EventSourceContext<VirtualMachine> context) {
+        // A VMI's status change (written by its node) re-reconciles the VM that owns it.
+        return List.of(new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(VirtualMachineInstance.class, VirtualMachine.class).build(), context));
+    }
+
+    @Override
+    public UpdateControl<VirtualMachine> reconcile(VirtualMachine vm, Context<VirtualMachine> context) {
+        Optional<VirtualMachineInstance> vmi = context.getSecondaryResource(VirtualMachineInstance.class);
+        List<FieldError> errors = SpecValidator.validate(vm.getSpec());
+        String invalid = errors.isEmpty() ? null : errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
+        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+
+        String placedOn = vmi.map(v -> v.getSpec().getNodeName()).orElse(null);
+        String unschedulable = null;
+        if (invalid == null) {
+            if (want == VmState.Defined) {
+                vmi.filter(v -> v.getMetadata().getDeletionTimestamp() == null).ifPresent(this::deleteInstance);
+                placedOn = null;
+            } else {
+                if (placedOn == null) {
+                    var decision = scheduler.place(request(vm), inventory.candidates(
+                            vm.getMetadata().getNamespace(), vm.getMetadata().getName()));
+                    placedOn = decision.node().orElse(null);
+                    unschedulable = decision.placed() ? null : decision.message();
+                }
+                if (placedOn != null) {
+                    vmi = Optional.of(ensureInstance(vm, placedOn, vmi));
+                }
+            }
+        }
+        // An invalid edit to a VM that already runs leaves the instance alone: nothing running is lost.
+
+        VirtualMachineStatus status = VmStatusFactory.compute(vm,
+                new VmStatusFactory.Observation(invalid, placedOn, unschedulable, vmi.orElse(null)));
+        UpdateControl<VirtualMachine> control = writeStatus(vm, status);
+        return unschedulable != null ? control.rescheduleAfter(UNSCHEDULABLE_RETRY_MILLIS) : control;
+    }
+
+    @Override
+    public DeleteControl cleanup(VirtualMachine vm, Context<VirtualMachine> context) {
+        var vmi = client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace())
+                .withName(vm.getMetadata().getName()).get();
+        if (vmi == null) {
+            events.normal(vm, "Deleted", "instance gone; VM deleted");
+            return DeleteControl.defaultDelete();
+        }
+        if (vmi.getMetadata().getDeletionTimestamp() == null) {
+            deleteInstance(vmi);
+        }
+        // The node runtime's finalizer holds the VMI until its QEMU is gone and its state removed.
+        return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
+    }
+
+    private static Scheduler.Request request(VirtualMachine vm) {
+        var spec = vm.getSpec();
+        return new Scheduler.Request(spec.getCpu() == null ? 1 : spec.getCpu(),
+                Quantities.toBytes(spec.getMemory() == null ? "256Mi" : spec.getMemory()), spec.getNodeSelector());
+    }
+
+    private VirtualMachineInstance ensureInstance(VirtualMachine vm, String node, Optional<VirtualMachineInstance> existing) {
+        VirtualMachineInstance desired = VmiSpecs.desired(vm, node);
+        var resource = client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace())
+                .withName(vm.getMetadata().getName());
+        if (existing.isEmpty()) {
+            VirtualMachineInstance created = client.resource(desired).create();
+            events.normal(vm, "Scheduled", "placed on node " + node + "; instance created");
+            return created;
+        }
+        VirtualMachineInstance current = existing.get();
+        if (JSON.valueToTree(current.getSpec()).equals(JSON.valueToTree(desired.getSpec()))) {
+            return current;
+        }
+        if (!Objects.equals(current.getSpec().getState(), desired.getSpec().getState())) {
+            events.normal(vm, "StateChange", "instance state " + current.getSpec().getState() + " -> " + desired.getSpec().getState());
+        }
+        return resource.edit(v -> {
+            v.setSpec(desired.getSpec());
+            return v;
+        });
+    }
+
+    private void deleteInstance(VirtualMachineInstance vmi) {
+        client.resource(vmi).delete();
+    }
+
+    private UpdateControl<VirtualMachine> writeStatus(VirtualMachine vm, VirtualMachineStatus status) {
+        VirtualMachineStatus previous = vm.getStatus();
+        if (previous != null && JSON.valueToTree(previous).equals(JSON.valueToTree(status))) {
+            return UpdateControl.noUpdate();
+        }
+        announce(vm, previous, status);
+        VirtualMachine patch = new VirtualMachine();
+        patch.setMetadata(vm.getMetadata());
+        patch.setSpec(vm.getSpec());
+        patch.setStatus(status);
+        return UpdateControl.patchStatus(patch);
+    }
+
+    /** Events for what changed: phase, validity, scheduling failures. */
+    private void announce(VirtualMachine vm, VirtualMachineStatus before, VirtualMachineStatus after) {
+        var was = before == null ? null : before.getPhase();
+        if (after.getPhase() != was) {
+            String message = "phase " + (was == null ? "none" : was) + " -> " + after.getPhase()
+                    + (after.getNodeName() == null ? "" : " on node " + after.getNodeName());
+            events.normal(vm, after.getPhase().name(), message);
+        }
+        conditionChange(vm, before, after, "Valid", false, "InvalidSpec");
+        conditionChange(vm, before, after, "Scheduled", false, "FailedScheduling");
+    }
+
+    private void conditionChange(VirtualMachine vm, VirtualMachineStatus before, VirtualMachineStatus after,
+                                 String type, boolean warnWhen, String reason) {
+        var now = io.kubevmm.api.status.Conditions.find(after.getConditions(), type);
+        var then = before == null ? Optional.<io.fabric8.kubernetes.api.model.Condition>empty()
+                : io.kubevmm.api.status.Conditions.find(before.getConditions(), type);
+        if (now.isPresent() && String.valueOf(warnWhen).equalsIgnoreCase(now.get().getStatus())
+                && "Unschedulable,InvalidSpec".contains(now.get().getReason())
+                && (then.isEmpty() || !Objects.equals(then.get().getMessage(), now.get().getMessage()))) {
+            events.warning(vm, reason, now.get().getMessage());
+        }
+    }
+}

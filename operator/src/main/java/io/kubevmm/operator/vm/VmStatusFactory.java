@@ -1,0 +1,88 @@
+package io.kubevmm.operator.vm;
+
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
+import io.kubevmm.api.v1alpha1.VmPhase;
+import io.kubevmm.api.v1alpha1.VmState;
+
+/**
+ * The one place a VirtualMachine's status is computed: from its validity, its placement and
+ * its instance's status. Pure.
+ */
+final class VmStatusFactory {
+    private VmStatusFactory() { }
+
+    /** What the reconciler found out this round. {@code vmi} may be null. */
+    record Observation(String invalidMessage, String placedOn, String unschedulableMessage, VirtualMachineInstance vmi) { }
+
+    static VirtualMachineStatus compute(VirtualMachine vm, Observation o) {
+        VirtualMachineStatus previous = vm.getStatus();
+        long generation = vm.getMetadata().getGeneration() == null ? 0 : vm.getMetadata().getGeneration();
+        Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation);
+        VirtualMachineStatus s = new VirtualMachineStatus();
+        s.setObservedGeneration(generation);
+
+        if (o.invalidMessage() != null) {
+            c.set("Valid", false, "InvalidSpec", o.invalidMessage());
+        } else {
+            c.set("Valid", true, "SpecValid", "spec is valid");
+        }
+        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+        VirtualMachineInstance vmi = o.vmi();
+        var instance = vmi == null ? null : vmi.getStatus();
+
+        if (o.placedOn() != null) {
+            s.setNodeName(o.placedOn());
+            c.set("Scheduled", true, "Scheduled", "placed on node " + o.placedOn());
+        } else if (o.unschedulableMessage() != null) {
+            c.set("Scheduled", false, "Unschedulable", o.unschedulableMessage());
+        } else {
+            c.set("Scheduled", false, want == VmState.Defined ? "NotRequested" : "Pending",
+                    want == VmState.Defined ? "state is Defined: nothing is allocated on any node" : "not scheduled yet");
+        }
+
+        var readyCondition = instance == null ? null : Conditions.find(instance.getConditions(), "Ready").orElse(null);
+        if (readyCondition != null && "True".equals(readyCondition.getStatus())) {
+            c.set("Ready", true, readyCondition.getReason(), readyCondition.getMessage());
+        } else if (o.invalidMessage() != null) {
+            c.set("Ready", false, "InvalidSpec", o.invalidMessage());
+        } else if (readyCondition != null) {
+            c.set("Ready", false, readyCondition.getReason(), readyCondition.getMessage());
+        } else {
+            c.set("Ready", false, "NotRunning", want == VmState.Defined ? "VM is defined only" : "no running instance yet");
+        }
+
+        s.setPhase(phase(want, o, instance == null ? null : instance.getPhase(), vmi != null));
+        s.setConditions(c.build());
+        return s;
+    }
+
+    static VmPhase phase(VmState want, Observation o, InstancePhase instance, boolean vmiExists) {
+        if (o.invalidMessage() != null && !vmiExists) {
+            return VmPhase.Failed;
+        }
+        if (want == VmState.Defined) {
+            return vmiExists ? VmPhase.Stopping : VmPhase.Defined;
+        }
+        if (!vmiExists) {
+            return o.unschedulableMessage() != null ? VmPhase.Pending : VmPhase.Scheduling;
+        }
+        if (instance == null) {
+            return VmPhase.Creating;
+        }
+        return switch (instance) {
+            case Pending, Creating -> VmPhase.Creating;
+            case Stopped, Succeeded -> VmPhase.Stopped;
+            case Starting -> VmPhase.Starting;
+            case Running -> VmPhase.Running;
+            case Suspending -> VmPhase.Suspending;
+            case Suspended -> VmPhase.Suspended;
+            case Resuming -> VmPhase.Resuming;
+            case Stopping -> VmPhase.Stopping;
+            case Failed -> VmPhase.Failed;
+        };
+    }
+}
