@@ -1,9 +1,10 @@
 /*
  * The test guest's workload program, run by /init as PID 1.
  *
- * Prints "tick <n>" every second of guest execution (sleep(1) loops, never wall-clock, so the
- * count stops while the VM is paused and continues after resume or a restore of saved state),
- * and runs the workloads named by kubevmm.workload= on the kernel command line, comma-separated:
+ * Arms the ACPI power button, prints KUBEVMM-GUEST-READY, then "tick <n>" every second of
+ * guest execution (sleep(1) loops, never wall-clock, so the count stops while the VM is paused
+ * and continues after resume or a restore of saved state), and runs the workloads named by
+ * kubevmm.workload= on the kernel command line, comma-separated:
  *   idle                  ticks only (the default)
  *   memcheck:<MiB>        fill a buffer with a pattern that depends on pass and offset, then
  *                         re-verify it, forever: "memcheck ok <pass>" at most once a second, or

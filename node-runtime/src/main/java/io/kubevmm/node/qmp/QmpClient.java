@@ -1,265 +1,299 @@
 package io.kubevmm.node.qmp;
 
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubevmm.node.qmp.PendingCommands.Pending;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * A client for QEMU's Machine Protocol over a unix socket: greeting and capabilities handshake,
- * commands matched to replies by id (safe from many threads), events delivered in order on one
- * dispatcher thread.
+ * A connection to one QEMU's Machine Protocol (QMP) unix socket: greeting and capabilities
+ * handshake, commands matched to their replies by id (safe to call from many threads at once),
+ * and events delivered in QEMU's order on a dispatcher thread of the connection's own.
+ *
+ * <p>Failures surface as {@link QmpException}s whose message names the command and says why,
+ * e.g. {@code QMP command 'migrate' failed: GenericError: ...}. Once the connection has ended,
+ * because QEMU exited or {@link #close()} was called, every command fails at once.
  */
 public final class QmpClient implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(QmpClient.class);
-    private static final ObjectMapper JSON = new ObjectMapper().configure(JsonParser.Feature.AUTO_CLOSE_SOURCE, false);
+
+    /** How long a command waits for its reply unless the caller says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
+    // QEMU answers within microseconds once it has accepted; a connect that used up its whole
+    // timeout waiting for the socket still gets this long for the greeting and qmp_capabilities.
+    private static final Duration MIN_HANDSHAKE = Duration.ofSeconds(1);
+
+    /** Why the connection ended; {@code byQemu} decides the wording and whether a pending quit succeeded. */
+    private record Ending(boolean byQemu, String reason) { }
+
+    private static final Ending QEMU_CLOSED = new Ending(true, "QEMU closed it");
+
+    private final Path socket;
     private final SocketChannel channel;
-    private final OutputStream out;
-    private final MappingIterator<JsonNode> in;
-    private final QemuVersion version;
-    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-    private final List<Consumer<QmpEvent>> eventListeners = new CopyOnWriteArrayList<>();
-    private final List<Runnable> closeListeners = new CopyOnWriteArrayList<>();
-    private final ExecutorService dispatcher;
-    private final AtomicLong ids = new AtomicLong();
-    private final AtomicBoolean open = new AtomicBoolean(true);
-    private final Object writeLock = new Object();
+    // Writes run on their own thread: an interrupt on a caller's thread would close the whole
+    // channel (SocketChannel is interruptible), and executeAsync must not block on a full socket.
+    private final ExecutorService writer;
+    private final PendingCommands pending = new PendingCommands();
+    private final EventDispatcher events;
+    private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
+    private final AtomicReference<Ending> ending = new AtomicReference<>();
+    private volatile QemuVersion version;
 
-    private record Pending(String command, CompletableFuture<JsonNode> reply) { }
-
-    private QmpClient(SocketChannel channel, Path socket) throws IOException, QmpException {
+    private QmpClient(Path socket, SocketChannel channel) {
+        this.socket = socket;
         this.channel = channel;
-        this.out = Channels.newOutputStream(channel);
-        InputStream input = Channels.newInputStream(channel);
-        this.in = JSON.readerFor(JsonNode.class).readValues(input);
-        JsonNode greeting = in.hasNextValue() ? in.nextValue() : null;
-        if (greeting == null || !greeting.has("QMP")) {
-            throw new QmpException(null, null, "no QMP greeting on " + socket + " (got " + greeting + ")");
-        }
-        JsonNode v = greeting.path("QMP").path("version").path("qemu");
-        this.version = new QemuVersion(v.path("major").asInt(), v.path("minor").asInt(), v.path("micro").asInt());
-        String threadName = "qmp-" + socket.getParent().getFileName();
-        this.dispatcher = Executors.newSingleThreadExecutor(Thread.ofVirtual().name(threadName + "-events").factory());
-        Thread.ofVirtual().name(threadName + "-reader").start(this::readLoop);
+        this.writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("qmp-writer " + socket).factory());
+        this.events = new EventDispatcher(socket.toString());
     }
 
     /**
-     * Connects to QEMU's QMP socket, reads the greeting and negotiates capabilities. Retries
-     * until {@code timeout} while the socket does not accept yet (QEMU may still be starting).
+     * Connects to QEMU's QMP socket, reads the greeting and negotiates capabilities. Keeps trying to
+     * connect until {@code timeout} while the socket is missing or refuses (QEMU may still be creating it).
+     *
+     * @throws QmpException if QEMU does not accept within {@code timeout}, sends no greeting (QEMU serves
+     *                      one client per QMP socket; a second one waits in the backlog), or refuses the handshake
      */
     public static QmpClient connect(Path socket, Duration timeout) throws QmpException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        IOException last = null;
-        do {
-            SocketChannel channel = null;
-            try {
-                channel = SocketChannel.open(StandardProtocolFamily.UNIX);
-                channel.connect(UnixDomainSocketAddress.of(socket));
-                QmpClient client = new QmpClient(channel, socket);
-                client.execute("qmp_capabilities", Map.of(), timeout);
-                return client;
-            } catch (IOException e) {
-                last = e;
-                closeQuietly(channel);
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            } catch (QmpException e) {
-                closeQuietly(channel);
-                throw e;
-            }
-        } while (System.nanoTime() < deadline);
-        throw new QmpException(null, "cannot connect to QMP socket " + socket + " within " + timeout
-                + (last == null ? "" : ": " + last.getMessage()), last);
-    }
-
-    public QemuVersion version() { return version; }
-
-    public boolean isOpen() { return open.get(); }
-
-    public void addEventListener(Consumer<QmpEvent> listener) { eventListeners.add(listener); }
-
-    /** Runs once when the connection ends, whether QEMU exited or {@link #close()} was called. */
-    public void addCloseListener(Runnable listener) {
-        closeListeners.add(listener);
-        if (!open.get()) {
-            listener.run();
+        QmpClient client = new QmpClient(socket, QmpSocket.open(socket, timeout, deadline));
+        Thread.ofVirtual().name("qmp-reader " + socket).start(client::read);
+        try {
+            client.handshake(timeout, deadline);
+            return client;
+        } catch (QmpException e) {
+            client.close();
+            throw e;
         }
     }
 
+    /** The QEMU release this connection talks to, as its greeting announced it. */
+    public QemuVersion version() {
+        return version;
+    }
+
+    /** False once QEMU closed the connection or {@link #close()} was called; it never reopens. */
+    public boolean isOpen() {
+        return ending.get() == null;
+    }
+
+    /**
+     * Receives every event in the order QEMU sent it, on the connection's dispatcher thread, never on
+     * the caller's. Events are asynchronous to replies: QEMU sends STOP before the reply to {@code stop},
+     * but the listener may see it after {@code execute("stop")} has returned. A listener that throws is
+     * logged and does not affect other listeners or later events; listeners may issue commands.
+     */
+    public void addEventListener(Consumer<QmpEvent> listener) {
+        events.addEventListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * Runs once when the connection ends, whether QEMU exited or {@link #close()} was called, after
+     * every event received before the end. Added after the end, it runs at once on another thread.
+     */
+    public void addCloseListener(Runnable listener) {
+        events.addCloseListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Runs a command without arguments, waiting up to {@link #DEFAULT_TIMEOUT} for its reply. */
     public JsonNode execute(String command) throws QmpException {
         return execute(command, Map.of(), DEFAULT_TIMEOUT);
     }
 
+    /** Runs a command, waiting up to {@link #DEFAULT_TIMEOUT} for its reply. */
     public JsonNode execute(String command, Map<String, ?> arguments) throws QmpException {
         return execute(command, arguments, DEFAULT_TIMEOUT);
     }
 
+    /**
+     * Runs a command and returns its {@code return} member. A reply arriving after {@code timeout} is discarded.
+     *
+     * @throws QmpException if QEMU answers with an error ({@link QmpException#errorClass()} says which),
+     *                      the timeout passes, the connection ends first, or the calling thread is interrupted
+     */
     public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) throws QmpException {
+        Pending sent = send(command, arguments, timeout);
         try {
-            return executeAsync(command, arguments).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new QmpException(command, null, "QMP command '" + command + "' timed out after " + pretty(timeout));
+            return sent.reply().get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof QmpException q) {
-                throw q;
-            }
-            throw new QmpException(command, "QMP command '" + command + "' failed: " + e.getCause(), e.getCause());
+            throw onCallerThread(command, e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new QmpException(command, "interrupted while waiting for QMP command '" + command + "'", e);
+            QmpException interrupted = new QmpException(command, null,
+                    "interrupted while waiting for QMP command '" + command + "'");
+            pending.abandon(sent.id(), interrupted);
+            throw interrupted;
         }
     }
 
+    /**
+     * Sends a command without waiting. The future completes with the command's {@code return} member,
+     * or fails with a {@link QmpException} as {@link #execute(String, Map, Duration)} would throw it,
+     * after at most {@link #DEFAULT_TIMEOUT}. Its callbacks never run on the connection's reader thread.
+     */
     public CompletableFuture<JsonNode> executeAsync(String command, Map<String, ?> arguments) {
-        CompletableFuture<JsonNode> reply = new CompletableFuture<>();
-        if (!open.get()) {
-            reply.completeExceptionally(new QmpException(command, null,
-                    "QMP command '" + command + "' not sent: the QMP connection is closed (QEMU exited?)"));
-            return reply;
-        }
-        String id = Long.toString(ids.incrementAndGet());
-        ObjectNode message = JSON.createObjectNode().put("execute", command).put("id", id);
-        if (arguments != null && !arguments.isEmpty()) {
-            message.set("arguments", JSON.valueToTree(arguments));
-        }
-        pending.put(id, new Pending(command, reply));
-        // A late reply to a timed-out command finds nothing waiting and is dropped.
-        reply.whenComplete((r, e) -> pending.remove(id));
-        try {
-            byte[] bytes = (JSON.writeValueAsString(message) + "\n").getBytes(StandardCharsets.UTF_8);
-            synchronized (writeLock) {
-                out.write(bytes);
-                out.flush();
-            }
-        } catch (IOException e) {
-            if ("quit".equals(command)) {
-                reply.complete(JSON.createObjectNode());
-            } else {
-                reply.completeExceptionally(new QmpException(command, "cannot send QMP command '" + command + "': " + e.getMessage(), e));
-            }
-        }
-        return reply;
+        return send(command, arguments, DEFAULT_TIMEOUT).reply();
     }
 
-    private void readLoop() {
-        try {
-            while (in.hasNextValue()) {
-                JsonNode message = in.nextValue();
-                if (message.has("event")) {
-                    QmpEvent event = new QmpEvent(message.path("event").asText(), message.path("data"), timestamp(message));
-                    dispatcher.execute(() -> deliver(event));
-                } else if (message.has("id")) {
-                    Pending p = pending.get(message.path("id").asText());
-                    if (p == null) {
-                        continue;
-                    }
-                    if (message.has("error")) {
-                        JsonNode error = message.path("error");
-                        p.reply().completeExceptionally(new QmpException(p.command(), error.path("class").asText(),
-                                "QMP command '" + p.command() + "' failed: " + error.path("class").asText() + ": "
-                                        + error.path("desc").asText()));
-                    } else {
-                        p.reply().complete(message.path("return"));
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            if (open.get()) {
-                LOG.debugf("QMP connection ended: %s", e.getMessage());
-            }
-        } finally {
-            shutdown();
-        }
-    }
-
-    private void deliver(QmpEvent event) {
-        for (Consumer<QmpEvent> listener : eventListeners) {
-            try {
-                listener.accept(event);
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "QMP event listener failed on %s", event.name());
-            }
-        }
-    }
-
-    private void shutdown() {
-        if (!open.compareAndSet(true, false)) {
-            return;
-        }
-        closeQuietly(channel);
-        for (Pending p : pending.values()) {
-            if ("quit".equals(p.command())) {
-                p.reply().complete(JSON.createObjectNode()); // QEMU may close before replying to quit
-            } else {
-                p.reply().completeExceptionally(new QmpException(p.command(), null,
-                        "QEMU closed the QMP connection while '" + p.command() + "' was pending"));
-            }
-        }
-        // Close listeners run after queued events, so "exited" is never reported before the events that led to it.
-        dispatcher.execute(() -> closeListeners.forEach(l -> {
-            try {
-                l.run();
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "QMP close listener failed");
-            }
-        }));
-        dispatcher.shutdown();
+    /**
+     * Ends the connection: commands still waiting fail, close listeners run. QEMU keeps running;
+     * to stop it, execute {@code quit} first.
+     */
+    @Override
+    public void close() {
+        end(new Ending(false, "the client closed it"));
     }
 
     @Override
-    public void close() {
-        shutdown();
+    public String toString() {
+        return "QmpClient[" + socket + (isOpen() ? "" : ", closed") + "]";
     }
 
-    private static Instant timestamp(JsonNode message) {
-        JsonNode ts = message.path("timestamp");
-        return Instant.ofEpochSecond(ts.path("seconds").asLong(), ts.path("microseconds").asLong() * 1000);
+    private Pending send(String command, Map<String, ?> arguments, Duration timeout) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(timeout, "timeout");
+        ObjectNode message = QmpMessages.command(command, arguments);
+        Pending sent = pending.register(command);
+        if (sent == null) {
+            return new Pending(-1, command, CompletableFuture.failedFuture(new QmpException(command, null,
+                    "QMP command '" + command + "' not sent: the QMP connection to " + socket + " is closed ("
+                            + ending.get().reason() + ")")));
+        }
+        pending.expireAfter(sent, timeout);
+        byte[] line = QmpMessages.line(message, sent.id());
+        try {
+            writer.execute(() -> write(line));
+        } catch (RejectedExecutionException e) {
+            // The connection ended after registering: end() has already failed this command.
+        }
+        return sent;
     }
 
-    private static String pretty(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    private void write(byte[] line) {
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(line);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (IOException e) {
+            // Broken pipe: QEMU is gone, but its last events (SHUTDOWN and its reason) may still be
+            // unread. The reader drains them, sees the end and fails this command with the others.
+            LOG.debugf("Writing to QMP socket %s failed: %s", socket, e.getMessage());
+        }
     }
 
-    private static void closeQuietly(SocketChannel channel) {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // already closed
+    private void read() {
+        try {
+            MappingIterator<JsonNode> messages = QmpMessages.reader(Channels.newInputStream(channel));
+            while (messages.hasNextValue()) {
+                onMessage(messages.nextValue());
+            }
+            end(QEMU_CLOSED);
+        } catch (JsonEOFException e) {
+            // QEMU died halfway through a message: an exit, not a protocol violation.
+            end(QEMU_CLOSED);
+        } catch (JsonProcessingException e) {
+            end(new Ending(false, "QEMU sent invalid JSON: " + e.getOriginalMessage()));
+        } catch (IOException e) {
+            // QEMU stops reading while it runs a command, so when quit makes it exit, the newline
+            // after our quit is still unread and Linux reports "Connection reset" instead of end
+            // of stream (after delivering everything QEMU wrote): an ordinary exit, not an error.
+            LOG.debugf("Reading from QMP socket %s failed: %s", socket, e.getMessage());
+            end(QEMU_CLOSED);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "QMP reader for %s failed", socket);
+            end(new Ending(false, "the QMP reader failed: " + e));
+        }
+    }
+
+    private void onMessage(JsonNode message) {
+        if (!greeting.isDone()) {
+            if (!QmpMessages.isGreeting(message)) {
+                end(new Ending(false, "QEMU did not start with a QMP greeting but sent " + message));
+                return;
+            }
+            greeting.complete(message);
+        } else if (QmpMessages.isEvent(message)) {
+            events.publish(QmpMessages.event(message));
+        } else if (QmpMessages.replyId(message) != null) {
+            pending.answer(QmpMessages.replyId(message), message);
+        } else {
+            // QEMU answers without an id only when it could not parse a command: a bug on our side.
+            LOG.warnf("QMP message from %s matches no command: %s", socket, message);
+        }
+    }
+
+    private void handshake(Duration timeout, long deadline) throws QmpException {
+        try {
+            version = QmpMessages.version(greeting.get(handshakeTime(deadline), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            throw new QmpException(null, null, "connected to QMP socket " + socket + " but QEMU sent no greeting within "
+                    + QmpMessages.describe(timeout) + "; QEMU serves one QMP client at a time: is another one connected?");
+        } catch (ExecutionException e) {
+            throw onCallerThread(null, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QmpException(null, null, "interrupted while waiting for the QMP greeting on " + socket);
+        }
+        execute("qmp_capabilities", Map.of(), Duration.ofNanos(handshakeTime(deadline)));
+    }
+
+    private static long handshakeTime(long deadline) {
+        return Math.max(deadline - System.nanoTime(), MIN_HANDSHAKE.toNanos());
+    }
+
+    private void end(Ending why) {
+        if (!ending.compareAndSet(null, why)) {
+            return;
+        }
+        LOG.debugf("QMP connection to %s ended: %s", socket, why.reason());
+        QmpSocket.closeQuietly(channel);
+        writer.shutdown();
+        greeting.completeExceptionally(new QmpException(null, null,
+                "QMP connection to " + socket + " ended before QEMU's greeting: " + why.reason()));
+        for (Pending p : pending.close()) {
+            if (why.byQemu() && "quit".equals(p.command())) {
+                // QEMU may close the socket before its reply to quit gets out: the close is the answer.
+                PendingCommands.succeed(p, QmpMessages.emptyReturn());
+            } else if (why.byQemu()) {
+                PendingCommands.fail(p, new QmpException(p.command(), null,
+                        "QEMU closed the QMP connection while '" + p.command() + "' was pending"));
+            } else {
+                PendingCommands.fail(p, new QmpException(p.command(), null, "the QMP connection to " + socket
+                        + " ended while '" + p.command() + "' was pending: " + why.reason()));
             }
         }
+        events.end();
+    }
+
+    /** The failure as seen by the caller: same message and class, with the caller's stack trace. */
+    private static QmpException onCallerThread(String command, Throwable failure) {
+        if (failure instanceof QmpException q) {
+            QmpException here = new QmpException(q.command(), q.errorClass(), q.getMessage());
+            here.initCause(q);
+            return here;
+        }
+        return new QmpException(command, "QMP command '" + command + "' failed: " + failure, failure);
     }
 }

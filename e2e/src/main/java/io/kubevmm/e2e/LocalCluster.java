@@ -1,0 +1,215 @@
+package io.kubevmm.e2e;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.VMNode;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A KubeVMM cluster on this machine: an API server, the operator and N node runtimes, each a
+ * separate JVM with its own log (and, for nodes, state dir) under the cluster home. Used by
+ * {@code bin/kubevmm local} and by the system tests.
+ */
+public final class LocalCluster {
+    static final String API_SERVER = "apiserver";
+    static final String OPERATOR = "operator";
+    private static final List<String> JVM_OPTIONS = List.of("--enable-native-access=ALL-UNNAMED",
+            "-XX:+UseSerialGC", "-Xmx192m", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
+    private final Path repo;
+    private final ClusterHome home;
+    private final PrintStream out;
+
+    public LocalCluster(Path repo, Path homeDir, PrintStream out) {
+        this.repo = repo.toAbsolutePath();
+        this.home = new ClusterHome(homeDir.toAbsolutePath());
+        this.out = out;
+    }
+
+    public ClusterHome home() { return home; }
+
+    public static String nodeName(int index) {
+        return "node-" + (char) ('a' + index);
+    }
+
+    public boolean running() {
+        return Processes.alive(home.pidFile(API_SERVER)).isPresent();
+    }
+
+    /** Starts everything and returns once every node runtime has registered its VMNode. */
+    public void up(int nodes, String nodeMemory) throws IOException, InterruptedException {
+        if (running()) {
+            out.println("local cluster already running (" + home.dir() + "); `bin/kubevmm local down` stops it");
+            return;
+        }
+        Path operatorJar = requireApp("operator");
+        Path nodeJar = requireApp("node-runtime");
+        Files.createDirectories(home.dir());
+        Files.deleteIfExists(home.kubeconfig());
+        String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
+        Files.writeString(home.nodeToken(), token);
+        Files.setPosixFilePermissions(home.nodeToken(), PosixFilePermissions.fromString("rw-------"));
+
+        String java = ProcessHandle.current().info().command().orElse("java");
+        int apiPort = Processes.freePort();
+        out.printf("starting API server on 127.0.0.1:%d%n", apiPort);
+        Processes.start(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                        ApiServerMain.class.getName(), Integer.toString(apiPort), home.kubeconfig().toString()),
+                Map.of(), home.log(API_SERVER), home.pidFile(API_SERVER));
+        awaitFile(home.kubeconfig(), API_SERVER, Duration.ofSeconds(60));
+        String apiUrl = "http://127.0.0.1:" + apiPort;
+
+        out.println("starting operator");
+        Processes.start(javaApp(java, operatorJar), Map.of(
+                        "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                        "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort())),
+                home.log(OPERATOR), home.pidFile(OPERATOR));
+        for (int i = 0; i < nodes; i++) {
+            String name = nodeName(i);
+            int port = Processes.freePort();
+            out.printf("starting node runtime %s (API on 127.0.0.1:%d, state in %s)%n", name, port, home.nodeStateDir(name));
+            Processes.start(javaApp(java, nodeJar), Map.of(
+                            "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                            "KUBEVMM_NODE_NAME", name,
+                            "KUBEVMM_NODE_PORT", Integer.toString(port),
+                            "KUBEVMM_NODE_API_TOKEN", token,
+                            "KUBEVMM_NODE_STATE_DIR", home.nodeStateDir(name).toString(),
+                            "KUBEVMM_NODE_IMAGE_DIR", repo.resolve("guest/out").toString(),
+                            "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory),
+                    home.log(name), home.pidFile(name));
+        }
+        awaitNodes(nodes, Duration.ofSeconds(120));
+        out.printf("local cluster up: %d node(s); kubeconfig %s%n", nodes, home.kubeconfig());
+    }
+
+    /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
+    public List<String> down() throws IOException {
+        List<String> stopped = new ArrayList<>();
+        // Node runtimes and the operator first, so nothing restarts a guest we are about to end.
+        try (Stream<Path> pids = Files.exists(home.dir().resolve("pids")) ? Files.list(home.dir().resolve("pids")) : Stream.empty()) {
+            for (Path pidFile : pids.sorted().toList()) {
+                String name = pidFile.getFileName().toString().replace(".pid", "");
+                if (!name.equals(API_SERVER) && Processes.stop(pidFile, 10)) {
+                    stopped.add(name);
+                }
+            }
+        }
+        for (Path qemuPid : qemuPidFiles()) {
+            if (Processes.stop(qemuPid, 5)) {
+                stopped.add("qemu " + qemuPid.getParent().getFileName());
+            }
+        }
+        if (Processes.stop(home.pidFile(API_SERVER), 5)) {
+            stopped.add(API_SERVER);
+        }
+        Files.deleteIfExists(home.kubeconfig());
+        return stopped;
+    }
+
+    public void status() throws IOException {
+        for (String name : processNames()) {
+            out.printf("%-12s %s%n", name, Processes.alive(home.pidFile(name)).map(p -> "running (pid " + p.pid() + ")").orElse("stopped"));
+        }
+        out.printf("%-12s %d running%n", "qemu", qemuPidFiles().stream().filter(p -> Processes.alive(p).isPresent()).count());
+        if (running() && Files.exists(home.kubeconfig())) {
+            try (KubernetesClient client = client()) {
+                for (VMNode node : client.resources(VMNode.class).list().getItems()) {
+                    var s = node.getStatus();
+                    out.printf("vmnode %-8s ready=%s accel=%s vms=%s heartbeat=%s%n", node.getMetadata().getName(),
+                            s != null && Conditions.isTrue(s.getConditions(), "Ready"), s == null ? "?" : s.getAccelerator(),
+                            s == null ? "?" : s.getVmCount(), s == null ? "?" : s.getHeartbeatTime());
+                }
+            }
+        }
+    }
+
+    public KubernetesClient client() throws IOException {
+        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(home.kubeconfig()))).build();
+    }
+
+    private List<String> processNames() throws IOException {
+        Path pids = home.dir().resolve("pids");
+        if (!Files.isDirectory(pids)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(pids)) {
+            return files.map(p -> p.getFileName().toString().replace(".pid", "")).sorted().toList();
+        }
+    }
+
+    private List<Path> qemuPidFiles() throws IOException {
+        if (!Files.isDirectory(home.nodesDir())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(home.nodesDir(), 4)) {
+            return files.filter(p -> p.getFileName().toString().equals("qemu.pid")).toList();
+        }
+    }
+
+    private List<String> javaApp(String java, Path jar) {
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(JVM_OPTIONS);
+        if (Runtime.version().feature() >= 23) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow"); // netty, until it stops using Unsafe
+        }
+        cmd.addAll(List.of("-jar", jar.toString()));
+        return cmd;
+    }
+
+    private Path requireApp(String module) {
+        Path jar = repo.resolve(module).resolve("target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(module + " is not built (" + jar + " missing); build it with: "
+                    + "mvn -B -DskipTests package");
+        }
+        return jar;
+    }
+
+    private void awaitFile(Path file, String process, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > deadline || Processes.alive(home.pidFile(process)).isEmpty()) {
+                throw new IllegalStateException(process + " did not come up; its log (" + home.log(process) + ") ends:\n"
+                        + Processes.tail(home.log(process), 20));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private void awaitNodes(int nodes, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (KubernetesClient client = client()) {
+            long registered = 0;
+            while (System.nanoTime() < deadline) {
+                registered = client.resources(VMNode.class).list().getItems().stream()
+                        .filter(n -> n.getStatus() != null && Conditions.isTrue(n.getStatus().getConditions(), "Ready")).count();
+                if (registered >= nodes) {
+                    return;
+                }
+                for (int i = 0; i < nodes; i++) {
+                    if (Processes.alive(home.pidFile(nodeName(i))).isEmpty()) {
+                        throw new IllegalStateException(nodeName(i) + " exited; its log (" + home.log(nodeName(i)) + ") ends:\n"
+                                + Processes.tail(home.log(nodeName(i)), 20));
+                    }
+                }
+                Thread.sleep(250);
+            }
+            throw new IllegalStateException("only " + registered + " of " + nodes + " node runtimes registered within "
+                    + timeout.toSeconds() + "s; see the logs in " + home.dir().resolve("logs"));
+        }
+    }
+}

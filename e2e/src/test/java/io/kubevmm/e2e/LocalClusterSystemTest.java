@@ -1,0 +1,208 @@
+package io.kubevmm.e2e;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.ReadinessSpec;
+import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
+import io.kubevmm.api.v1alpha1.VmPhase;
+import io.kubevmm.api.v1alpha1.VmState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole system as a user runs it: API server, operator and two node runtimes as separate
+ * processes, real QEMU guests. What a user applies and what the guest prints are the evidence.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LocalClusterSystemTest {
+    static final Duration BOOT = Duration.ofSeconds(120);
+    static final Pattern TICK = Pattern.compile("^tick (\\d+)", Pattern.MULTILINE);
+
+    LocalCluster cluster;
+    KubernetesClient client;
+
+    @BeforeAll
+    void up() throws Exception {
+        Path repo = Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath();
+        Path home = repo.resolve("e2e/target/system-test-cluster");
+        cluster = new LocalCluster(repo, home, System.out);
+        cluster.down();
+        cluster.up(2, "2Gi");
+        client = cluster.client();
+    }
+
+    @AfterAll
+    void down() throws IOException {
+        if (client != null) {
+            client.close();
+        }
+        cluster.down();
+        try (var files = Files.walk(cluster.home().nodesDir())) {
+            List<Path> pids = files.filter(p -> p.getFileName().toString().equals("qemu.pid")).toList();
+            assertThat(pids).as("QEMU pidfiles left after local down").allSatisfy(p ->
+                    assertThat(Processes.alive(p)).isEmpty());
+        }
+    }
+
+    static VirtualMachine vm(String name, String memory, String workload) {
+        VirtualMachineSpec spec = new VirtualMachineSpec();
+        spec.setState(VmState.Running);
+        spec.setMemory(memory);
+        BootSpec boot = new BootSpec();
+        boot.setKernel(new FileRef("vmlinuz"));
+        boot.setInitrd(new FileRef("initrd.img"));
+        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=" + workload);
+        spec.setBoot(boot);
+        ReadinessSpec readiness = new ReadinessSpec();
+        readiness.setSerialPattern("KUBEVMM-GUEST-READY");
+        spec.setReadiness(readiness);
+        spec.setTerminationGracePeriodSeconds(10L);
+        VirtualMachine vm = new VirtualMachine();
+        vm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        vm.setSpec(spec);
+        return vm;
+    }
+
+    VirtualMachine get(String name) {
+        return client.resources(VirtualMachine.class).inNamespace("default").withName(name).get();
+    }
+
+    VirtualMachineInstance vmi(String name) {
+        return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
+    }
+
+    void edit(String name, UnaryOperator<VirtualMachine> change) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name).edit(change);
+    }
+
+    VirtualMachine awaitPhase(String name, VmPhase phase, boolean ready) {
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            VirtualMachine vm = get(name);
+            return vm != null && vm.getStatus() != null && vm.getStatus().getPhase() == phase
+                    && (!ready || Conditions.isTrue(vm.getStatus().getConditions(), "Ready"));
+        });
+        return get(name);
+    }
+
+    static Condition condition(VirtualMachine vm, String type) {
+        return Conditions.find(vm.getStatus().getConditions(), type).orElseThrow();
+    }
+
+    String console(String name) throws IOException {
+        return Files.readString(Path.of(vmi(name).getStatus().getConsoleLog()), StandardCharsets.ISO_8859_1);
+    }
+
+    int lastTick(String name) throws IOException {
+        Matcher m = TICK.matcher(console(name));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    void awaitTickAbove(String name, int tick) {
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(200)).until(() -> lastTick(name) > tick);
+    }
+
+    void deleteAndAwaitGone(String name) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name).delete();
+        await().atMost(BOOT).until(() -> get(name) == null && vmi(name) == null);
+    }
+
+    @Test
+    void anAppliedVmRunsIsSuspendedAndResumedAndIsGoneWithItsQemuWhenDeleted() throws Exception {
+        client.resource(vm("demo", "256Mi", "memcheck:16")).create();
+        VirtualMachine running = awaitPhase("demo", VmPhase.Running, true);
+        assertThat(running.getStatus().getNodeName()).isIn("node-a", "node-b");
+        long pid = vmi("demo").getStatus().getQemuPid();
+        assertThat(ProcessHandle.of(pid)).isPresent();
+        Path stateDir = Path.of(vmi("demo").getStatus().getConsoleLog()).getParent();
+        awaitTickAbove("demo", 1);
+
+        edit("demo", v -> { v.getSpec().setState(VmState.Suspended); return v; });
+        awaitPhase("demo", VmPhase.Suspended, false);
+        int frozen = lastTick("demo");
+        Thread.sleep(3000); // the guest must not advance while suspended
+        assertThat(lastTick("demo")).as("ticks while suspended").isEqualTo(frozen);
+
+        edit("demo", v -> { v.getSpec().setState(VmState.Running); return v; });
+        awaitPhase("demo", VmPhase.Running, true);
+        awaitTickAbove("demo", frozen);
+        assertThat(console("demo")).contains("tick " + (frozen + 1)).doesNotContain("memcheck BAD");
+
+        deleteAndAwaitGone("demo");
+        assertThat(ProcessHandle.of(pid)).as("QEMU after delete").isEmpty();
+        assertThat(stateDir).as("state dir after delete").doesNotExist();
+    }
+
+    @Test
+    void suspendToDiskEndsQemuKeepsTheStateAndResumeContinuesWithoutReboot() throws Exception {
+        client.resource(vm("hibernate", "256Mi", "memcheck:16")).create();
+        awaitPhase("hibernate", VmPhase.Running, true);
+        awaitTickAbove("hibernate", 2);
+        long pid = vmi("hibernate").getStatus().getQemuPid();
+
+        edit("hibernate", v -> { v.getSpec().setSuspendMode(SuspendMode.Disk); v.getSpec().setState(VmState.Suspended); return v; });
+        awaitPhase("hibernate", VmPhase.Suspended, false);
+        await().atMost(BOOT).until(() -> vmi("hibernate").getStatus().getSuspendStateFile() != null);
+        assertThat(ProcessHandle.of(pid)).as("QEMU while suspended to disk").isEmpty();
+        assertThat(Path.of(vmi("hibernate").getStatus().getSuspendStateFile())).exists();
+        int frozen = lastTick("hibernate");
+
+        edit("hibernate", v -> { v.getSpec().setState(VmState.Running); return v; });
+        awaitPhase("hibernate", VmPhase.Running, true);
+        awaitTickAbove("hibernate", frozen + 1);
+        String console = console("hibernate");
+        assertThat(console).contains("tick " + (frozen + 1)).doesNotContain("memcheck BAD");
+        assertThat(console.split("KUBEVMM-GUEST-READY", -1)).as("one boot only").hasSize(2);
+        deleteAndAwaitGone("hibernate");
+    }
+
+    @Test
+    void badSpecsAreReportedOnTheVmAndNothingStarts() {
+        VirtualMachine invalid = vm("broken", "12Zi", "idle");
+        client.resource(invalid).create();
+        VirtualMachine broken = awaitPhase("broken", VmPhase.Failed, false);
+        assertThat(condition(broken, "Valid").getMessage()).isEqualTo("spec.memory \"12Zi\" is not a quantity (example: 512Mi)");
+        assertThat(vmi("broken")).isNull();
+
+        client.resource(vm("huge", "64Gi", "idle")).create();
+        VirtualMachine huge = awaitPhase("huge", VmPhase.Pending, false);
+        assertThat(condition(huge, "Scheduled").getMessage()).isEqualTo("0/2 nodes are available: 2 insufficient memory.");
+        deleteAndAwaitGone("broken");
+        deleteAndAwaitGone("huge");
+    }
+
+    @Test
+    void twoVmsAreSpreadOverTwoNodes() {
+        client.resource(vm("left", "256Mi", "idle")).create();
+        awaitPhase("left", VmPhase.Running, true);
+        client.resource(vm("right", "256Mi", "idle")).create();
+        awaitPhase("right", VmPhase.Running, true);
+        assertThat(get("left").getStatus().getNodeName()).isNotEqualTo(get("right").getStatus().getNodeName());
+        deleteAndAwaitGone("left");
+        deleteAndAwaitGone("right");
+    }
+}
