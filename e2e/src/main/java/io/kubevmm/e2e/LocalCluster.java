@@ -33,6 +33,10 @@ public final class LocalCluster {
     private final Path repo;
     private final ClusterHome home;
     private final PrintStream out;
+    /** How each process was started, so tests can kill and restart one the same way. */
+    private final Map<String, Launch> launches = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record Launch(List<String> command, Map<String, String> env) { }
 
     public LocalCluster(Path repo, Path homeDir, PrintStream out) {
         this.repo = repo.toAbsolutePath();
@@ -74,26 +78,47 @@ public final class LocalCluster {
         String apiUrl = "http://127.0.0.1:" + apiPort;
 
         out.println("starting operator");
-        Processes.start(javaApp(java, operatorJar), Map.of(
-                        "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
-                        "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort())),
-                home.log(OPERATOR), home.pidFile(OPERATOR));
+        launch(OPERATOR, javaApp(java, operatorJar), Map.of(
+                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort())));
         for (int i = 0; i < nodes; i++) {
             String name = nodeName(i);
             int port = Processes.freePort();
             out.printf("starting node runtime %s (API on 127.0.0.1:%d, state in %s)%n", name, port, home.nodeStateDir(name));
-            Processes.start(javaApp(java, nodeJar), Map.of(
+            launch(name, javaApp(java, nodeJar), Map.of(
                             "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
                             "KUBEVMM_NODE_NAME", name,
                             "KUBEVMM_NODE_PORT", Integer.toString(port),
                             "KUBEVMM_NODE_API_TOKEN", token,
                             "KUBEVMM_NODE_STATE_DIR", home.nodeStateDir(name).toString(),
                             "KUBEVMM_NODE_IMAGE_DIR", repo.resolve("guest/out").toString(),
-                            "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory),
-                    home.log(name), home.pidFile(name));
+                            "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory));
         }
         awaitNodes(nodes, Duration.ofSeconds(120));
         out.printf("local cluster up: %d node(s); kubeconfig %s%n", nodes, home.kubeconfig());
+    }
+
+    private void launch(String name, List<String> command, Map<String, String> env) throws IOException {
+        launches.put(name, new Launch(command, env));
+        Processes.start(command, env, home.log(name), home.pidFile(name));
+    }
+
+    /** Kills one of the cluster's processes with SIGKILL: no shutdown hook, no cleanup. */
+    public void kill9(String name) throws InterruptedException {
+        var process = Processes.alive(home.pidFile(name)).orElseThrow(() -> new IllegalStateException(name + " is not running"));
+        process.destroyForcibly();
+        while (process.isAlive()) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** Starts a process again exactly as {@link #up} started it. */
+    public void restart(String name) throws IOException {
+        Launch launch = launches.get(name);
+        if (launch == null) {
+            throw new IllegalStateException(name + " was not started by this launcher");
+        }
+        Processes.start(launch.command(), launch.env(), home.log(name), home.pidFile(name));
     }
 
     /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */

@@ -205,4 +205,49 @@ class LocalClusterSystemTest {
         deleteAndAwaitGone("left");
         deleteAndAwaitGone("right");
     }
+
+    @Test
+    void aNodeRuntimeKilledWithSigkillAndRestartedAdoptsItsRunningGuest() throws Exception {
+        client.resource(vm("survivor", "256Mi", "memcheck:16")).create();
+        VirtualMachine running = awaitPhase("survivor", VmPhase.Running, true);
+        String node = running.getStatus().getNodeName();
+        long pid = vmi("survivor").getStatus().getQemuPid();
+
+        cluster.kill9(node);
+        int tick = lastTick("survivor");
+        awaitTickAbove("survivor", tick); // the guest keeps running without its node runtime
+        cluster.restart(node);
+
+        await().atMost(BOOT).until(() -> {
+            var heartbeat = client.resources(io.kubevmm.api.v1alpha1.VMNode.class).withName(node).get().getStatus().getHeartbeatTime();
+            return java.time.Instant.parse(heartbeat).isAfter(java.time.Instant.now().minusSeconds(5));
+        });
+        awaitTickAbove("survivor", lastTick("survivor"));
+        assertThat(vmi("survivor").getStatus().getQemuPid()).as("same QEMU after re-adoption").isEqualTo(pid);
+        assertThat(get("survivor").getStatus().getPhase()).isEqualTo(VmPhase.Running);
+        assertThat(Conditions.isTrue(get("survivor").getStatus().getConditions(), "Ready")).isTrue();
+        assertThat(console("survivor").split("KUBEVMM-GUEST-READY", -1)).as("no second boot").hasSize(2);
+
+        // The re-adopted guest is still fully driven by the new runtime.
+        edit("survivor", v -> { v.getSpec().setState(VmState.Suspended); return v; });
+        awaitPhase("survivor", VmPhase.Suspended, false);
+        deleteAndAwaitGone("survivor");
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+
+    @Test
+    void anOperatorRestartDoesNotDisturbRunningVms() throws Exception {
+        client.resource(vm("steady", "256Mi", "idle")).create();
+        awaitPhase("steady", VmPhase.Running, true);
+        long pid = vmi("steady").getStatus().getQemuPid();
+
+        cluster.kill9(LocalCluster.OPERATOR);
+        cluster.restart(LocalCluster.OPERATOR);
+        awaitTickAbove("steady", lastTick("steady") + 1);
+
+        edit("steady", v -> { v.getSpec().setState(VmState.Suspended); return v; });
+        awaitPhase("steady", VmPhase.Suspended, false); // the new operator acts on the VM
+        assertThat(vmi("steady").getStatus().getQemuPid()).isEqualTo(pid);
+        deleteAndAwaitGone("steady");
+    }
 }
