@@ -22,6 +22,7 @@ import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.util.List;
@@ -44,14 +45,16 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
     private final NodeInventory inventory;
     private final Scheduler scheduler;
     private final EventWriter events;
+    private final MeterRegistry metrics;
 
-    VirtualMachineReconciler(KubernetesClient client, NodeInventory inventory,
+    VirtualMachineReconciler(KubernetesClient client, NodeInventory inventory, MeterRegistry metrics,
                              @ConfigProperty(name = "kubevmm.operator.scheduling", defaultValue = "spread") String strategy,
                              @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance) {
         this.client = client;
         this.inventory = inventory;
         this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
         this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.metrics = metrics;
     }
 
     @Override
@@ -80,6 +83,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
                             vm.getMetadata().getNamespace(), vm.getMetadata().getName()));
                     placedOn = decision.node().orElse(null);
                     unschedulable = decision.placed() ? null : decision.message();
+                    metrics.counter("kubevmm.scheduling.attempts", "outcome", decision.placed() ? "scheduled" : "unschedulable").increment();
                 }
                 if (placedOn != null) {
                     vmi = Optional.of(ensureInstance(vm, placedOn, vmi));
@@ -161,6 +165,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             String message = "phase " + (was == null ? "none" : was) + " -> " + after.getPhase()
                     + (after.getNodeName() == null ? "" : " on node " + after.getNodeName());
             events.normal(vm, after.getPhase().name(), message);
+            metrics.counter("kubevmm.vm.transitions", "phase", after.getPhase().name()).increment();
         }
         conditionChange(vm, before, after, "Valid", false, "InvalidSpec");
         conditionChange(vm, before, after, "Scheduled", false, "FailedScheduling");
