@@ -79,14 +79,14 @@ public final class BootBench {
                 profile, engine.accelerator().apiName(), memoryMiB, runs, rawP50, rtP50, ratio, raw, runtime);
     }
 
-    private static VmConfig config(Path work, String name, VmConfig.Profile profile, long memoryMiB, Path images) {
+    static VmConfig config(Path work, String name, VmConfig.Profile profile, long memoryMiB, Path images) {
         return new VmConfig("bench_" + name, work.resolve(name), profile, 1, memoryMiB << 20,
                 images.resolve("vmlinuz").toAbsolutePath(), images.resolve("initrd.img").toAbsolutePath(),
                 "console=ttyS0 quiet kubevmm.workload=idle", List.of(), VmConfig.NetworkMode.NONE, "52:54:00:00:00:02");
     }
 
     /** QEMU with the engine's own command line, minus the halt at start: spawn to marker. */
-    private static long rawBoot(QemuEngine engine, VmConfig config) throws Exception {
+    static long rawBoot(QemuEngine engine, VmConfig config) throws Exception {
         Files.createDirectories(config.stateDir());
         String[] version = engine.version().split("\\.");
         QemuCommandLine line = new QemuCommandLine("qemu-system-x86_64", engine.accelerator(),
@@ -140,13 +140,13 @@ public final class BootBench {
         }
     }
 
-    private static long p50(List<Long> values) {
+    static long p50(List<Long> values) {
         List<Long> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    private static long min(List<Long> v) { return v.stream().mapToLong(Long::longValue).min().orElse(0); }
+    static long min(List<Long> v) { return v.stream().mapToLong(Long::longValue).min().orElse(0); }
 
-    private static long max(List<Long> v) { return v.stream().mapToLong(Long::longValue).max().orElse(0); }
+    static long max(List<Long> v) { return v.stream().mapToLong(Long::longValue).max().orElse(0); }
 }
