@@ -7,7 +7,6 @@ import io.kubevmm.node.console.ReadinessWatcher;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.qemu.QemuCommandLine;
 import io.kubevmm.node.engine.qemu.QemuEngine;
-import io.kubevmm.node.lifecycle.Action;
 import io.kubevmm.node.lifecycle.Lifecycle;
 import io.kubevmm.node.lifecycle.VmRunner;
 import io.kubevmm.node.qmp.QemuVersion;
@@ -110,11 +109,7 @@ public final class BootBench {
     }
 
     private static long runtimeBoot(QemuEngine engine, ReadinessWatcher readiness, VmConfig config) throws Exception {
-        VmRunner runner = new VmRunner(config, engine, readiness, new VmRunner.RunnerHooks() {
-            @Override public void changed(VmRunner r) { }
-            @Override public void operationDone(VmRunner r, Action a, Duration took, boolean ok) { }
-            @Override public void guestReady(VmRunner r, Duration boot) { }
-        });
+        VmRunner runner = new VmRunner(config, engine, readiness, VmRunner.RunnerHooks.NONE);
         long t0 = System.nanoTime();
         runner.converge(config, new Lifecycle.Desired(InstanceState.Running, SuspendMode.Memory, RestartPolicy.Always),
                 MARKER, Duration.ofSeconds(5), 1);

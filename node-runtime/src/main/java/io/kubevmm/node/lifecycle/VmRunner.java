@@ -67,6 +67,13 @@ public final class VmRunner {
         void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded);
 
         void guestReady(VmRunner runner, Duration bootTime);
+
+        /** Hooks for a runner nobody else watches (tests, benchmarks). */
+        RunnerHooks NONE = new RunnerHooks() {
+            @Override public void changed(VmRunner runner) { }
+            @Override public void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded) { }
+            @Override public void guestReady(VmRunner runner, Duration bootTime) { }
+        };
     }
 
     public VmConfig config() { return config; }

@@ -53,11 +53,7 @@ class ReadoptionTest {
         VmConfig config = TestGuest.microvm(stateDir, "adopted", "memcheck:16");
         GuestConsole console = new GuestConsole(config.consoleLog());
         try (ReadinessWatcher readiness = new ReadinessWatcher()) {
-            VmRunner next = new VmRunner(config, TestGuest.engine(), readiness, new VmRunner.RunnerHooks() {
-                @Override public void changed(VmRunner r) { }
-                @Override public void operationDone(VmRunner r, Action a, Duration took, boolean ok) { }
-                @Override public void guestReady(VmRunner r, Duration boot) { }
-            });
+            VmRunner next = new VmRunner(config, TestGuest.engine(), readiness, VmRunner.RunnerHooks.NONE);
             next.adopt();
             next.converge(config, new Lifecycle.Desired(InstanceState.Running, SuspendMode.Memory, RestartPolicy.Always),
                     GuestConsole.READY, Duration.ofSeconds(10), 1);

@@ -18,11 +18,7 @@ import java.time.Duration;
 public final class RunnerProcessMain {
     public static void main(String[] args) throws Exception {
         VmConfig config = TestGuest.microvm(Path.of(args[0]), args[1], args[2]);
-        VmRunner runner = new VmRunner(config, TestGuest.engine(), new ReadinessWatcher(), new VmRunner.RunnerHooks() {
-            @Override public void changed(VmRunner r) { }
-            @Override public void operationDone(VmRunner r, Action a, Duration took, boolean ok) { }
-            @Override public void guestReady(VmRunner r, Duration boot) { }
-        });
+        VmRunner runner = new VmRunner(config, TestGuest.engine(), new ReadinessWatcher(), VmRunner.RunnerHooks.NONE);
         runner.adopt();
         runner.converge(config, new Lifecycle.Desired(InstanceState.Running, SuspendMode.Memory, RestartPolicy.Always),
                 GuestConsole.READY, Duration.ofSeconds(10), 1);

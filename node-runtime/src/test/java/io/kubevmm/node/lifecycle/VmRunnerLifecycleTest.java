@@ -42,11 +42,7 @@ class VmRunnerLifecycleTest {
     }
 
     VmRunner runner(VmConfig config) {
-        VmRunner runner = new VmRunner(config, TestGuest.engine(), readiness, new VmRunner.RunnerHooks() {
-            @Override public void changed(VmRunner r) { }
-            @Override public void operationDone(VmRunner r, Action a, Duration took, boolean ok) { }
-            @Override public void guestReady(VmRunner r, Duration boot) { }
-        });
+        VmRunner runner = new VmRunner(config, TestGuest.engine(), readiness, VmRunner.RunnerHooks.NONE);
         runner.adopt();
         runners.add(runner);
         return runner;
