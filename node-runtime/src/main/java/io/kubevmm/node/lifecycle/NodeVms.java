@@ -73,7 +73,12 @@ public class NodeVms {
     public VmRunner runner(String namespace, String name, VmConfig config) {
         return runners.computeIfAbsent(id(namespace, name), id -> {
             VmRunner runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
-            runner.adopt();
+            try {
+                // Wait: a status computed before adoption would report a running guest as absent.
+                runner.adopt().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warnf("adoption of %s did not finish: %s", id, e.getMessage());
+            }
             metrics.track(namespace, name, runner);
             return runner;
         });

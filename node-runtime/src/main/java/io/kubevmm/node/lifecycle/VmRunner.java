@@ -80,31 +80,42 @@ public final class VmRunner {
 
     /**
      * Re-attaches to what an earlier node runtime left: a live emulator process, or state saved to
-     * disk. Must be called before the first {@link #converge}.
+     * disk. Must be called before the first {@link #converge}; completes once adopted, so the
+     * first status after a node-runtime restart already shows the running guest.
      */
-    public void adopt() {
+    public CompletableFuture<Void> adopt() {
+        CompletableFuture<Void> adopted = new CompletableFuture<>();
         submit(() -> {
-            RuntimeRecord.read(config.stateDir()).ifPresent(r -> record = r);
-            engine.adopt(config).ifPresentOrElse(found -> {
-                attach(found);
-                machine = switch (found.runState()) {
-                    case CREATED -> MachineState.CREATED;
-                    case RUNNING -> MachineState.RUNNING;
-                    case PAUSED -> MachineState.PAUSED;
-                    case SHUTDOWN -> MachineState.POWERED_OFF;
-                    case CRASHED, GONE -> MachineState.CRASHED;
-                };
-                if (machine == MachineState.RUNNING && record.guestReadyTime() == null) {
-                    watchReadiness(record.consoleOffset());
-                }
-                LOG.infof("adopted QEMU %d of %s (%s)", found.pid(), config.id(), machine);
-            }, () -> {
-                if (Files.exists(config.suspendStateFile())) {
-                    machine = MachineState.SAVED_TO_DISK;
-                }
-            });
-            hooks.changed(this);
+            try {
+                adoptNow();
+            } finally {
+                adopted.complete(null);
+            }
         });
+        return adopted;
+    }
+
+    private void adoptNow() {
+        RuntimeRecord.read(config.stateDir()).ifPresent(r -> record = r);
+        engine.adopt(config).ifPresentOrElse(found -> {
+            attach(found);
+            machine = switch (found.runState()) {
+                case CREATED -> MachineState.CREATED;
+                case RUNNING -> MachineState.RUNNING;
+                case PAUSED -> MachineState.PAUSED;
+                case SHUTDOWN -> MachineState.POWERED_OFF;
+                case CRASHED, GONE -> MachineState.CRASHED;
+            };
+            if (machine == MachineState.RUNNING && record.guestReadyTime() == null) {
+                watchReadiness(record.consoleOffset());
+            }
+            LOG.infof("adopted QEMU %d of %s (%s)", found.pid(), config.id(), machine);
+        }, () -> {
+            if (Files.exists(config.suspendStateFile())) {
+                machine = MachineState.SAVED_TO_DISK;
+            }
+        });
+        hooks.changed(this);
     }
 
     /**
