@@ -1,12 +1,8 @@
 package io.kubevmm.node.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,24 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-class QmpConnectionEndTest {
-    @TempDir
-    Path dir;
-    FakeQmpServer qemu;
-    QmpClient client;
-
-    @BeforeEach
-    void connect() throws Exception {
-        qemu = FakeQmpServer.start(dir.resolve("qmp.sock"));
-        client = QmpClient.connect(dir.resolve("qmp.sock"), Duration.ofSeconds(5));
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        client.close();
-        qemu.close();
-    }
-
+class QmpConnectionEndTest extends ConnectedToFakeQemu {
     @Test
     void pendingCommandsFailWhenQemuClosesTheConnection() throws Exception {
         CompletableFuture<JsonNode> migrate = client.executeAsync("migrate", Map.of("uri", "tcp:127.0.0.1:4444"));

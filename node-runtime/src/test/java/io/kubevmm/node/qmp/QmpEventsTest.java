@@ -1,12 +1,8 @@
 package io.kubevmm.node.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,24 +17,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-class QmpEventsTest {
-    @TempDir
-    Path dir;
-    FakeQmpServer qemu;
-    QmpClient client;
-
-    @BeforeEach
-    void connect() throws Exception {
-        qemu = FakeQmpServer.start(dir.resolve("qmp.sock"));
-        client = QmpClient.connect(dir.resolve("qmp.sock"), Duration.ofSeconds(5));
-    }
-
-    @AfterEach
-    void disconnect() throws Exception {
-        client.close();
-        qemu.close();
-    }
-
+class QmpEventsTest extends ConnectedToFakeQemu {
     @Test
     void eventsArriveInOrderWhileCommandsAreInFlight() throws Exception {
         List<String> seen = new CopyOnWriteArrayList<>();
