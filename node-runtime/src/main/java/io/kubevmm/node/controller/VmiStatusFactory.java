@@ -1,7 +1,6 @@
 package io.kubevmm.node.controller;
 
 import io.kubevmm.api.v1alpha1.InstancePhase;
-import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.status.Conditions;
@@ -105,10 +104,6 @@ final class VmiStatusFactory {
             case Succeeded -> "guest powered off and restartPolicy keeps it off";
             default -> "guest is " + obs.phase().name().toLowerCase();
         };
-    }
-
-    static SuspendMode suspendMode(VirtualMachineInstance vmi) {
-        return vmi.getSpec().getSuspendMode() == null ? SuspendMode.Memory : vmi.getSpec().getSuspendMode();
     }
 
     private static long generation(VirtualMachineInstance vmi) {

@@ -77,7 +77,7 @@ public class NodeMetrics {
     private static double pidStat(VmRunner runner, boolean cpu) {
         Long pid = runner.observe().pid();
         if (pid == null) {
-            return cpu ? 0 : 0;
+            return 0;
         }
         double value = cpu ? ProcessStats.cpuSeconds(pid) : ProcessStats.residentBytes(pid);
         return Double.isNaN(value) ? 0 : value;

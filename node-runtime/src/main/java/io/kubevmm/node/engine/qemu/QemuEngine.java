@@ -234,7 +234,7 @@ public final class QemuEngine implements VmmEngine {
     }
 
     static QemuVersion probeVersion(String binary) {
-        String out = runQuietly(List.of(binary, "--version"), null);
+        String out = runQuietly(List.of(binary, "--version"));
         Matcher m = VERSION.matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("cannot tell the version of " + binary + " (is qemu-system-x86 installed?): " + out);
@@ -298,12 +298,9 @@ public final class QemuEngine implements VmmEngine {
         }
     }
 
-    private static String runQuietly(List<String> cmd, String stdin) {
+    private static String runQuietly(List<String> cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            if (stdin != null) {
-                p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
             p.getOutputStream().close();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
