@@ -11,6 +11,10 @@
  *                         "memcheck BAD page <n> pass <p> ..." (pages a migration or restore left
  *                         stale); after BAD the check stops
  *   dirty:<MiB>:<MiBps>   dirty pages of a <MiB> buffer at <MiBps> (stresses pre-copy migration)
+ *   disk:<dev>            a token on the disk's first block: "disk found <token>" if one is there,
+ *                         else write a fresh one, "disk wrote <token>"; then every 2 s re-read the
+ *                         block past all caches, "disk read <token>" (shows a moved or restored
+ *                         disk still holds what the guest wrote)
  *   poweroff:<s>          after <s> ticks: "KUBEVMM-GUEST-POWEROFF", then a clean power-off
  *   panic:<s>             after <s> ticks: "KUBEVMM-GUEST-PANIC", then a kernel panic
  * A press of the ACPI power button (QMP system_powerdown) powers the guest off cleanly.
@@ -200,6 +204,50 @@ static void *power_button(void *arg) {
     return NULL; /* not reached */
 }
 
+/* --- disk: a token on the first block, re-read from the device itself ----------------------- */
+
+#define DISK_MAGIC "KUBEVMM-DISK "
+
+static int read_block(int fd, char *block) {
+    return pread(fd, block, 4096, 0) == 4096 ? 0 : -1;
+}
+
+static void *disk(void *arg) {
+    char path[64];
+    snprintf(path, sizeof path, "/dev/%s", (char *)arg);
+    int fd = open(path, O_RDWR | O_DIRECT | O_SYNC);
+    char *block = NULL;
+    if (fd < 0 || posix_memalign((void **)&block, 4096, 4096) != 0 || read_block(fd, block) != 0) {
+        say("disk %s unusable", path);
+        return NULL;
+    }
+    char token[33];
+    if (strncmp(block, DISK_MAGIC, strlen(DISK_MAGIC)) == 0) {
+        snprintf(token, sizeof token, "%s", block + strlen(DISK_MAGIC));
+        say("disk found %s", token);
+    } else {
+        unsigned long long r = ((unsigned long long)time(NULL) << 20) ^ (unsigned long long)(now() * 1e9);
+        snprintf(token, sizeof token, "%016llx", r);
+        memset(block, 0, 4096);
+        snprintf(block, 4096, DISK_MAGIC "%s", token);
+        if (pwrite(fd, block, 4096, 0) != 4096 || fsync(fd) != 0) {
+            say("disk %s write failed", path);
+            return NULL;
+        }
+        say("disk wrote %s", token);
+    }
+    for (;;) {
+        sleep(2);
+        if (read_block(fd, block) != 0) {
+            say("disk %s read failed", path);
+            continue;
+        }
+        block[strlen(DISK_MAGIC) + 32] = 0;
+        say("disk read %s", strncmp(block, DISK_MAGIC, strlen(DISK_MAGIC)) == 0 ? block + strlen(DISK_MAGIC) : "(none)");
+    }
+    return NULL;
+}
+
 /* --- main ---------------------------------------------------------------------------------- */
 
 static char *workload_arg(void) {
@@ -238,6 +286,8 @@ int main(void) {
             a->mib = strtoul(w + 6, &rest, 10);
             a->rate = *rest == ':' ? strtoul(rest + 1, NULL, 10) : 64;
             start(dirty, a);
+        } else if (strncmp(w, "disk:", 5) == 0) {
+            start(disk, w + 5);
         } else if (strncmp(w, "poweroff:", 9) == 0) {
             poweroff_at = strtol(w + 9, NULL, 10);
         } else if (strncmp(w, "panic:", 6) == 0) {

@@ -10,6 +10,8 @@ public enum RunState {
     SHUTDOWN,
     /** The guest panicked. */
     CRASHED,
+    /** The guest was live-migrated away; this copy must never run again. */
+    MIGRATED,
     /** The process is gone. */
     GONE
 }

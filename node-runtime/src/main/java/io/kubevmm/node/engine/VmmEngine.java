@@ -26,6 +26,13 @@ public interface VmmEngine {
     VmmInstance restore(VmConfig config) throws EngineException;
 
     /**
+     * Starts a VMM process for a guest arriving by live migration: devices as for
+     * {@link #create}, empty memory, waiting on {@link VmmInstance#incoming()}. The guest runs
+     * as soon as its state has arrived, in the run state it had on the source.
+     */
+    VmmInstance createIncoming(VmConfig config) throws EngineException;
+
+    /**
      * Re-attaches to a VMM process left running by an earlier node runtime, found through the
      * VM's state dir. Empty when no live process belongs to this VM.
      */

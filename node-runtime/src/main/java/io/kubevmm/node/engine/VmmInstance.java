@@ -33,5 +33,11 @@ public interface VmmInstance {
     /** Ends the process: QMP quit, then SIGKILL if it does not go. Idempotent. */
     void destroy();
 
+    /** This emulator as the source of a live migration. */
+    OutgoingMigration outgoing();
+
+    /** This emulator as the target of a live migration (only for one made by {@link VmmEngine#createIncoming}). */
+    IncomingMigration incoming();
+
     void addListener(Consumer<VmEvent> listener);
 }

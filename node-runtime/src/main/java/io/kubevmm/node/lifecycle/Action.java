@@ -19,5 +19,7 @@ public enum Action {
     /** Release the process of a guest that stays off (restart policy). */
     FINISH,
     /** Release the process of a crashed guest the restart policy does not restart. */
-    FAIL
+    FAIL,
+    /** Live-migrate the guest to another node (requested by a VMMigration, not by the lifecycle). */
+    MIGRATE_OUT
 }

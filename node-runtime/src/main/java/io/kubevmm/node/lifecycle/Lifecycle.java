@@ -26,7 +26,7 @@ public final class Lifecycle {
     public static Action next(MachineState actual, Desired desired) {
         InstanceState want = desired.state();
         return switch (actual) {
-            case FINISHED, FAILED -> Action.NONE;
+            case FINISHED, FAILED, MIGRATED -> Action.NONE;
             case ABSENT -> Action.CREATE;
             case CREATED -> want == InstanceState.Stopped ? Action.NONE : Action.START;
             case RUNNING -> switch (want) {
@@ -59,6 +59,7 @@ public final class Lifecycle {
             case PAUSE, SAVE_TO_DISK -> InstancePhase.Suspending;
             case RESUME, RESTORE_FROM_DISK -> InstancePhase.Resuming;
             case POWER_DOWN, RECREATE, DISCARD_SAVED_STATE, FINISH, FAIL -> InstancePhase.Stopping;
+            case MIGRATE_OUT -> InstancePhase.Migrating;
             case NONE -> switch (actual) {
                 case ABSENT -> InstancePhase.Pending;
                 case CREATED -> InstancePhase.Stopped;
@@ -67,6 +68,7 @@ public final class Lifecycle {
                 case POWERED_OFF, CRASHED -> InstancePhase.Stopping;
                 case FINISHED -> InstancePhase.Succeeded;
                 case FAILED -> InstancePhase.Failed;
+                case MIGRATED -> InstancePhase.Migrating;
             };
         };
     }

@@ -17,6 +17,8 @@ public enum MachineState {
     CRASHED,
     /** The guest powered off and the restart policy keeps it off. Terminal. */
     FINISHED,
+    /** The guest was live-migrated to another node; nothing of it runs here any more. Terminal. */
+    MIGRATED,
     /** A failure the restart policy does not retry, or a spec that cannot run here. Terminal until the spec changes. */
     FAILED
 }

@@ -105,7 +105,15 @@ public final class VmRunner {
                 case PAUSED -> MachineState.PAUSED;
                 case SHUTDOWN -> MachineState.POWERED_OFF;
                 case CRASHED, GONE -> MachineState.CRASHED;
+                case MIGRATED -> MachineState.MIGRATED;
             };
+            if (machine == MachineState.MIGRATED) {
+                // Its guest completed a migration and runs elsewhere: this copy must never resume.
+                LOG.infof("QEMU %d of %s finished a migration away; ending it", found.pid(), config.id());
+                release();
+                hooks.changed(this);
+                return;
+            }
             if (machine == MachineState.RUNNING && record.guestReadyTime() == null) {
                 watchReadiness(record.consoleOffset());
             }
@@ -142,6 +150,82 @@ public final class VmRunner {
         if (changed || System.nanoTime() >= retryNotBeforeNanos) {
             scheduleDrive();
         }
+    }
+
+    /** Work a migration does with the source emulator; returns once the target has the guest. */
+    public interface OutgoingWork {
+        void run(VmmInstance source) throws EngineException;
+    }
+
+    /**
+     * Live-migrates the guest away on the VM's own thread (phase Migrating meanwhile). On success
+     * this node's copy ends and the runner is terminal; on failure before switchover the guest
+     * keeps running (or stays paused) here as before.
+     */
+    public CompletableFuture<Void> migrateOut(OutgoingWork work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            if (instance == null || (machine != MachineState.RUNNING && machine != MachineState.PAUSED)) {
+                done.completeExceptionally(new EngineException(EngineException.Reason.OperationFailed,
+                        "VM " + config.id() + " is " + Lifecycle.phase(machine, inFlight) + ", not running or suspended to memory"));
+                return;
+            }
+            inFlight = Action.MIGRATE_OUT;
+            hooks.changed(this);
+            long t0 = System.nanoTime();
+            try {
+                work.run(instance);
+                release();
+                machine = MachineState.MIGRATED;
+                done.complete(null);
+            } catch (EngineException | RuntimeException e) {
+                machine = afterFailedMigration();
+                done.completeExceptionally(e);
+            } finally {
+                inFlight = Action.NONE;
+                hooks.operationDone(this, Action.MIGRATE_OUT, Duration.ofNanos(System.nanoTime() - t0), done.isDone() && !done.isCompletedExceptionally());
+                persist();
+                hooks.changed(this);
+            }
+        });
+        return done;
+    }
+
+    /** Where the guest is after a migration that did not complete: QEMU resumes it itself unless it switched over. */
+    private MachineState afterFailedMigration() {
+        return switch (instance.runState()) {
+            case RUNNING -> MachineState.RUNNING;
+            case PAUSED, CREATED -> MachineState.PAUSED;
+            case GONE, CRASHED, SHUTDOWN -> MachineState.CRASHED;
+            case MIGRATED -> {
+                // Post-copy had switched over: the guest's memory is split between two nodes and neither copy can go on.
+                lastFailure = new Failure("MigrationFailedAfterSwitchover",
+                        "the migration failed after post-copy switchover; the guest's state is lost", Instant.now());
+                release();
+                yield MachineState.FAILED;
+            }
+        };
+    }
+
+    /**
+     * Takes over an emulator whose guest arrived by live migration and already runs (or is
+     * paused) here. {@code guestReady}: the guest had passed its readiness check before it moved.
+     */
+    public CompletableFuture<Void> takeOver(VmmInstance arrived, boolean guestReady) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            attach(arrived);
+            machine = arrived.runState() == io.kubevmm.node.engine.RunState.RUNNING ? MachineState.RUNNING : MachineState.PAUSED;
+            Instant now = Instant.now();
+            record = new RuntimeRecord(now, now, guestReady ? now : null, null, 0, 0);
+            if (!guestReady) {
+                watchReadiness(0);
+            }
+            persist();
+            hooks.changed(this);
+            done.complete(null);
+        });
+        return done;
     }
 
     /** Stops the guest (gracefully when it runs), ends its process, and deletes the VM's state dir. */
@@ -284,7 +368,7 @@ public final class VmRunner {
                 release();
                 machine = MachineState.FAILED;
             }
-            case NONE -> { }
+            case NONE, MIGRATE_OUT -> { }
         }
     }
 

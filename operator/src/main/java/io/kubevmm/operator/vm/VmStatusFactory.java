@@ -55,9 +55,26 @@ final class VmStatusFactory {
             c.set("Ready", false, "NotRunning", want == VmState.Defined ? "VM is defined only" : "no running instance yet");
         }
 
+        migratable(c, instance == null ? null : instance);
         s.setPhase(phase(want, o, instance == null ? null : instance.getPhase(), vmi != null));
         s.setConditions(c.build());
         return s;
+    }
+
+    /** Live migration moves a guest whose memory is loaded: running, or suspended to memory. */
+    private static void migratable(Conditions c, io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus instance) {
+        InstancePhase phase = instance == null ? null : instance.getPhase();
+        boolean onDisk = instance != null && Conditions.find(instance.getConditions(), "Paused")
+                .filter(p -> "True".equals(p.getStatus()) && "SuspendedToDisk".equals(p.getReason())).isPresent();
+        if (phase == InstancePhase.Migrating) {
+            c.set("Migratable", true, "Migrating", "a live migration is in progress");
+        } else if (phase == InstancePhase.Running || (phase == InstancePhase.Suspended && !onDisk)) {
+            c.set("Migratable", true, "LiveMigratable", "memory, devices and local disks can be live-migrated");
+        } else if (onDisk) {
+            c.set("Migratable", false, "SuspendedToDisk", "suspended to disk: resume it (or suspend to memory) before migrating");
+        } else {
+            c.set("Migratable", false, "NotRunning", "only a running or suspended-to-memory VM can be live-migrated");
+        }
     }
 
     static VmPhase phase(VmState want, Observation o, InstancePhase instance, boolean vmiExists) {
@@ -82,6 +99,7 @@ final class VmStatusFactory {
             case Suspended -> VmPhase.Suspended;
             case Resuming -> VmPhase.Resuming;
             case Stopping -> VmPhase.Stopping;
+            case Migrating -> VmPhase.Migrating;
             case Failed -> VmPhase.Failed;
         };
     }

@@ -68,27 +68,32 @@ public final class QemuCommandLine {
 
     /** Command line for a new guest, vCPUs halted until {@code cont}. */
     public List<String> forCreate(VmConfig config) {
-        return build(config, false);
+        return build(config, false, false);
     }
 
-    /** Command line for a guest whose state arrives later through {@code migrate-incoming}. */
-    public List<String> forIncoming(VmConfig config) {
-        return build(config, true);
+    /**
+     * Command line for a guest whose state arrives later through {@code migrate-incoming}.
+     * {@code autostart}: run it as soon as the state is in (live migration: every millisecond
+     * counts as downtime), rather than wait for {@code cont} (restore from disk).
+     */
+    public List<String> forIncoming(VmConfig config, boolean autostart) {
+        return build(config, true, autostart);
     }
 
-    private List<String> build(VmConfig config, boolean incoming) {
+    private List<String> build(VmConfig config, boolean incoming, boolean autostart) {
         boolean microvm = config.profile() == Profile.MICROVM;
         List<String> args = new ArrayList<>(List.of(
                 binary,
                 "-name", "guest=" + config.id() + ",debug-threads=on",
                 "-machine", (microvm ? "microvm" : "q35") + ",accel=" + accelerator.apiName(),
                 "-nodefaults", "-no-user-config", "-display", "none",
-                // vCPUs stay halted until we say cont: this is the lifecycle's Stopped state.
-                "-S",
                 // Guest power-off and panic keep the process so we can report and reset it.
                 "-no-shutdown", "-action", "panic=shutdown",
                 "-smp", Integer.toString(config.cpus()),
                 "-m", (effectiveMemoryBytes(config.memoryBytes()) / 1024) + "K"));
+        if (!autostart) {
+            args.add("-S"); // vCPUs stay halted until we say cont: this is the lifecycle's Stopped state.
+        }
         if (accelerator == Accelerator.KVM) {
             args.addAll(List.of("-cpu", "host"));
         }

@@ -86,7 +86,7 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.StateUnusable, "saved state " + config.suspendStateFile() + " is missing");
         }
         prepare(config);
-        QemuInstance instance = launch(config, commandLine.forIncoming(config));
+        QemuInstance instance = launch(config, commandLine.forIncoming(config, false));
         try {
             instance.loadState();
             return instance;
@@ -94,6 +94,12 @@ public final class QemuEngine implements VmmEngine {
             instance.destroy();
             throw e;
         }
+    }
+
+    @Override
+    public VmmInstance createIncoming(VmConfig config) throws EngineException {
+        prepare(config);
+        return launch(config, commandLine.forIncoming(config, true));
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.kubevmm.node.engine.qemu;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.IncomingMigration;
+import io.kubevmm.node.engine.OutgoingMigration;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmEvent;
@@ -36,6 +38,7 @@ final class QemuInstance implements VmmInstance {
     private final QmpClient qmp;
     private final List<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean exitExpected;
+    private final QemuMigration migration = new QemuMigration(this);
 
     QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, ProcessExitSource exitSource) {
         this.config = config;
@@ -72,12 +75,19 @@ final class QemuInstance implements VmmInstance {
                 case "running" -> RunState.RUNNING;
                 case "shutdown" -> RunState.SHUTDOWN;
                 case "guest-panicked" -> RunState.CRASHED;
+                case "postmigrate" -> RunState.MIGRATED;
                 default -> RunState.PAUSED;
             };
         } catch (QmpException e) {
             return process.isAlive() ? RunState.PAUSED : RunState.GONE;
         }
     }
+
+    @Override
+    public OutgoingMigration outgoing() { return migration; }
+
+    @Override
+    public IncomingMigration incoming() { return migration; }
 
     @Override
     public void resume() throws EngineException {
@@ -218,7 +228,7 @@ final class QemuInstance implements VmmInstance {
         }
     }
 
-    private JsonNode command(String name, Map<String, ?> args) throws EngineException {
+    JsonNode command(String name, Map<String, ?> args) throws EngineException {
         try {
             return qmp.execute(name, args);
         } catch (QmpException e) {
@@ -231,7 +241,7 @@ final class QemuInstance implements VmmInstance {
         return "'" + path.toString().replace("'", "'\\''") + "'";
     }
 
-    private static void sleepQuietly(long millis) {
+    static void sleepQuietly(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

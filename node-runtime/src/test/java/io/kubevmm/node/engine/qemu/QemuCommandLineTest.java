@@ -85,9 +85,16 @@ class QemuCommandLineTest {
     }
 
     @Test
-    void restoringGuestWaitsForIncomingState() {
+    void restoringGuestWaitsForIncomingStateAndCont() {
         var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
-        assertThat(line.forIncoming(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE)))
-                .containsSequence("-incoming", "defer");
+        assertThat(line.forIncoming(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE), false))
+                .containsSequence("-incoming", "defer").contains("-S");
+    }
+
+    @Test
+    void migrationTargetRunsAsSoonAsTheStateIsIn() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        assertThat(line.forIncoming(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE), true))
+                .containsSequence("-incoming", "defer").doesNotContain("-S");
     }
 }

@@ -1,0 +1,222 @@
+package io.kubevmm.node.engine.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.IncomingMigration;
+import io.kubevmm.node.engine.MigrationTotals;
+import io.kubevmm.node.engine.MigrationTuning;
+import io.kubevmm.node.engine.OutgoingMigration;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.migration.MigrationSample;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Live migration through QMP, both ends. Memory goes over a unix socket (the node runtime's
+ * tunnel sits behind it); disks are mirrored into an NBD export of the target beforehand, in
+ * write-blocking mode so the copies stay identical until the source stops.
+ */
+final class QemuMigration implements OutgoingMigration, IncomingMigration {
+    private static final Logger LOG = Logger.getLogger(QemuMigration.class);
+    /** QEMU 7.2 caps migration at 128 MiB/s unless told otherwise; "no cap" has to be spelled out. */
+    private static final long UNLIMITED_BANDWIDTH = 64L << 30;
+    private static final int THROTTLE_INITIAL = 20;
+    private static final int THROTTLE_INCREMENT = 10;
+
+    private final QemuInstance instance;
+    private final List<String> mirrorJobs = new ArrayList<>();
+
+    QemuMigration(QemuInstance instance) {
+        this.instance = instance;
+    }
+
+    private VmConfig config() {
+        return instance.config();
+    }
+
+    private static String exportName(VmConfig.Disk disk) {
+        return "disk-" + disk.name();
+    }
+
+    // ---- target side ----
+
+    @Override
+    public void listen(Path socket, boolean postcopy) throws EngineException {
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy));
+        instance.command("migrate-incoming", Map.of("uri", "unix:" + socket));
+    }
+
+    @Override
+    public void exportDisks(Path socket) throws EngineException {
+        if (config().disks().isEmpty()) {
+            return;
+        }
+        // nbd-server-start still takes the legacy address form ({type, data: {...}}).
+        instance.command("nbd-server-start", Map.of("addr", Map.of("type", "unix", "data", Map.of("path", socket.toString()))));
+        for (VmConfig.Disk disk : config().disks()) {
+            instance.command("block-export-add", Map.of("type", "nbd", "id", exportName(disk),
+                    "node-name", exportName(disk), "name", exportName(disk), "writable", true));
+        }
+    }
+
+    @Override
+    public String status() throws EngineException {
+        return instance.command("query-migrate", Map.of()).path("status").asText("none");
+    }
+
+    @Override
+    public void stopDiskExport() {
+        if (config().disks().isEmpty()) {
+            return;
+        }
+        try {
+            instance.command("nbd-server-stop", Map.of());
+        } catch (EngineException e) {
+            LOG.debugf("nbd-server-stop on %s: %s", config().id(), e.getMessage());
+        }
+    }
+
+    // ---- source side ----
+
+    @Override
+    public void mirrorDisks(Path nbdSocket, Duration timeout) throws EngineException {
+        for (VmConfig.Disk disk : config().disks()) {
+            String job = "mirror-" + disk.name();
+            instance.command("blockdev-add", Map.of("driver", "nbd", "node-name", job,
+                    "server", Map.of("type", "unix", "path", nbdSocket.toString()), "export", exportName(disk)));
+            // "top": only this VM's own layer moves; a base image exists on every node already.
+            instance.command("blockdev-mirror", Map.of("job-id", job, "device", exportName(disk), "target", job,
+                    "sync", "top", "copy-mode", "write-blocking", "auto-dismiss", false));
+            mirrorJobs.add(job);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!allMirrorsReady()) {
+            if (System.nanoTime() > deadline) {
+                throw new EngineException(Reason.OperationFailed, "disks of " + config().id() + " not in sync after " + timeout);
+            }
+            QemuInstance.sleepQuietly(50);
+        }
+    }
+
+    private boolean allMirrorsReady() throws EngineException {
+        JsonNode jobs = instance.command("query-block-jobs", Map.of());
+        int ready = 0;
+        for (JsonNode job : jobs) {
+            if (mirrorJobs.contains(job.path("device").asText())) {
+                String status = job.path("status").asText();
+                if ("concluded".equals(status) || "aborting".equals(status)) {
+                    throw new EngineException(Reason.OperationFailed, "disk mirror " + job.path("device").asText()
+                            + " stopped: " + job.path("error").asText(status));
+                }
+                if (job.path("ready").asBoolean(false)) {
+                    ready++;
+                }
+            }
+        }
+        return ready == mirrorJobs.size();
+    }
+
+    @Override
+    public void start(Path socket, MigrationTuning tuning) throws EngineException {
+        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge()));
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        parameters.put("downtime-limit", tuning.maxDowntimeMillis());
+        parameters.put("max-bandwidth", tuning.bandwidthBytesPerSecond() > 0 ? tuning.bandwidthBytesPerSecond() : UNLIMITED_BANDWIDTH);
+        parameters.put("max-postcopy-bandwidth", 0);
+        parameters.put("cpu-throttle-initial", THROTTLE_INITIAL);
+        parameters.put("cpu-throttle-increment", THROTTLE_INCREMENT);
+        instance.command("migrate-set-parameters", parameters);
+        instance.command("migrate", Map.of("uri", "unix:" + socket));
+    }
+
+    @Override
+    public MigrationSample progress(long elapsedMillis) throws EngineException {
+        return MigrationSample.fromQueryMigrate(instance.command("query-migrate", Map.of()), elapsedMillis);
+    }
+
+    @Override
+    public MigrationTotals totals() throws EngineException {
+        JsonNode info = instance.command("query-migrate", Map.of());
+        JsonNode ram = info.path("ram");
+        return new MigrationTotals(info.path("downtime").asLong(), info.path("total-time").asLong(),
+                info.path("setup-time").asLong(), ram.path("transferred").asLong(), ram.path("dirty-sync-count").asLong());
+    }
+
+    @Override
+    public void setThrottleIncrement(int percent) throws EngineException {
+        instance.command("migrate-set-parameters", Map.of("cpu-throttle-increment", Math.max(1, Math.min(100, percent))));
+    }
+
+    @Override
+    public void startPostcopy() throws EngineException {
+        instance.command("migrate-start-postcopy", Map.of());
+    }
+
+    @Override
+    public void cancel() {
+        try {
+            instance.command("migrate_cancel", Map.of());
+        } catch (EngineException e) {
+            LOG.debugf("migrate_cancel on %s: %s", config().id(), e.getMessage());
+        }
+        cancelMirrors();
+    }
+
+    @Override
+    public void finishDiskMirrors() throws EngineException {
+        // Cancelling a ready mirror ends it without a pivot: this side keeps its own disks, the target's copy is complete.
+        for (String job : mirrorJobs) {
+            instance.command("block-job-cancel", Map.of("device", job));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean running = false;
+            for (JsonNode job : instance.command("query-block-jobs", Map.of())) {
+                if (mirrorJobs.contains(job.path("device").asText()) && !"concluded".equals(job.path("status").asText())) {
+                    running = true;
+                }
+            }
+            if (!running) {
+                dismissMirrors();
+                return;
+            }
+            QemuInstance.sleepQuietly(20);
+        }
+        throw new EngineException(Reason.OperationFailed, "disk mirrors of " + config().id() + " did not finish");
+    }
+
+    private void cancelMirrors() {
+        for (String job : mirrorJobs) {
+            try {
+                instance.command("block-job-cancel", Map.of("device", job, "force", true));
+            } catch (EngineException e) {
+                LOG.debugf("cancel of %s: %s", job, e.getMessage());
+            }
+        }
+        dismissMirrors();
+    }
+
+    private void dismissMirrors() {
+        for (String job : mirrorJobs) {
+            try {
+                instance.command("job-dismiss", Map.of("id", job));
+            } catch (EngineException e) {
+                LOG.debugf("dismiss of %s: %s", job, e.getMessage());
+            }
+        }
+        mirrorJobs.clear();
+    }
+
+    private void setCapabilities(Map<String, Boolean> wanted) throws EngineException {
+        List<Map<String, Object>> caps = new ArrayList<>();
+        wanted.forEach((name, on) -> caps.add(Map.of("capability", name, "state", on)));
+        instance.command("migrate-set-capabilities", Map.of("capabilities", caps));
+    }
+}
