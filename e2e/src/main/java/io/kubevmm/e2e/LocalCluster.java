@@ -89,6 +89,7 @@ public final class LocalCluster {
                             "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
                             "KUBEVMM_NODE_NAME", name,
                             "KUBEVMM_NODE_PORT", Integer.toString(port),
+                            "KUBEVMM_NODE_TUNNEL_PORT", Integer.toString(Processes.freePort()),
                             "KUBEVMM_NODE_API_TOKEN", token,
                             "KUBEVMM_NODE_STATE_DIR", home.nodeStateDir(name).toString(),
                             "KUBEVMM_NODE_IMAGE_DIR", repo.resolve("guest/out").toString(),

@@ -5,7 +5,10 @@ import io.kubevmm.node.console.ConsoleLog;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmObservation;
 import jakarta.ws.rs.DefaultValue;
+import io.kubevmm.node.migration.TargetMigrations;
+import io.kubevmm.node.migration.tunnel.TunnelSecrets;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -28,10 +31,12 @@ public class NodeApi {
 
     private final NodeVms vms;
     private final NodeConfig config;
+    private final TargetMigrations targets;
 
-    NodeApi(NodeVms vms, NodeConfig config) {
+    NodeApi(NodeVms vms, NodeConfig config, TargetMigrations targets) {
         this.vms = vms;
         this.config = config;
+        this.targets = targets;
     }
 
     @GET
@@ -80,6 +85,19 @@ public class NodeApi {
             size = from + length;
         }
         return Response.ok(body).header("X-Console-Offset", size).build();
+    }
+
+    /**
+     * The tunnel secret this node (as migration target) made for one migration. Handed out once,
+     * to the first caller with the node token: the source node runtime.
+     */
+    @POST
+    @Path("/migrations/{uid}/tunnel-secret")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> tunnelSecret(@PathParam("uid") String uid) {
+        byte[] secret = targets.takeSecret(uid).orElseThrow(() -> new NotFoundException(
+                "node " + config.name() + " holds no uncollected tunnel secret for migration " + uid));
+        return Map.of("secret", TunnelSecrets.encode(secret));
     }
 
     /** What this node knows about one VM right now (for debugging; the VMI status is the API). */

@@ -31,6 +31,8 @@ public interface NodeConfig {
 
     Qemu qemu();
 
+    Tunnel tunnel();
+
     Capacity capacity();
 
     @WithDefault("10s")
@@ -49,6 +51,22 @@ public interface NodeConfig {
         /** {@code auto} uses KVM when QEMU can open it, else TCG; {@code kvm} or {@code tcg} force one. */
         @WithDefault("auto")
         String accelerator();
+    }
+
+    /** The migration tunnel: node-to-node TCP listener for live-migration streams. */
+    interface Tunnel {
+        /** 0 picks a free port (tests); the chosen one is published in VMNode status.migrationEndpoint. */
+        @WithDefault("8091")
+        int port();
+
+        /** PEM certificate chain; with key and CA set, tunnels use mutually authenticated TLS. */
+        Optional<Path> tlsCert();
+
+        /** PEM private key (PKCS#8) of {@code tls-cert}. */
+        Optional<Path> tlsKey();
+
+        /** PEM CA bundle both ends trust. */
+        Optional<Path> tlsCa();
     }
 
     interface Capacity {

@@ -65,6 +65,9 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         String namespace = vmi.getMetadata().getNamespace();
         String name = vmi.getMetadata().getName();
         Optional<VmRunner> existing = vms.find(namespace, name);
+        if (existing.isPresent() && existing.get().observe().machine() == io.kubevmm.node.lifecycle.MachineState.MIGRATED) {
+            return UpdateControl.noUpdate(); // the guest moved: the target node writes this VMI's status now
+        }
 
         Optional<VmiAdmission.Rejection> rejection = admission.check(vmi, existing.isPresent());
         if (rejection.isPresent()) {

@@ -4,6 +4,7 @@ import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.console.ReadinessWatcher;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmEngine;
+import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.metrics.NodeMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,7 +32,10 @@ public class NodeVms {
     private final ReadinessWatcher readiness;
     private final NodeMetrics metrics;
     private final Path vmsDir;
+    private final String nodeName;
     private final Map<String, VmRunner> runners = new ConcurrentHashMap<>();
+    /** VMs arriving by live migration: their state dirs are in use before any VMI points here. */
+    private final Set<String> arriving = ConcurrentHashMap.newKeySet();
     /** Told (namespace, name) whenever a VM's observable state changed. */
     private volatile BiConsumer<String, String> changeListener = (ns, n) -> { };
 
@@ -40,6 +44,7 @@ public class NodeVms {
         this.readiness = readiness;
         this.metrics = metrics;
         this.vmsDir = config.stateDir().resolve("vms");
+        this.nodeName = config.name();
     }
 
     @PostConstruct
@@ -48,6 +53,8 @@ public class NodeVms {
     }
 
     public VmmEngine engine() { return engine; }
+
+    public String nodeName() { return nodeName; }
 
     public void onChange(BiConsumer<String, String> listener) {
         this.changeListener = listener;
@@ -84,6 +91,29 @@ public class NodeVms {
         });
     }
 
+    /**
+     * Claims the state dir of a VM about to arrive by live migration, so the stray reaper leaves
+     * its incoming emulator alone. False if this node already runs or receives that VM.
+     */
+    public boolean reserveArrival(String namespace, String name) {
+        String id = id(namespace, name);
+        return !runners.containsKey(id) && arriving.add(id);
+    }
+
+    public void releaseArrival(String namespace, String name) {
+        arriving.remove(id(namespace, name));
+    }
+
+    /** Makes a guest that arrived by live migration one of this node's VMs, running in {@code arrived}. */
+    public VmRunner takeOver(String namespace, String name, VmConfig config, VmmInstance arrived, boolean guestReady) {
+        VmRunner runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
+        runners.put(id(namespace, name), runner);
+        arriving.remove(id(namespace, name));
+        metrics.track(namespace, name, runner);
+        runner.takeOver(arrived, guestReady).join();
+        return runner;
+    }
+
     /** Stops and forgets a VM; its state dir is deleted. */
     public CompletableFuture<Void> delete(String namespace, String name) {
         VmRunner runner = runners.get(id(namespace, name));
@@ -108,6 +138,7 @@ public class NodeVms {
             return dirs.filter(Files::isDirectory)
                     .filter(d -> !knownIds.contains(d.getFileName().toString()))
                     .filter(d -> !runners.containsKey(d.getFileName().toString()))
+                    .filter(d -> !arriving.contains(d.getFileName().toString()))
                     .toList();
         } catch (IOException e) {
             LOG.warnf("cannot list %s: %s", vmsDir, e.getMessage());

@@ -191,6 +191,15 @@ public final class VmRunner {
         return done;
     }
 
+    /** Cancels a migration QEMU may still be sending for an earlier node runtime; the guest stays here. */
+    public void abortOutgoingMigration() {
+        submit(() -> {
+            if (instance != null) {
+                instance.outgoing().cancel();
+            }
+        });
+    }
+
     /** Where the guest is after a migration that did not complete: QEMU resumes it itself unless it switched over. */
     private MachineState afterFailedMigration() {
         return switch (instance.runState()) {
@@ -520,7 +529,7 @@ public final class VmRunner {
         }
     }
 
-    static void deleteTree(java.nio.file.Path dir) throws IOException {
+    public static void deleteTree(java.nio.file.Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

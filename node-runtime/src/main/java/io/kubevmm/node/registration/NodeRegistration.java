@@ -44,15 +44,18 @@ public class NodeRegistration {
     private final NodeCapacity capacity;
     private final NodeVms vms;
     private final int httpPort;
+    private final io.kubevmm.node.migration.TunnelService tunnel;
     private final String leaseNamespace;
 
     NodeRegistration(KubernetesClient client, NodeConfig config, NodeCapacity capacity, NodeVms vms,
+                     io.kubevmm.node.migration.TunnelService tunnel,
                      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort,
                      @ConfigProperty(name = "kubevmm.node.lease-namespace", defaultValue = "kubevmm-system") String leaseNamespace) {
         this.client = client;
         this.config = config;
         this.capacity = capacity;
         this.vms = vms;
+        this.tunnel = tunnel;
         this.httpPort = httpPort;
         this.leaseNamespace = leaseNamespace;
     }
@@ -96,7 +99,7 @@ public class NodeRegistration {
     VMNodeStatus status() {
         List<VmRunner> placed = vms.all().stream().filter(r -> {
             MachineState m = r.observe().machine();
-            return m != MachineState.FINISHED && m != MachineState.FAILED;
+            return m != MachineState.FINISHED && m != MachineState.FAILED && m != MachineState.MIGRATED;
         }).toList();
         VMNodeStatus s = new VMNodeStatus();
         s.setCapacity(resources(capacity.cpu(), capacity.memoryBytes()));
@@ -106,6 +109,7 @@ public class NodeRegistration {
         s.setAccelerator(vms.engine().accelerator().apiName());
         s.setQemuVersion(vms.engine().version());
         s.setEndpoint(config.advertiseAddress() + ":" + httpPort);
+        s.setMigrationEndpoint(config.advertiseAddress() + ":" + tunnel.port());
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);
         s.setHeartbeatTime(now);
         s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("NodeRuntimeRunning")

@@ -46,7 +46,9 @@ public class NodeInventory {
             var status = node.getStatus();
             var capacity = status == null ? null : status.getCapacity();
             return new NodeCandidate(name, node.getMetadata().getLabels(),
-                    node.getSpec() != null && Boolean.TRUE.equals(node.getSpec().getUnschedulable()),
+                    // An evacuating node takes nothing new: it is being emptied.
+                    node.getSpec() != null && (Boolean.TRUE.equals(node.getSpec().getUnschedulable())
+                            || Boolean.TRUE.equals(node.getSpec().getEvacuate())),
                     leaseFresh(name),
                     capacity == null || capacity.getCpu() == null ? 0 : capacity.getCpu(),
                     capacity == null || capacity.getMemory() == null ? 0 : Quantities.toBytes(capacity.getMemory()),

@@ -21,6 +21,13 @@ public final class Scheduler {
         public Request {
             nodeSelector = nodeSelector == null ? Map.of() : Map.copyOf(nodeSelector);
         }
+
+        public static Request of(io.kubevmm.api.v1alpha1.VirtualMachine vm) {
+            var spec = vm.getSpec();
+            return new Request(spec.getCpu() == null ? 1 : spec.getCpu(),
+                    io.kubevmm.api.validation.Quantities.toBytes(spec.getMemory() == null ? "256Mi" : spec.getMemory()),
+                    spec.getNodeSelector());
+        }
     }
 
     /** Either a node, or why none fits, worded like kube-scheduler: {@code 0/2 nodes are available: 2 insufficient memory.} */

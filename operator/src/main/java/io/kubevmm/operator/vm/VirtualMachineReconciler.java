@@ -18,7 +18,6 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
-import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -79,7 +78,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
                 placedOn = null;
             } else {
                 if (placedOn == null) {
-                    var decision = scheduler.place(request(vm), inventory.candidates(
+                    var decision = scheduler.place(Scheduler.Request.of(vm), inventory.candidates(
                             vm.getMetadata().getNamespace(), vm.getMetadata().getName()));
                     placedOn = decision.node().orElse(null);
                     unschedulable = decision.placed() ? null : decision.message();
@@ -111,12 +110,6 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         }
         // The node runtime's finalizer holds the VMI until its QEMU is gone and its state removed.
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
-    }
-
-    private static Scheduler.Request request(VirtualMachine vm) {
-        var spec = vm.getSpec();
-        return new Scheduler.Request(spec.getCpu() == null ? 1 : spec.getCpu(),
-                Quantities.toBytes(spec.getMemory() == null ? "256Mi" : spec.getMemory()), spec.getNodeSelector());
     }
 
     private VirtualMachineInstance ensureInstance(VirtualMachine vm, String node, Optional<VirtualMachineInstance> existing) {

@@ -1,0 +1,185 @@
+package io.kubevmm.e2e;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.ReadinessSpec;
+import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
+import io.kubevmm.api.v1alpha1.VmPhase;
+import io.kubevmm.api.v1alpha1.VmState;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.kubevmm.api.v1alpha1.VMNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole system as a user runs it: API server, operator and two node runtimes as separate
+ * processes, real QEMU guests. What a user applies and what the guest prints are the evidence.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class ClusterTestBase {
+    static final Duration BOOT = Duration.ofSeconds(120);
+    static final Pattern TICK = Pattern.compile("^tick (\\d+)", Pattern.MULTILINE);
+
+    /** The local cluster this test started, or null when it runs against KUBEVMM_KUBECONFIG's cluster. */
+    LocalCluster cluster;
+    KubernetesClient client;
+    String nodeToken;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    void up() throws Exception {
+        String external = System.getenv("KUBEVMM_KUBECONFIG");
+        if (external != null && !external.isBlank()) {
+            // A real cluster with KubeVMM installed (helm chart); the node API token comes from its Secret.
+            client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(external)))).build();
+            nodeToken = System.getenv("KUBEVMM_NODE_TOKEN");
+            assertThat(nodeToken).as("KUBEVMM_NODE_TOKEN (the node API token) with KUBEVMM_KUBECONFIG").isNotBlank();
+            return;
+        }
+        Path repo = Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath();
+        Path home = repo.resolve("e2e/target/" + clusterDirName());
+        cluster = new LocalCluster(repo, home, System.out);
+        cluster.down();
+        cluster.up(2, "2Gi");
+        client = cluster.client();
+        nodeToken = Files.readString(cluster.home().nodeToken()).strip();
+    }
+
+    /** Each test class gets a cluster of its own under e2e/target. */
+    abstract String clusterDirName();
+
+    void assumeLocalCluster() {
+        Assumptions.assumeTrue(cluster != null, "needs the processes of the local cluster (not run with KUBEVMM_KUBECONFIG)");
+    }
+
+    @AfterAll
+    void down() throws IOException {
+        if (client != null) {
+            client.close();
+        }
+        if (cluster == null) {
+            return;
+        }
+        cluster.down();
+        try (var files = Files.walk(cluster.home().nodesDir())) {
+            List<Path> pids = files.filter(p -> p.getFileName().toString().equals("qemu.pid")).toList();
+            assertThat(pids).as("QEMU pidfiles left after local down").allSatisfy(p ->
+                    assertThat(Processes.alive(p)).isEmpty());
+        }
+    }
+
+    static VirtualMachine vm(String name, String memory, String workload) {
+        VirtualMachineSpec spec = new VirtualMachineSpec();
+        spec.setState(VmState.Running);
+        spec.setMemory(memory);
+        BootSpec boot = new BootSpec();
+        boot.setKernel(new FileRef("vmlinuz"));
+        boot.setInitrd(new FileRef("initrd.img"));
+        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=" + workload);
+        spec.setBoot(boot);
+        ReadinessSpec readiness = new ReadinessSpec();
+        readiness.setSerialPattern("KUBEVMM-GUEST-READY");
+        spec.setReadiness(readiness);
+        spec.setTerminationGracePeriodSeconds(10L);
+        VirtualMachine vm = new VirtualMachine();
+        vm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        vm.setSpec(spec);
+        return vm;
+    }
+
+    VirtualMachine get(String name) {
+        return client.resources(VirtualMachine.class).inNamespace("default").withName(name).get();
+    }
+
+    VirtualMachineInstance vmi(String name) {
+        return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
+    }
+
+    void edit(String name, UnaryOperator<VirtualMachine> change) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name).edit(change);
+    }
+
+    VirtualMachine awaitPhase(String name, VmPhase phase, boolean ready) {
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            VirtualMachine vm = get(name);
+            return vm != null && vm.getStatus() != null && vm.getStatus().getPhase() == phase
+                    && (!ready || Conditions.isTrue(vm.getStatus().getConditions(), "Ready"));
+        });
+        return get(name);
+    }
+
+    static Condition condition(VirtualMachine vm, String type) {
+        return Conditions.find(vm.getStatus().getConditions(), type).orElseThrow();
+    }
+
+    /** The guest's serial console through its node's authenticated API, as `kubevmm console` reads it. */
+    String console(String name) throws IOException, InterruptedException {
+        String node = vmi(name).getStatus().getNodeName();
+        String endpoint = client.resources(VMNode.class).withName(node).get().getStatus().getEndpoint();
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                        URI.create("http://" + endpoint + "/api/v1/namespaces/default/vms/" + name + "/console?lines=10000"))
+                .header("Authorization", "Bearer " + nodeToken).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.ISO_8859_1));
+        assertThat(response.statusCode()).as("console of " + name + " from " + endpoint).isEqualTo(200);
+        return response.body();
+    }
+
+    /** Ticks straight from the console file on this machine: works while the VM's node runtime is down. */
+    int lastTickOnDisk(String name) throws IOException {
+        Matcher m = TICK.matcher(Files.readString(Path.of(vmi(name).getStatus().getConsoleLog()), StandardCharsets.ISO_8859_1));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    int nodeCount() {
+        return client.resources(VMNode.class).list().getItems().size();
+    }
+
+    int lastTick(String name) throws IOException, InterruptedException {
+        Matcher m = TICK.matcher(console(name));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    void awaitTickAbove(String name, int tick) {
+        // Connection errors while a node runtime (re)starts are retried until the deadline.
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> lastTick(name) > tick);
+    }
+
+    void deleteAndAwaitGone(String name) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name).delete();
+        await().atMost(BOOT).until(() -> get(name) == null && vmi(name) == null);
+    }
+}

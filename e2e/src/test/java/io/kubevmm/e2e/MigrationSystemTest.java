@@ -1,0 +1,281 @@
+package io.kubevmm.e2e;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kubevmm.api.v1alpha1.DiskSpec;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
+import io.kubevmm.api.v1alpha1.VMNode;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VmPhase;
+import io.kubevmm.api.v1alpha1.VmState;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Live migration between two node runtimes (separate processes), real QEMU guests on both, the
+ * stream through the authenticated tunnel. The guest's own output is the evidence: its tick
+ * count continues across nodes and its memory check keeps passing.
+ */
+class MigrationSystemTest extends ClusterTestBase {
+    static final Duration MIGRATION = Duration.ofMinutes(3);
+    static final Set<Phase> DONE = EnumSet.of(Phase.Succeeded, Phase.Failed, Phase.Cancelled);
+
+    @Override
+    String clusterDirName() {
+        return "migration-test-cluster";
+    }
+
+    VMMigration migration(String name, String vmName, Consumer<VMMigrationSpec> settings) {
+        VMMigrationSpec spec = new VMMigrationSpec();
+        spec.setVmName(vmName);
+        settings.accept(spec);
+        VMMigration migration = new VMMigration();
+        migration.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        migration.setSpec(spec);
+        return client.resource(migration).create();
+    }
+
+    VMMigration getMigration(String name) {
+        return client.resources(VMMigration.class).inNamespace("default").withName(name).get();
+    }
+
+    VMMigration awaitOutcome(String name) {
+        await().atMost(MIGRATION).pollInterval(Duration.ofMillis(200)).until(() -> {
+            VMMigration m = getMigration(name);
+            return m.getStatus() != null && DONE.contains(m.getStatus().getPhase());
+        });
+        return getMigration(name);
+    }
+
+    void awaitMigrationPhase(String name, Phase phase) {
+        await().atMost(MIGRATION).pollInterval(Duration.ofMillis(100)).until(() -> {
+            VMMigration m = getMigration(name);
+            return m.getStatus() != null && m.getStatus().getPhase() == phase;
+        });
+    }
+
+    String node(String vm) {
+        return vmi(vm).getSpec().getNodeName();
+    }
+
+    int lastMemcheckPass(String vm) throws Exception {
+        Matcher m = Pattern.compile("^memcheck ok (\\d+)", Pattern.MULTILINE).matcher(console(vm));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
+    }
+
+    List<Integer> ticks(String vm) throws Exception {
+        return TICK.matcher(console(vm)).results().map(r -> Integer.parseInt(r.group(1))).toList();
+    }
+
+    /** The guest keeps passing its memory check where it now runs, and never reported bad memory. */
+    void assertMemoryIntact(String vm) throws Exception {
+        int pass = lastMemcheckPass(vm);
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(300)).ignoreExceptions().until(() -> lastMemcheckPass(vm) > pass);
+        assertThat(console(vm)).doesNotContain("memcheck BAD");
+    }
+
+    /** Migrates, then checks the guest continued on the target without a reboot. */
+    VMMigration migrateAndCheckContinuity(String vm, String migrationName, Consumer<VMMigrationSpec> settings) throws Exception {
+        String from = node(vm);
+        int before = lastTick(vm);
+        VMMigration done = awaitOutcome(migration(migrationName, vm, settings).getMetadata().getName());
+        assertThat(done.getStatus().getPhase()).as("outcome of %s: %s", migrationName, done.getStatus().getFailureReason())
+                .isEqualTo(Phase.Succeeded);
+        assertThat(node(vm)).isNotEqualTo(from).isEqualTo(done.getStatus().getTargetNode());
+        awaitPhase(vm, VmPhase.Running, true);
+        awaitTickAbove(vm, before + 1);
+        List<Integer> onTarget = ticks(vm);
+        assertThat(onTarget.getFirst()).as("first tick on %s continues the count from %s (was %d)", node(vm), from, before)
+                .isBetween(before, before + 1 + (int) (done.getStatus().getTotalTimeMillis() / 1000) + 2);
+        assertThat(console(vm)).as("no second boot").doesNotContain("KUBEVMM-GUEST-READY");
+        return done;
+    }
+
+    @Test
+    void anIdleMemcheckGuestMovesThereAndBackWithItsTicksAndMemoryIntact() throws Exception {
+        client.resource(vm("mig-idle", "256Mi", "memcheck:64")).create();
+        awaitPhase("mig-idle", VmPhase.Running, true);
+        awaitTickAbove("mig-idle", 2);
+        String first = node("mig-idle");
+
+        VMMigration there = migrateAndCheckContinuity("mig-idle", "mig-idle-1", s -> { });
+        assertThat(there.getStatus().getSourceNode()).isEqualTo(first);
+        assertThat(there.getStatus().getDowntimeMillis()).isPositive();
+        assertThat(there.getStatus().getTotalTimeMillis()).isGreaterThanOrEqualTo(there.getStatus().getDowntimeMillis());
+        assertThat(there.getStatus().getTransferredBytes()).isPositive();
+        assertMemoryIntact("mig-idle");
+
+        VMMigration back = migrateAndCheckContinuity("mig-idle", "mig-idle-2", s -> s.setTargetNode(first));
+        assertThat(back.getStatus().getTargetNode()).isEqualTo(first);
+        assertMemoryIntact("mig-idle");
+        assertThat(condition(get("mig-idle"), "Migratable").getStatus()).isEqualTo("True");
+        deleteAndAwaitGone("mig-idle");
+    }
+
+    @Test
+    void postCopyMovesTheGuestAndItsMemory() throws Exception {
+        client.resource(vm("mig-post", "256Mi", "memcheck:64")).create();
+        awaitPhase("mig-post", VmPhase.Running, true);
+        awaitTickAbove("mig-post", 2);
+        VMMigration done = migrateAndCheckContinuity("mig-post", "mig-post-1", s -> s.setStrategy(Strategy.PostCopy));
+        assertThat(done.getStatus().getMode()).isEqualTo("PostCopy");
+        assertMemoryIntact("mig-post");
+        deleteAndAwaitGone("mig-post");
+    }
+
+    @Test
+    void aVmWithADiskKeepsTheDataItWroteBeforeMoving() throws Exception {
+        VirtualMachine vm = vm("mig-disk", "256Mi", "disk:vda");
+        DiskSpec disk = new DiskSpec();
+        disk.setName("data");
+        disk.setSize("64Mi");
+        vm.getSpec().setDisks(List.of(disk));
+        client.resource(vm).create();
+        awaitPhase("mig-disk", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> console("mig-disk").contains("disk wrote "));
+        Matcher wrote = Pattern.compile("disk wrote ([0-9a-f]+)").matcher(console("mig-disk"));
+        assertThat(wrote.find()).isTrue();
+        String token = wrote.group(1);
+
+        migrateAndCheckContinuity("mig-disk", "mig-disk-1", s -> { });
+        await().atMost(BOOT).ignoreExceptions().until(() -> console("mig-disk").contains("disk read "));
+        assertThat(console("mig-disk")).as("the guest re-reads its disk on the target").contains("disk read " + token)
+                .doesNotContain("disk read (none)");
+
+        // A fresh boot on the target finds the token on the migrated disk.
+        edit("mig-disk", v -> { v.getSpec().setState(VmState.Stopped); return v; });
+        awaitPhase("mig-disk", VmPhase.Stopped, false);
+        edit("mig-disk", v -> { v.getSpec().setState(VmState.Running); return v; });
+        awaitPhase("mig-disk", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> console("mig-disk").contains("disk found " + token));
+        deleteAndAwaitGone("mig-disk");
+    }
+
+    @Test
+    void cancellingMidFlightLeavesTheVmRunningOnTheSource() throws Exception {
+        client.resource(vm("mig-cancel", "256Mi", "memcheck:64,dirty:96:400")).create();
+        awaitPhase("mig-cancel", VmPhase.Running, true);
+        awaitTickAbove("mig-cancel", 2);
+        String source = node("mig-cancel");
+        migration("mig-cancel-1", "mig-cancel", s -> { s.setStrategy(Strategy.PreCopy); s.setAutoConverge(false); s.setBandwidthMiBps(8L); });
+        awaitMigrationPhase("mig-cancel-1", Phase.Running);
+        client.resources(VMMigration.class).inNamespace("default").withName("mig-cancel-1")
+                .edit(m -> { m.getSpec().setCancel(true); return m; });
+        VMMigration done = awaitOutcome("mig-cancel-1");
+        assertThat(done.getStatus().getPhase()).isEqualTo(Phase.Cancelled);
+        assertThat(node("mig-cancel")).isEqualTo(source);
+        awaitPhase("mig-cancel", VmPhase.Running, true);
+        int tick = lastTick("mig-cancel");
+        awaitTickAbove("mig-cancel", tick);
+        assertMemoryIntact("mig-cancel");
+        deleteAndAwaitGone("mig-cancel");
+    }
+
+    @Test
+    void aGuestDirtyingFasterThanTheCapDoesNotConvergeWithPlainPreCopyAndIsAbortedAtTheTimeout() throws Exception {
+        client.resource(vm("mig-dirty", "256Mi", "memcheck:32,dirty:96:400")).create();
+        awaitPhase("mig-dirty", VmPhase.Running, true);
+        awaitTickAbove("mig-dirty", 2);
+        String source = node("mig-dirty");
+        VMMigration aborted = awaitOutcome(migration("mig-dirty-1", "mig-dirty", s -> {
+            s.setStrategy(Strategy.PreCopy);
+            s.setAutoConverge(false);
+            s.setBandwidthMiBps(16L);
+            s.setMaxDowntimeMillis(50L);
+            s.setCompletionTimeoutSeconds(20L);
+        }).getMetadata().getName());
+        assertThat(aborted.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(aborted.getStatus().getFailureReason()).startsWith("Aborted").contains("timeout");
+        assertThat(node("mig-dirty")).isEqualTo(source);
+        awaitPhase("mig-dirty", VmPhase.Running, true);
+        assertMemoryIntact("mig-dirty");
+
+        VMMigration converged = migrateAndCheckContinuity("mig-dirty", "mig-dirty-2", s -> {
+            s.setStrategy(Strategy.Auto);
+            s.setBandwidthMiBps(16L);
+            s.setMaxDowntimeMillis(300L);
+            s.setCompletionTimeoutSeconds(120L);
+        });
+        assertThat(converged.getStatus().getDowntimeMillis()).isLessThanOrEqualTo(300L);
+        assertMemoryIntact("mig-dirty");
+        deleteAndAwaitGone("mig-dirty");
+    }
+
+    @Test
+    void killingTheTargetNodeRuntimeAndItsQemuDuringPreCopyFailsTheMigrationAndTheVmRunsOn() throws Exception {
+        assumeLocalCluster();
+        client.resource(vm("mig-kill", "256Mi", "memcheck:64,dirty:96:400")).create();
+        awaitPhase("mig-kill", VmPhase.Running, true);
+        awaitTickAbove("mig-kill", 2);
+        String source = node("mig-kill");
+        migration("mig-kill-1", "mig-kill", s -> { s.setStrategy(Strategy.PreCopy); s.setAutoConverge(false); s.setBandwidthMiBps(8L); });
+        awaitMigrationPhase("mig-kill-1", Phase.Running);
+        String target = getMigration("mig-kill-1").getStatus().getTargetNode();
+        Path pidFile = cluster.home().nodeStateDir(target).resolve("vms/default_mig-kill/qemu.pid");
+        long qemuPid = Long.parseLong(Files.readString(pidFile).strip());
+        cluster.kill9(target);
+        ProcessHandle.of(qemuPid).ifPresent(ProcessHandle::destroyForcibly);
+
+        VMMigration failed = awaitOutcome("mig-kill-1");
+        assertThat(failed.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(node("mig-kill")).isEqualTo(source);
+        awaitPhase("mig-kill", VmPhase.Running, true);
+        assertMemoryIntact("mig-kill");
+
+        cluster.restart(target);
+        await().atMost(BOOT).ignoreExceptions().until(() -> !Files.exists(pidFile));
+        deleteAndAwaitGone("mig-kill");
+    }
+
+    @Test
+    void aTunnelConnectionWithoutTheRightSecretIsRefused() throws Exception {
+        VMNode node = client.resources(VMNode.class).list().getItems().getFirst();
+        String[] endpoint = node.getStatus().getMigrationEndpoint().split(":");
+        try (Socket socket = new Socket(endpoint[0], Integer.parseInt(endpoint[1]))) {
+            socket.setSoTimeout(10_000);
+            var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            String greeting = in.readLine();
+            assertThat(greeting).startsWith("KUBEVMM-TUNNEL");
+            OutputStream out = socket.getOutputStream();
+            // Well formed (base64url of 32 bytes) but not made with any migration's secret.
+            out.write(("some-migration migration " + "A".repeat(43) + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertThat(in.readLine()).startsWith("DENIED");
+        }
+        if (cluster != null) {
+            await().atMost(Duration.ofSeconds(10)).until(() ->
+                    Files.readString(cluster.home().log(node.getMetadata().getName())).contains("some-migration"));
+        }
+    }
+
+    @Test
+    void badRequestsFailWithTheFieldNamed() {
+        VMMigration missing = awaitOutcome(migration("mig-bad-1", "no-such-vm", s -> { }).getMetadata().getName());
+        assertThat(missing.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(missing.getStatus().getFailureReason()).contains("spec.vmName").contains("no-such-vm");
+    }
+}

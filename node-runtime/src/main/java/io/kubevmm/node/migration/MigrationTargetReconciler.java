@@ -1,0 +1,35 @@
+package io.kubevmm.node.migration;
+
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
+
+/**
+ * VMMigrations arriving at this node ({@code kubevmm.io/target-node=<this node>}, selector in
+ * application.properties): prepares the incoming emulator once the operator has scheduled one.
+ * The target's watcher notices by itself when the migration ends without arriving.
+ */
+// Phases are status: every status change must reach the reconciler, not only spec (generation) changes.
+@ControllerConfiguration(name = MigrationTargetReconciler.NAME, generationAwareEventProcessing = false)
+public class MigrationTargetReconciler implements Reconciler<VMMigration> {
+    static final String NAME = "migration-target";
+
+    private final TargetMigrations targets;
+
+    MigrationTargetReconciler(TargetMigrations targets) {
+        this.targets = targets;
+    }
+
+    @Override
+    public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
+        var status = migration.getStatus();
+        if (status != null && status.getPhase() == Phase.Scheduling && !Boolean.TRUE.equals(migration.getSpec().getCancel())
+                && !targets.isReceiving(migration.getMetadata().getUid())) {
+            targets.prepare(migration);
+        }
+        return UpdateControl.noUpdate();
+    }
+}

@@ -1,0 +1,147 @@
+package io.kubevmm.node.migration;
+
+import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.MigrationTotals;
+import io.kubevmm.node.engine.MigrationTuning;
+import io.kubevmm.node.engine.OutgoingMigration;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Drives one outgoing migration on the source emulator: disks first, then memory, sampling
+ * progress a few times a second and doing what {@link MigrationPolicy} decides. Blocks until the
+ * target has the guest; throws {@link MigrationStopped} or {@link EngineException} otherwise.
+ */
+final class OutgoingRun {
+    private static final Logger LOG = Logger.getLogger(OutgoingRun.class);
+    private static final Duration SAMPLE_EVERY = Duration.ofMillis(100);
+    private static final Duration DISK_SYNC_TIMEOUT = Duration.ofMinutes(30);
+
+    /** What the run reports while it goes: progress samples, and policy decisions worth an Event. */
+    interface Progress {
+        void transferStarted();
+
+        void sample(MigrationSample sample, boolean postCopy);
+
+        void decision(String reason, String what);
+    }
+
+    private final String id;
+    private final MigrationSettings settings;
+    private final Path stream;
+    private final Path disks;
+    private final Supplier<String> stopRequested;
+    private final Supplier<String> tunnelError;
+    private final Progress progress;
+
+    /**
+     * @param stream        unix socket whose other end carries the memory stream to the target
+     * @param disks         unix socket to the target's disk export, or null when the VM has no disks
+     * @param stopRequested a reason to stop (cancel, deletion), or null to go on; asked about once a second
+     * @param tunnelError   what the tunnel last refused or failed on, for the failure message
+     */
+    OutgoingRun(String id, MigrationSettings settings, Path stream, Path disks, Supplier<String> stopRequested,
+                Supplier<String> tunnelError, Progress progress) {
+        this.id = id;
+        this.settings = settings;
+        this.stream = stream;
+        this.disks = disks;
+        this.stopRequested = stopRequested;
+        this.tunnelError = tunnelError;
+        this.progress = progress;
+    }
+
+    static MigrationSettings settings(VMMigrationSpec spec) {
+        return new MigrationSettings(spec.getStrategy() == null ? VMMigrationSpec.Strategy.Auto : spec.getStrategy(),
+                spec.getMaxDowntimeMillis() == null ? 300 : spec.getMaxDowntimeMillis(),
+                spec.getBandwidthMiBps() == null ? 0 : spec.getBandwidthMiBps() << 20,
+                spec.getCompletionTimeoutSeconds() == null ? null : Duration.ofSeconds(spec.getCompletionTimeoutSeconds()),
+                spec.getAutoConverge() == null || spec.getAutoConverge());
+    }
+
+    MigrationTotals run(OutgoingMigration out) throws EngineException {
+        if (disks != null) {
+            out.mirrorDisks(disks, DISK_SYNC_TIMEOUT);
+        }
+        out.start(stream, new MigrationTuning(settings.strategy() != VMMigrationSpec.Strategy.PreCopy, settings.autoConverge(),
+                settings.maxDowntimeMillis(), settings.bandwidthBytesPerSecond()));
+        progress.transferStarted();
+        long t0 = System.nanoTime();
+        long nextStopCheck = 0;
+        boolean postCopy = false;
+        int throttleIncrement = -1;
+        List<MigrationSample> history = new ArrayList<>();
+        while (true) {
+            long elapsed = (System.nanoTime() - t0) / 1_000_000;
+            MigrationSample sample = out.progress(elapsed);
+            switch (sample.status()) {
+                case "completed" -> {
+                    if (disks != null) {
+                        out.finishDiskMirrors();
+                    }
+                    return out.totals();
+                }
+                case "failed" -> throw failed(out, "QEMU reported the migration failed");
+                case "cancelled" -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
+                default -> { }
+            }
+            if (System.nanoTime() > nextStopCheck) {
+                nextStopCheck = System.nanoTime() + 1_000_000_000L;
+                String stop = postCopy ? null : stopRequested.get();
+                if (stop != null) {
+                    out.cancel();
+                    throw new MigrationStopped(Phase.Cancelled, "Cancelled", stop + "; the VM keeps running on the source");
+                }
+            }
+            history.add(sample);
+            postCopy |= sample.inPostCopy();
+            progress.sample(sample, postCopy);
+            switch (MigrationPolicy.decide(settings, history)) {
+                case PolicyAction.Continue c -> { }
+                case PolicyAction.RaiseThrottle raise -> {
+                    if (raise.incrementPercent() != throttleIncrement) {
+                        throttleIncrement = raise.incrementPercent();
+                        out.setThrottleIncrement(throttleIncrement);
+                        progress.decision(raise.reason(), "ThrottleRaised");
+                    }
+                }
+                case PolicyAction.SwitchToPostCopy sw -> {
+                    if (!postCopy) {
+                        out.startPostcopy();
+                        postCopy = true;
+                        progress.decision(sw.reason(), "SwitchedToPostCopy");
+                    }
+                }
+                case PolicyAction.Abort abort -> {
+                    out.cancel();
+                    throw new MigrationStopped(Phase.Failed, "Aborted", abort.reason());
+                }
+            }
+            sleep(SAMPLE_EVERY);
+        }
+    }
+
+    private MigrationStopped failed(OutgoingMigration out, String what) {
+        String tunnel = tunnelError.get();
+        LOG.warnf("migration of %s failed%s", id, tunnel == null ? "" : " (tunnel: " + tunnel + ")");
+        return new MigrationStopped(Phase.Failed, "TransferFailed", what + (tunnel == null ? "" : "; tunnel: " + tunnel)
+                + "; the VM keeps running on the source");
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MigrationStopped(Phase.Failed, "Interrupted", "the node runtime is shutting down");
+        }
+    }
+}

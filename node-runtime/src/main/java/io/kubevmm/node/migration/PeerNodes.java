@@ -1,0 +1,73 @@
+package io.kubevmm.node.migration;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.v1alpha1.VMNode;
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.migration.tunnel.TunnelSecrets;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Other node runtimes, reached through the endpoints their VMNode status publishes. */
+@ApplicationScoped
+public class PeerNodes {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KubernetesClient client;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    PeerNodes(KubernetesClient client, NodeConfig config) {
+        this.client = client;
+        this.token = config.apiToken();
+    }
+
+    /** Where a node's migration tunnel listens. */
+    InetSocketAddress tunnelAddress(String node) {
+        return address(node, true);
+    }
+
+    /**
+     * Collects the tunnel secret the target node made for one migration. The target hands it out
+     * once, over its authenticated API; it is never stored in the cluster.
+     */
+    byte[] collectSecret(String node, String migrationUid) throws IOException {
+        InetSocketAddress api = address(node, false);
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + api.getHostString() + ":" + api.getPort()
+                        + "/api/v1/migrations/" + migrationUid + "/tunnel-secret"))
+                .header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.noBody()).build();
+        try {
+            HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IOException("node " + node + " refused the tunnel secret: HTTP " + response.statusCode() + " " + response.body());
+            }
+            JsonNode body = JSON.readTree(response.body());
+            return TunnelSecrets.decode(body.path("secret").asText());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while asking node " + node + " for the tunnel secret", e);
+        }
+    }
+
+    private InetSocketAddress address(String node, boolean tunnel) {
+        VMNode vmNode = client.resources(VMNode.class).withName(node).get();
+        String endpoint = vmNode == null || vmNode.getStatus() == null ? null
+                : tunnel ? vmNode.getStatus().getMigrationEndpoint() : vmNode.getStatus().getEndpoint();
+        if (endpoint == null || !endpoint.contains(":")) {
+            throw new IllegalStateException("VMNode " + node + " publishes no " + (tunnel ? "migrationEndpoint" : "endpoint")
+                    + " in its status; is its node runtime up?");
+        }
+        int colon = endpoint.lastIndexOf(':');
+        return new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+    }
+}

@@ -1,0 +1,265 @@
+package io.kubevmm.node.migration;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.engine.MigrationTotals;
+import io.kubevmm.node.lifecycle.MachineState;
+import io.kubevmm.node.lifecycle.NodeVms;
+import io.kubevmm.node.lifecycle.VmRunner;
+import io.kubevmm.node.migration.tunnel.TunnelClient;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The sending end of live migrations: collects the target's tunnel secret, opens the tunnel,
+ * runs the migration on the VM's own thread, then hands the VMI over to the target node and
+ * lets go of the local copy. A migration that does not complete leaves the VM as it was.
+ */
+@ApplicationScoped
+public class SourceMigrations {
+    private static final Logger LOG = Logger.getLogger(SourceMigrations.class);
+    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
+
+    private final KubernetesClient client;
+    private final NodeVms vms;
+    private final PeerNodes peers;
+    private final TunnelService tunnel;
+    private final EventRecorder events;
+    private final MigrationMetrics metrics;
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+
+    SourceMigrations(KubernetesClient client, NodeVms vms, PeerNodes peers, TunnelService tunnel, EventRecorder events,
+                     MigrationMetrics metrics) {
+        this.client = client;
+        this.vms = vms;
+        this.peers = peers;
+        this.tunnel = tunnel;
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    public boolean isSending(String uid) {
+        return running.contains(uid);
+    }
+
+    /** Starts sending the VM of a migration whose target is ready; returns at once. */
+    public void start(VMMigration migration) {
+        MigrationRef ref = MigrationRef.of(migration);
+        if (running.add(ref.uid())) {
+            Thread.ofVirtual().name("migration-out " + ref).start(() -> {
+                try {
+                    send(migration, ref);
+                } finally {
+                    running.remove(ref.uid());
+                }
+            });
+        }
+    }
+
+    /**
+     * A migration this runtime was sending when it restarted. If QEMU had completed it, the guest
+     * runs on the target: finish the handover. Otherwise it cannot be resumed: fail it; the VM
+     * stays here.
+     */
+    public void recover(VMMigration migration) {
+        MigrationRef ref = MigrationRef.of(migration);
+        if (running.contains(ref.uid())) {
+            return;
+        }
+        String target = migration.getStatus().getTargetNode();
+        var runner = vms.find(ref.namespace(), ref.vmName());
+        if (runner.isPresent() && runner.get().observe().machine() == MachineState.MIGRATED) {
+            handOver(ref, target);
+            VMMigrationStatus status = new VMMigrationStatus();
+            status.setPhase(Phase.Succeeded);
+            status.setCompletionTime(Instant.now().toString());
+            StatusPatch.status(client, migration, status);
+            events.normal(migration, "Succeeded", "VM " + ref.vmName() + " runs on " + target
+                    + " (handover finished after a node-runtime restart; QEMU's figures were lost with it)");
+            vms.delete(ref.namespace(), ref.vmName());
+            return;
+        }
+        runner.ifPresent(r -> r.abortOutgoingMigration());
+        finish(migration, Phase.Failed, "SourceRestarted", "the node runtime on " + vms.nodeName()
+                + " restarted during the migration; the VM stays on " + vms.nodeName());
+        metrics.ended(Phase.Failed.name());
+    }
+
+    private void send(VMMigration migration, MigrationRef ref) {
+        String target = migration.getStatus().getTargetNode();
+        VmRunner runner = vms.find(ref.namespace(), ref.vmName()).orElse(null);
+        if (runner == null) {
+            finish(migration, Phase.Failed, "VMNotHere", "VM " + ref.vmName() + " is not on node " + vms.nodeName());
+            return;
+        }
+        metrics.started();
+        List<TunnelClient.Endpoint> endpoints = new ArrayList<>();
+        try {
+            byte[] secret = peers.collectSecret(target, ref.uid());
+            var address = peers.tunnelAddress(target);
+            Path dir = runner.config().stateDir();
+            TunnelClient.Endpoint stream = TunnelClient.listen(dir.resolve("outgoing.sock"), address, ref.uid(), "migration",
+                    secret, tunnel.tls());
+            endpoints.add(stream);
+            Path disks = null;
+            if (!runner.config().disks().isEmpty()) {
+                endpoints.add(TunnelClient.listen(dir.resolve("outgoing-nbd.sock"), address, ref.uid(), "nbd", secret, tunnel.tls()));
+                disks = dir.resolve("outgoing-nbd.sock");
+            }
+            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration.getSpec()), stream.socket(), disks,
+                    () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
+                    .filter(java.util.Objects::nonNull).findFirst().orElse(null),
+                    new StatusProgress(migration));
+            MigrationTotals[] totals = new MigrationTotals[1];
+            runner.migrateOut(source -> totals[0] = run.run(source.outgoing())).get();
+            handOver(ref, target);
+            succeed(migration, totals[0], target);
+            vms.delete(ref.namespace(), ref.vmName());
+        } catch (ExecutionException e) {
+            fail(migration, runner, e.getCause());
+        } catch (IOException | RuntimeException e) {
+            fail(migration, runner, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail(migration, runner, e);
+        } finally {
+            endpoints.forEach(TunnelClient.Endpoint::close);
+        }
+    }
+
+    /** Points the VMI at the target: its node runtime already holds the running guest and takes it from here. */
+    private void handOver(MigrationRef ref, String target) {
+        String patch = "{\"metadata\":{\"labels\":{\"" + Labels.NODE + "\":\"" + target + "\"}},\"spec\":{\"nodeName\":\"" + target + "\"}}";
+        KubernetesClientException last = null;
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try {
+                client.resources(VirtualMachineInstance.class).inNamespace(ref.namespace()).withName(ref.vmName())
+                        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                return;
+            } catch (KubernetesClientException e) {
+                last = e;
+                LOG.warnf("handover of %s to %s: %s; retrying", ref.vmName(), target, e.getMessage());
+                try {
+                    Thread.sleep(500L * (attempt + 1));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new IllegalStateException("cannot point VMI " + ref.vmName() + " at " + target, last);
+    }
+
+    private void succeed(VMMigration migration, MigrationTotals totals, String target) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setPhase(Phase.Succeeded);
+        status.setDowntimeMillis(totals.downtimeMillis());
+        status.setTotalTimeMillis(totals.totalTimeMillis());
+        status.setTransferredBytes(totals.transferredBytes());
+        status.setIterations(totals.iterations());
+        status.setRemainingBytes(0L);
+        status.setCompletionTime(Instant.now().toString());
+        StatusPatch.status(client, migration, status);
+        events.normal(migration, "Succeeded", "VM " + migration.getSpec().getVmName() + " moved from " + vms.nodeName() + " to "
+                + target + ": downtime " + totals.downtimeMillis() + " ms, total " + totals.totalTimeMillis() + " ms, "
+                + (totals.transferredBytes() >> 20) + " MiB in " + totals.iterations() + " passes");
+        metrics.succeeded(totals);
+    }
+
+    private void fail(VMMigration migration, VmRunner runner, Throwable cause) {
+        Phase phase = cause instanceof MigrationStopped s ? s.phase() : Phase.Failed;
+        String reason = cause instanceof MigrationStopped s ? s.reason() : "TransferFailed";
+        String message = cause.getMessage();
+        if (runner.observe().machine() == MachineState.FAILED) {
+            phase = Phase.Failed;
+            reason = "FailedAfterSwitchover";
+            message = message + "; the guest had switched to post-copy and is lost (its VMI is Failed)";
+        } else if (!(cause instanceof MigrationStopped)) {
+            message = message + "; the VM keeps running on " + vms.nodeName();
+        }
+        LOG.warnf("migration %s/%s: %s", migration.getMetadata().getNamespace(), migration.getMetadata().getName(), message);
+        finish(migration, phase, reason, message);
+        metrics.ended(phase.name());
+    }
+
+    private void finish(VMMigration migration, Phase phase, String reason, String message) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setPhase(phase);
+        status.setFailureReason(phase == Phase.Failed ? reason + ": " + message : null);
+        status.setCompletionTime(Instant.now().toString());
+        StatusPatch.status(client, migration, status);
+        if (phase == Phase.Cancelled) {
+            events.normal(migration, reason, message);
+        } else {
+            events.warning(migration, reason, message);
+        }
+    }
+
+    /** Progress into the VMMigration status, at most once a second, and Events for policy decisions. */
+    private final class StatusProgress implements OutgoingRun.Progress {
+        private final VMMigration migration;
+        private long lastWrite;
+        private boolean wasPostCopy;
+
+        StatusProgress(VMMigration migration) {
+            this.migration = migration;
+        }
+
+        @Override
+        public void transferStarted() {
+            VMMigrationStatus status = new VMMigrationStatus();
+            status.setPhase(Phase.Running);
+            status.setMode("PreCopy");
+            status.setStartTime(Instant.now().toString());
+            StatusPatch.status(client, migration, status);
+            events.normal(migration, "Running", "sending VM " + migration.getSpec().getVmName() + " to "
+                    + migration.getStatus().getTargetNode());
+        }
+
+        @Override
+        public void sample(MigrationSample sample, boolean postCopy) {
+            boolean switched = postCopy && !wasPostCopy;
+            wasPostCopy = postCopy;
+            if (!switched && System.nanoTime() - lastWrite < PROGRESS_EVERY_NANOS) {
+                return;
+            }
+            lastWrite = System.nanoTime();
+            VMMigrationStatus status = new VMMigrationStatus();
+            status.setPhase(postCopy ? Phase.PostCopy : Phase.Running);
+            status.setMode(postCopy ? "PostCopy" : "PreCopy");
+            status.setIterations(sample.iterations());
+            status.setTransferredBytes(sample.transferredBytes());
+            status.setRemainingBytes(sample.remainingBytes());
+            status.setDirtyRateBytesPerSecond(sample.dirtyRateBytesPerSecond());
+            status.setThrottlePercent(sample.throttlePercent());
+            try {
+                StatusPatch.status(client, migration, status);
+            } catch (KubernetesClientException e) {
+                LOG.debugf("progress of %s not written: %s", migration.getMetadata().getName(), e.getMessage());
+            }
+        }
+
+        @Override
+        public void decision(String reason, String what) {
+            events.normal(migration, what, reason);
+        }
+    }
+}

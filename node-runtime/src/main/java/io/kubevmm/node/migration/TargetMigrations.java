@@ -1,0 +1,187 @@
+package io.kubevmm.node.migration;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.controller.VmiConfigMapper;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.lifecycle.NodeVms;
+import io.kubevmm.node.lifecycle.VmRunner;
+import io.kubevmm.node.migration.tunnel.TunnelSecrets;
+import io.kubevmm.node.migration.tunnel.TunnelServer;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The receiving end of live migrations: an incoming emulator per migration, a tunnel
+ * registration that only its source can use, and a watcher that hands the guest to the node's
+ * VMs once it has arrived, or cleans everything up when the migration ends otherwise.
+ */
+@ApplicationScoped
+public class TargetMigrations {
+    private static final Logger LOG = Logger.getLogger(TargetMigrations.class);
+    private static final Duration POLL = Duration.ofMillis(20);
+    private static final Duration STILL_WANTED_CHECK = Duration.ofSeconds(1);
+    /** How long an incoming emulator waits for its first byte before giving up. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofMinutes(3);
+
+    private final KubernetesClient client;
+    private final NodeVms vms;
+    private final VmiConfigMapper mapper;
+    private final TunnelService tunnel;
+    private final EventRecorder events;
+    private final MigrationMetrics metrics;
+    private final Map<String, Arrival> arrivals = new ConcurrentHashMap<>();
+    /** Secrets not yet collected by their source; each can be taken once. */
+    private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
+
+    TargetMigrations(KubernetesClient client, NodeVms vms, VmiConfigMapper mapper, TunnelService tunnel, EventRecorder events,
+                     MigrationMetrics metrics) {
+        this.client = client;
+        this.vms = vms;
+        this.mapper = mapper;
+        this.tunnel = tunnel;
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    private record Arrival(MigrationRef ref, VmConfig config, VmmInstance instance, TunnelServer.Registration registration) { }
+
+    public boolean isReceiving(String uid) {
+        return arrivals.containsKey(uid);
+    }
+
+    /** The tunnel secret of a prepared migration, once: only the source that asks first gets it. */
+    public Optional<byte[]> takeSecret(String uid) {
+        return Optional.ofNullable(secrets.remove(uid));
+    }
+
+    /** Starts the incoming emulator and the tunnel for {@code migration}, then reports TargetReady. */
+    public void prepare(VMMigration migration) {
+        MigrationRef ref = MigrationRef.of(migration);
+        if (arrivals.containsKey(ref.uid()) || !vms.reserveArrival(ref.namespace(), ref.vmName())) {
+            return;
+        }
+        VmmInstance instance = null;
+        try {
+            VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(ref.namespace())
+                    .withName(ref.vmName()).get();
+            if (vmi == null) {
+                throw new EngineException(EngineException.Reason.OperationFailed, "VirtualMachineInstance " + ref.vmName() + " is gone");
+            }
+            VmConfig config = mapper.toConfig(vmi);
+            instance = vms.engine().createIncoming(config);
+            boolean postcopy = migration.getSpec().getStrategy() != Strategy.PreCopy;
+            Path stream = config.stateDir().resolve("incoming.sock");
+            Path disks = config.stateDir().resolve("incoming-nbd.sock");
+            instance.incoming().listen(stream, postcopy);
+            instance.incoming().exportDisks(disks);
+            byte[] secret = TunnelSecrets.generate();
+            TunnelServer.Registration registration = tunnel.server().register(ref.uid(), secret,
+                    config.disks().isEmpty() ? Map.of("migration", stream) : Map.of("migration", stream, "nbd", disks));
+            Arrival arrival = new Arrival(ref, config, instance, registration);
+            arrivals.put(ref.uid(), arrival);
+            secrets.put(ref.uid(), secret);
+            boolean guestReady = vmi.getStatus() != null && Conditions.isTrue(vmi.getStatus().getConditions(), "Ready");
+            Thread.ofVirtual().name("migration-in " + ref).start(() -> watch(arrival, guestReady));
+            reportTargetReady(migration, instance.pid());
+        } catch (EngineException | RuntimeException e) {
+            LOG.warnf("cannot prepare the target of migration %s: %s", ref, e.getMessage());
+            if (instance != null) {
+                instance.destroy();
+            }
+            cleanUp(ref, null);
+            VMMigrationStatus status = new VMMigrationStatus();
+            status.setPhase(VMMigrationStatus.Phase.Failed);
+            status.setFailureReason("TargetFailed: " + e.getMessage());
+            status.setCompletionTime(java.time.Instant.now().toString());
+            StatusPatch.status(client, migration, status);
+            events.warning(migration, "TargetFailed", "node " + vms.nodeName() + " could not prepare the target: " + e.getMessage());
+        }
+    }
+
+    private void reportTargetReady(VMMigration migration, long pid) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setPhase(VMMigrationStatus.Phase.TargetReady);
+        long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
+        status.setConditions(new Conditions(migration.getStatus() == null ? null : migration.getStatus().getConditions(), generation)
+                .set("TargetReady", true, "IncomingEmulatorListening", "QEMU " + pid + " on node " + vms.nodeName()
+                        + " waits for the guest's state; tunnel port " + tunnel.port()).build());
+        StatusPatch.status(client, migration, status);
+        events.normal(migration, "TargetReady", "node " + vms.nodeName() + " is ready to receive VM " + migration.getSpec().getVmName());
+    }
+
+    /** Waits for the guest on the target; hands it over on success, cleans up on anything else. */
+    private void watch(Arrival arrival, boolean guestReady) {
+        long started = System.nanoTime();
+        long nextCheck = 0;
+        String outcome;
+        try {
+            while (true) {
+                String status = arrival.instance().incoming().status();
+                if ("completed".equals(status)) {
+                    arrival.instance().incoming().stopDiskExport();
+                    arrival.registration().close();
+                    vms.takeOver(arrival.ref().namespace(), arrival.ref().vmName(), arrival.config(), arrival.instance(), guestReady);
+                    arrivals.remove(arrival.ref().uid());
+                    secrets.remove(arrival.ref().uid());
+                    LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
+                    return;
+                }
+                if ("failed".equals(status) || "cancelled".equals(status)) {
+                    outcome = "the incoming migration " + status;
+                    break;
+                }
+                if (System.nanoTime() > nextCheck) {
+                    nextCheck = System.nanoTime() + STILL_WANTED_CHECK.toNanos();
+                    String stop = arrival.ref().stopReason(client);
+                    if (stop != null) {
+                        outcome = stop;
+                        break;
+                    }
+                    if ("setup".equals(status) || "none".equals(status)) {
+                        if (System.nanoTime() - started > CONNECT_TIMEOUT.toNanos()) {
+                            outcome = "no source connected within " + CONNECT_TIMEOUT.toMinutes() + " minutes";
+                            break;
+                        }
+                    }
+                }
+                Thread.sleep(POLL);
+            }
+        } catch (EngineException | InterruptedException | RuntimeException e) {
+            outcome = "the incoming emulator failed: " + e.getMessage();
+        }
+        LOG.infof("dropping the target of migration %s: %s", arrival.ref(), outcome);
+        arrival.registration().close();
+        arrival.instance().destroy();
+        cleanUp(arrival.ref(), arrival.config());
+        metrics.targetDropped();
+    }
+
+    private void cleanUp(MigrationRef ref, VmConfig config) {
+        arrivals.remove(ref.uid());
+        secrets.remove(ref.uid());
+        if (config != null) {
+            try {
+                VmRunner.deleteTree(config.stateDir());
+            } catch (IOException e) {
+                LOG.warnf("cannot delete %s: %s", config.stateDir(), e.getMessage());
+            }
+        }
+        vms.releaseArrival(ref.namespace(), ref.vmName());
+    }
+}
