@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Local cluster: bin/kubevmm local up | status | down"},
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
                 StartCommand.class, StopCommand.class, SuspendCommand.class, ResumeCommand.class,
-                WaitCommand.class, ConsoleCommand.class})
+                WaitCommand.class, ConsoleCommand.class, MigrateCommand.class, EvacuateCommand.class})
 public final class KubeVmm implements Runnable {
     @Option(names = "--kubeconfig", scope = ScopeType.INHERIT, paramLabel = "PATH",
             description = {"Kubeconfig file. Default: $KUBECONFIG, else the local cluster's",

@@ -37,8 +37,9 @@ public final class StatusPatch {
 
     @SuppressWarnings("unchecked")
     private static <T extends HasMetadata> T send(KubernetesClient client, T object, ObjectNode patch, boolean toStatus) {
-        var resource = client.resources((Class<T>) object.getClass())
-                .inNamespace(object.getMetadata().getNamespace()).withName(object.getMetadata().getName());
+        var kind = client.resources((Class<T>) object.getClass());
+        String namespace = object.getMetadata().getNamespace();
+        var resource = (namespace == null ? kind : kind.inNamespace(namespace)).withName(object.getMetadata().getName());
         PatchContext merge = PatchContext.of(PatchType.JSON_MERGE);
         return toStatus ? resource.subresource("status").patch(merge, patch.toString()) : resource.patch(merge, patch.toString());
     }

@@ -25,6 +25,8 @@ public class VMNodeStatus {
     private String migrationEndpoint;
     @JsonPropertyDescription("When the node runtime last reported.")
     private String heartbeatTime;
+    @JsonPropertyDescription("Progress of an evacuation (spec.evacuate: true), written by the operator.")
+    private EvacuationStatus evacuation;
     @JsonPropertyDescription("Ready: the node runtime is up and renewing its Lease.")
     private List<Condition> conditions;
 
@@ -46,4 +48,6 @@ public class VMNodeStatus {
     public void setHeartbeatTime(String heartbeatTime) { this.heartbeatTime = heartbeatTime; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
+    public EvacuationStatus getEvacuation() { return evacuation; }
+    public void setEvacuation(EvacuationStatus evacuation) { this.evacuation = evacuation; }
 }
