@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class MigrationPolicyTest {
 
     private static final RecordedTrace IDLE = RecordedTrace.load("idle-precopy");
+    private static final RecordedTrace CONVERGING = RecordedTrace.load("light-precopy");
     private static final RecordedTrace WRITE_HEAVY = RecordedTrace.load("dirty-precopy");
     private static final RecordedTrace AUTO_CONVERGE = RecordedTrace.load("dirty-autoconverge");
     private static final RecordedTrace POST_COPY = RecordedTrace.load("dirty-postcopy");
@@ -44,6 +45,7 @@ class MigrationPolicyTest {
     @Test
     void tracesAreWhatTheirNamesSay() {
         assertThat(IDLE.samples().getLast().status()).isEqualTo("completed");
+        assertThat(CONVERGING.samples().getLast().status()).isEqualTo("completed");
         assertThat(WRITE_HEAVY.samples().getLast().status()).isEqualTo("cancelled");
         assertThat(WRITE_HEAVY.header().at("/outcome/passes").asLong()).isGreaterThan(10);
         assertThat(AUTO_CONVERGE.samples().getLast().status()).isEqualTo("completed");
@@ -59,6 +61,19 @@ class MigrationPolicyTest {
             assertThat(IDLE.replay(settings(strategy, Duration.ofSeconds(30), autoConverge)))
                     .allMatch(Continue.class::isInstance);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Strategy.class, names = {"PreCopy", "Hybrid", "Auto"})
+    void guestThatDirtiesSlowerThanTheCopyIsLeftToConvergeInPreCopy(Strategy strategy) {
+        // the decision was really taken: pre-copy samples after the first pass, with rates to compare
+        List<MigrationSample> afterFirstPass = CONVERGING.samples().stream()
+                .filter(s -> s.status().equals("active") && MigrationPolicy.firstPassDone(s)).toList();
+        assertThat(afterFirstPass).hasSizeGreaterThanOrEqualTo(2)
+                .allMatch(s -> s.dirtyRateBytesPerSecond() > 0 && !MigrationPolicy.dirtyOutpacesTransfer(s));
+
+        assertThat(CONVERGING.replay(settings(strategy, Duration.ofSeconds(30), true)))
+                .allMatch(Continue.class::isInstance);
     }
 
     @Test
