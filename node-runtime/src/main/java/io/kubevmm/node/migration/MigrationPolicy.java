@@ -43,7 +43,7 @@ public final class MigrationPolicy {
     /** Passes without meaningful progress before pre-copy counts as stalled. */
     static final int STALL_PASSES = 3;
 
-    /** A pass must start with at least this much less to send than the pass before the window to count as progress. */
+    /** Progress means a pass's expected downtime at least this fraction below the pass before the stall window. */
     static final double MEANINGFUL_SHRINK = 0.10;
 
     /**
@@ -182,10 +182,10 @@ public final class MigrationPolicy {
 
     /**
      * Pre-copy is going nowhere: QEMU's expected downtime is still above the allowed pause, and none
-     * of the last {@value #STALL_PASSES} passes brought it {@value #MEANINGFUL_SHRINK} closer than the
-     * pass before them. QEMU derives it from what the last pass had to send (bytes dirty at the sync
-     * divided by the bandwidth), so it measures each pass's size without depending on when a sample
-     * happened to fall into the pass, as {@code remaining} does.
+     * of the last {@value #STALL_PASSES} passes got it 10% below the pass before them. QEMU computes it
+     * at each bitmap sync (what is left to send then, divided by the bandwidth), so it measures each
+     * pass's size; {@code remaining} would depend on how far into the pass a sample happened to fall
+     * (in the recorded traces, by up to a quarter of the pass).
      */
     static boolean stalled(MigrationSettings settings, List<MigrationSample> history) {
         List<Long> passes = passDowntimes(history);
@@ -201,12 +201,15 @@ public final class MigrationPolicy {
 
     /**
      * QEMU's expected downtime for each pass after the bulk one, oldest first: the lowest it reported
-     * during the pass, because a momentary bandwidth dip inflates it. Passes no sample fell into are absent.
+     * during the pass, because a momentary bandwidth dip inflates it. Until QEMU has measured a dirty
+     * rate it reports its downtime limit as a placeholder (seen at the start of the second pass in
+     * dirty-precopy.jsonl), so such samples do not count. Passes without a measured sample are absent.
      */
     static List<Long> passDowntimes(List<MigrationSample> history) {
         Map<Long, Long> byPass = new TreeMap<>();
         for (MigrationSample sample : history) {
-            if (sample.iterations() >= FIRST_PASS_DONE_ITERATIONS && inPreCopy(sample)) {
+            if (sample.iterations() >= FIRST_PASS_DONE_ITERATIONS && inPreCopy(sample)
+                    && sample.dirtyRateBytesPerSecond() > 0) {
                 byPass.merge(sample.iterations(), sample.expectedDowntimeMillis(), Math::min);
             }
         }
@@ -217,10 +220,11 @@ public final class MigrationPolicy {
         MigrationSample now = history.getLast();
         List<Long> passes = passDowntimes(history);
         return String.format(Locale.ROOT,
-                "expected downtime has not come closer to the allowed %d ms for %d passes (%s ms); remaining %s, dirty rate %s/s, transfer rate %s/s",
-                settings.maxDowntimeMillis(), STALL_PASSES,
+                "expected downtime is not getting closer to the allowed %d ms: %s ms over the last %d passes (less than %d%% better); remaining %s, dirty rate %s/s, transfer rate %s/s",
+                settings.maxDowntimeMillis(),
                 String.join(", ", passes.subList(passes.size() - STALL_PASSES - 1, passes.size()).stream()
                         .map(String::valueOf).toList()),
+                STALL_PASSES + 1, Math.round(MEANINGFUL_SHRINK * 100),
                 mib(now.remainingBytes()), mib(now.dirtyRateBytesPerSecond()), mib(now.transferRateBytesPerSecond()));
     }
 
