@@ -1,0 +1,41 @@
+package io.kubevmm.node.migration.tunnel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
+/** A blocking socket channel (unix or plain TCP): the kernel copies straight from and to direct buffers. */
+final class ChannelEnd implements TunnelEnd {
+    private final SocketChannel channel;
+
+    ChannelEnd(SocketChannel channel) {
+        this.channel = channel;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        return channel.read(dst);
+    }
+
+    @Override
+    public void writeFully(ByteBuffer src) throws IOException {
+        while (src.hasRemaining()) {
+            channel.write(src);
+        }
+    }
+
+    @Override
+    public void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
+    }
+
+    @Override
+    public boolean prefersDirectBuffers() {
+        return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,39 @@
+package io.kubevmm.node.migration.tunnel;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The live pipes of one registration or endpoint, so closing it cuts them all and admits no new one. */
+final class OpenPipes {
+    private final Set<Pipe> pipes = new HashSet<>();
+    private boolean closed;
+
+    /** Starts {@code pipe} unless already closed; returns false then, and the caller closes its ends. */
+    synchronized boolean start(Pipe pipe, String name) {
+        if (closed) {
+            return false;
+        }
+        pipes.add(pipe);
+        pipe.start(name, () -> remove(pipe));
+        return true;
+    }
+
+    synchronized int size() {
+        return pipes.size();
+    }
+
+    void closeAll() {
+        List<Pipe> open;
+        synchronized (this) {
+            closed = true;
+            open = List.copyOf(pipes);
+            pipes.clear();
+        }
+        open.forEach(Pipe::close);
+    }
+
+    private synchronized void remove(Pipe pipe) {
+        pipes.remove(pipe);
+    }
+}
