@@ -11,7 +11,7 @@ import org.jboss.logging.Logger;
  * Copies bytes both ways between two ends, one virtual thread per direction, because a
  * migration stream is full duplex (post-copy page requests flow back while RAM flows forward).
  * End of stream on one side becomes a half-close on the other; the pipe closes both ends once
- * both directions are done, or at the first error.
+ * both directions are done, and aborts both at the first error or when cut.
  */
 final class Pipe {
     /** Large enough that each read and write moves a lot per system call, small enough per connection. */
@@ -40,7 +40,14 @@ final class Pipe {
     }
 
     /** Cuts the connection both ways; the copying threads stop with an error they ignore. */
-    void close() {
+    void abort() {
+        if (closed.compareAndSet(false, true)) {
+            left.abort();
+            right.abort();
+        }
+    }
+
+    private void close() {
         if (closed.compareAndSet(false, true)) {
             closeQuietly(left);
             closeQuietly(right);
@@ -63,7 +70,7 @@ final class Pipe {
             if (!closed.get()) {
                 LOG.debugf("Tunnel pipe %s stopped: %s", Thread.currentThread().getName(), e.toString());
             }
-            close();
+            abort();
         } finally {
             if (runningDirections.decrementAndGet() == 0) {
                 close();

@@ -59,6 +59,8 @@ class RegistrationCloseTest {
 
             await().until(() -> hungUp(sourceQemu));
             assertThat(registration.openConnections()).isZero();
+            // A reset, not a half-close: the source node drops its side without waiting for QEMU.
+            await().until(() -> endpoint.openConnections() == 0);
         }
         try (SocketChannel lateSourceQemu = connectUnix(endpoint.socket())) {
             await().until(() -> hungUp(lateSourceQemu));
