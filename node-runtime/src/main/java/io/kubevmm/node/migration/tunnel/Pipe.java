@@ -61,8 +61,9 @@ final class Pipe {
         try {
             while (from.read(buffer) >= 0) {
                 buffer.flip();
-                counter.add(buffer.remaining());
+                int length = buffer.remaining();
                 to.writeFully(buffer);
+                counter.add(length);
                 buffer.clear();
             }
             to.shutdownOutput();

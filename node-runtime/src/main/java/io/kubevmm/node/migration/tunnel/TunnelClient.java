@@ -84,7 +84,7 @@ public final class TunnelClient {
             return bytesReceived.sum();
         }
 
-        /** Why the last connection could not be tunnelled (refused by the target, unreachable), or null. */
+        /** Why the latest failed connection could not be tunnelled (refused by the target, unreachable); null if none failed. */
         public String lastError() {
             return lastError;
         }
