@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration.tunnel;
 
+import io.kubevmm.node.migration.tunnel.TunnelHandshake.Answer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -16,7 +17,6 @@ import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.jboss.logging.Logger;
-import io.kubevmm.node.migration.tunnel.TunnelHandshake.Answer;
 
 /**
  * The target node's end of migration tunnels: one TCP (or TLS) listener per node. Each incoming

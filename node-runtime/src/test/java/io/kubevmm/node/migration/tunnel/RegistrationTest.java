@@ -4,6 +4,7 @@ import static io.kubevmm.node.migration.tunnel.StreamChecks.connectUnix;
 import static io.kubevmm.node.migration.tunnel.StreamChecks.hungUp;
 import static io.kubevmm.node.migration.tunnel.StreamChecks.write;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kubevmm.node.migration.tunnel.TunnelServer.Registration;
@@ -18,8 +19,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ending a migration (done, cancelled, failed) cuts its streams and lets no one in afterwards. */
-class RegistrationCloseTest {
+/**
+ * A migration is admitted only while registered, under ids the handshake can carry; ending it
+ * (done, cancelled, failed) cuts its streams and lets no one in afterwards.
+ */
+class RegistrationTest {
     private static final String MIGRATION = "default_vm-1_mig-7";
 
     @TempDir
@@ -81,6 +85,30 @@ class RegistrationCloseTest {
             assertThat(StreamChecks.readToEnd(sourceQemu)).isEqualTo("ping");
             assertThat(again.connections()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aMigrationIsRegisteredOnceAtATime() {
+        try (Registration first = server.register(MIGRATION, secret, Map.of("migration", targetQemu.socket()))) {
+            assertThatThrownBy(() -> server.register(MIGRATION, secret, Map.of("migration", targetQemu.socket())))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("migration " + MIGRATION + " is already registered");
+        }
+    }
+
+    @Test
+    void idsThatWouldBreakTheHandshakeLineAreRejected() {
+        assertThatThrownBy(() -> server.register("vm 1", secret, Map.of()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("migration id \"vm 1\"");
+        assertThatThrownBy(() -> server.register(MIGRATION, secret, Map.of("ram\n", targetQemu.socket())))
+                .hasMessageContaining("channel");
+    }
+
+    @Test
+    void shortSecretsAreRejected() {
+        assertThatThrownBy(() -> server.register(MIGRATION, new byte[8], Map.of()))
+                .hasMessageContaining("at least 16");
     }
 
     @Test
