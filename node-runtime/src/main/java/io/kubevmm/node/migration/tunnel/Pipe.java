@@ -8,8 +8,11 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
- * Copies bytes both ways between two ends, one virtual thread per direction, because a
- * migration stream is full duplex (post-copy page requests flow back while RAM flows forward).
+ * Copies bytes both ways between two ends, one thread per direction, because a migration stream
+ * is full duplex (post-copy page requests flow back while RAM flows forward). Platform threads,
+ * not virtual ones: a tunnel has a few long, busy connections, and a plain blocking read lets the
+ * kernel wake the copier directly where a virtual thread goes through the JDK's poller on every
+ * empty socket buffer; bench/tunnel measured about a third more throughput on two cores.
  * End of stream on one side becomes a half-close on the other; the pipe closes both ends once
  * both directions are done, and aborts both at the first error or when cut.
  */
@@ -35,8 +38,8 @@ final class Pipe {
 
     /** Starts copying; {@code onFinished} runs once, after both directions stopped and both ends are closed. */
     void start(String name, Runnable onFinished) {
-        Thread.ofVirtual().name(name + " >").start(() -> copy(left, right, leftToRight, onFinished));
-        Thread.ofVirtual().name(name + " <").start(() -> copy(right, left, rightToLeft, onFinished));
+        Thread.ofPlatform().daemon().name(name + " >").start(() -> copy(left, right, leftToRight, onFinished));
+        Thread.ofPlatform().daemon().name(name + " <").start(() -> copy(right, left, rightToLeft, onFinished));
     }
 
     /** Cuts the connection both ways; the copying threads stop with an error they ignore. */
