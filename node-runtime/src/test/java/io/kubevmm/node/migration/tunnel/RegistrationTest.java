@@ -8,8 +8,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kubevmm.node.migration.tunnel.TunnelServer.Registration;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -72,6 +74,21 @@ class RegistrationTest {
         assertThat(endpoint.lastError()).contains("unknown migration " + MIGRATION);
         assertThat(server.rejectedConnections()).isEqualTo(1);
         assertThat(targetQemu.acceptedConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheServerCutsEveryMigrationAndStopsListening() throws Exception {
+        server.register(MIGRATION, secret, Map.of("migration", targetQemu.socket()));
+        try (SocketChannel sourceQemu = connectUnix(endpoint.socket())) {
+            write(sourceQemu, "ping");
+            sourceQemu.read(ByteBuffer.allocate(4));
+
+            server.close();
+
+            await().until(() -> hungUp(sourceQemu));
+        }
+        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), server.port()).close())
+                .isInstanceOf(ConnectException.class);
     }
 
     @Test
