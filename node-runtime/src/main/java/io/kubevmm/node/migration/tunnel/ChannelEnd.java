@@ -1,6 +1,7 @@
 package io.kubevmm.node.migration.tunnel;
 
 import java.io.IOException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -27,6 +28,18 @@ final class ChannelEnd implements TunnelEnd {
     @Override
     public void shutdownOutput() throws IOException {
         channel.shutdownOutput();
+    }
+
+    @Override
+    public void abort() {
+        try {
+            if (channel.supportedOptions().contains(StandardSocketOptions.SO_LINGER)) {
+                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+            channel.close();
+        } catch (IOException e) {
+            // Best effort: the descriptor is released either way.
+        }
     }
 
     @Override

@@ -30,7 +30,7 @@ final class OpenPipes {
             open = List.copyOf(pipes);
             pipes.clear();
         }
-        open.forEach(Pipe::close);
+        open.forEach(Pipe::abort);
     }
 
     private synchronized void remove(Pipe pipe) {

@@ -8,10 +8,13 @@ import java.util.concurrent.atomic.LongAdder;
 import org.jboss.logging.Logger;
 
 /**
- * Copies bytes both ways between two ends, one virtual thread per direction, because a
- * migration stream is full duplex (post-copy page requests flow back while RAM flows forward).
+ * Copies bytes both ways between two ends, one thread per direction, because a migration stream
+ * is full duplex (post-copy page requests flow back while RAM flows forward). Platform threads,
+ * not virtual ones: a tunnel has a few long, busy connections, and a plain blocking read lets the
+ * kernel wake the copier directly where a virtual thread goes through the JDK's poller on every
+ * empty socket buffer; bench/tunnel measured about a third more throughput on two cores.
  * End of stream on one side becomes a half-close on the other; the pipe closes both ends once
- * both directions are done, or at the first error.
+ * both directions are done, and aborts both at the first error or when cut.
  */
 final class Pipe {
     /** Large enough that each read and write moves a lot per system call, small enough per connection. */
@@ -35,12 +38,19 @@ final class Pipe {
 
     /** Starts copying; {@code onFinished} runs once, after both directions stopped and both ends are closed. */
     void start(String name, Runnable onFinished) {
-        Thread.ofVirtual().name(name + " >").start(() -> copy(left, right, leftToRight, onFinished));
-        Thread.ofVirtual().name(name + " <").start(() -> copy(right, left, rightToLeft, onFinished));
+        Thread.ofPlatform().daemon().name(name + " >").start(() -> copy(left, right, leftToRight, onFinished));
+        Thread.ofPlatform().daemon().name(name + " <").start(() -> copy(right, left, rightToLeft, onFinished));
     }
 
     /** Cuts the connection both ways; the copying threads stop with an error they ignore. */
-    void close() {
+    void abort() {
+        if (closed.compareAndSet(false, true)) {
+            left.abort();
+            right.abort();
+        }
+    }
+
+    private void close() {
         if (closed.compareAndSet(false, true)) {
             closeQuietly(left);
             closeQuietly(right);
@@ -54,8 +64,9 @@ final class Pipe {
         try {
             while (from.read(buffer) >= 0) {
                 buffer.flip();
-                counter.add(buffer.remaining());
+                int length = buffer.remaining();
                 to.writeFully(buffer);
+                counter.add(length);
                 buffer.clear();
             }
             to.shutdownOutput();
@@ -63,7 +74,7 @@ final class Pipe {
             if (!closed.get()) {
                 LOG.debugf("Tunnel pipe %s stopped: %s", Thread.currentThread().getName(), e.toString());
             }
-            close();
+            abort();
         } finally {
             if (runningDirections.decrementAndGet() == 0) {
                 close();

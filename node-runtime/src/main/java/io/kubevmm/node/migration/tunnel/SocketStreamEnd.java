@@ -41,6 +41,16 @@ final class SocketStreamEnd implements TunnelEnd {
     }
 
     @Override
+    public void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException e) {
+            // Best effort: the descriptor is released either way.
+        }
+    }
+
+    @Override
     public boolean prefersDirectBuffers() {
         return false;
     }

@@ -9,7 +9,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -84,7 +83,7 @@ public final class TunnelClient {
             return bytesReceived.sum();
         }
 
-        /** Why the last connection could not be tunnelled (refused by the target, unreachable), or null. */
+        /** Why the latest failed connection could not be tunnelled (refused by the target, unreachable); null if none failed. */
         public String lastError() {
             return lastError;
         }

@@ -16,6 +16,12 @@ interface TunnelEnd extends Closeable {
     /** Tells the peer no more bytes come, while still reading what it sends back. */
     void shutdownOutput() throws IOException;
 
+    /**
+     * Closes at once, dropping unsent bytes: a TCP peer sees a reset, not an orderly end it could
+     * take for a half-close, so a cut migration fails on both nodes instead of waiting.
+     */
+    void abort();
+
     /** Channels read into direct buffers without a copy; stream-based ends need heap arrays. */
     boolean prefersDirectBuffers();
 }

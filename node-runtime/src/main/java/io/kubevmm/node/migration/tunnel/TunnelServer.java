@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration.tunnel;
 
+import io.kubevmm.node.migration.tunnel.TunnelHandshake.Answer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -11,12 +12,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.jboss.logging.Logger;
-import io.kubevmm.node.migration.tunnel.TunnelHandshake.Answer;
 
 /**
  * The target node's end of migration tunnels: one TCP (or TLS) listener per node. Each incoming
@@ -33,6 +34,7 @@ public final class TunnelServer implements Closeable {
     private final Duration handshakeTimeout;
     private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
     private final LongAdder rejectedConnections = new LongAdder();
+    private final Set<PeerLink> handshaking = ConcurrentHashMap.newKeySet();
     private volatile TunnelTransport.Listener listener;
     private volatile boolean closed;
 
@@ -102,6 +104,7 @@ public final class TunnelServer implements Closeable {
                 LOG.debugf("Closing tunnel listener: %s", e);
             }
         }
+        handshaking.forEach(PeerLink::closeQuietly);
         registrations.values().forEach(Registration::close);
     }
 
@@ -109,7 +112,14 @@ public final class TunnelServer implements Closeable {
         while (!closed) {
             try {
                 PeerLink link = listener.accept();
-                Thread.ofVirtual().name("tunnel-handshake " + link.remote()).start(() -> admit(link));
+                handshaking.add(link);
+                Thread.ofVirtual().name("tunnel-handshake " + link.remote()).start(() -> {
+                    try {
+                        admit(link);
+                    } finally {
+                        handshaking.remove(link);
+                    }
+                });
             } catch (IOException e) {
                 if (!closed) {
                     LOG.warnf("Migration tunnel cannot accept a connection: %s", e.toString());
@@ -163,6 +173,11 @@ public final class TunnelServer implements Closeable {
     }
 
     private void refuse(PeerLink link, SocketAddress remote, String reason) {
+        if (closed) {
+            // Not a refusal: the server stopped in the middle of this handshake.
+            link.closeQuietly();
+            return;
+        }
         rejectedConnections.increment();
         LOG.warnf("Refused migration tunnel connection from %s: %s", remote, reason);
         TunnelHandshake.denyQuietly(link.socket(), reason);

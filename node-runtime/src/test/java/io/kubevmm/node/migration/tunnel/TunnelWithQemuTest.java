@@ -1,0 +1,120 @@
+package io.kubevmm.node.migration.tunnel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kubevmm.node.migration.tunnel.TunnelServer.Registration;
+import io.kubevmm.node.qmp.QmpClient;
+import java.io.File;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two real QEMUs (microvm, TCG, vCPUs halted) migrate through the tunnel as the node runtimes will drive them. */
+class TunnelWithQemuTest {
+    private static final String QEMU = "qemu-system-x86_64";
+    private static final String MIGRATION = "default_vm-1_mig-7";
+
+    @TempDir
+    Path dir;
+    private final byte[] secret = TunnelSecrets.generate();
+    private final List<Process> processes = new ArrayList<>();
+    private final List<QmpClient> clients = new ArrayList<>();
+    private TunnelServer server;
+    private QmpClient sourceQemu;
+    private QmpClient targetQemu;
+    private Path targetIncoming;
+
+    @BeforeAll
+    static void requireQemu() {
+        assumeTrue(Stream.of(System.getenv("PATH").split(File.pathSeparator))
+                .anyMatch(directory -> Files.isExecutable(Path.of(directory, QEMU))), QEMU + " is not on PATH");
+    }
+
+    @BeforeEach
+    void startBothNodes() throws Exception {
+        server = new TunnelServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null);
+        server.start();
+        sourceQemu = startQemu("source");
+        targetQemu = startQemu("target", "-incoming", "defer");
+        targetIncoming = dir.resolve("incoming.sock");
+        targetQemu.execute("migrate-incoming", Map.of("uri", "unix:" + targetIncoming));
+        // The return path makes the target talk back on the same connection while RAM flows forward.
+        sourceQemu.execute("migrate-set-capabilities",
+                Map.of("capabilities", List.of(Map.of("capability", "return-path", "state", true))));
+    }
+
+    @AfterEach
+    void stopBothNodes() throws Exception {
+        clients.forEach(QmpClient::close);
+        for (Process process : processes) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        server.close();
+    }
+
+    @Test
+    void qemuMigratesThroughTheTunnel() throws Exception {
+        try (Registration registration = server.register(MIGRATION, secret, Map.of("migration", targetIncoming));
+             TunnelClient.Endpoint endpoint = listen(secret)) {
+            sourceQemu.execute("migrate", Map.of("uri", "unix:" + endpoint.socket()));
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> migrationStatus(sourceQemu).matches("completed|failed"));
+            assertThat(migrationStatus(sourceQemu)).isEqualTo("completed");
+            await().until(() -> migrationStatus(targetQemu).equals("completed"));
+            assertThat(registration.bytesFromSource()).isPositive().isEqualTo(endpoint.bytesSent());
+            assertThat(registration.bytesToSource()).isPositive().isEqualTo(endpoint.bytesReceived());
+        }
+    }
+
+    @Test
+    void migrationWithAWrongSecretFailsFastAndTheTargetKeepsWaiting() throws Exception {
+        try (Registration registration = server.register(MIGRATION, secret, Map.of("migration", targetIncoming));
+             TunnelClient.Endpoint endpoint = listen(TunnelSecrets.generate())) {
+            sourceQemu.execute("migrate", Map.of("uri", "unix:" + endpoint.socket()));
+
+            await().until(() -> migrationStatus(sourceQemu).matches("completed|failed"));
+            assertThat(migrationStatus(sourceQemu)).isEqualTo("failed");
+            assertThat(endpoint.lastError()).contains("bad proof");
+            assertThat(registration.connections()).isZero();
+            assertThat(targetQemu.execute("query-status").path("status").asText()).isEqualTo("inmigrate");
+        }
+    }
+
+    private TunnelClient.Endpoint listen(byte[] sourceSecret) throws Exception {
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+        return TunnelClient.listen(dir.resolve("outgoing.sock"), target, MIGRATION, "migration", sourceSecret, null);
+    }
+
+    private QmpClient startQemu(String name, String... extra) throws Exception {
+        Path qmp = dir.resolve(name + "-qmp.sock");
+        List<String> command = new ArrayList<>(List.of(QEMU, "-M", "microvm", "-accel", "tcg", "-m", "129M",
+                "-display", "none", "-nodefaults", "-S", "-qmp", "unix:" + qmp + ",server=on,wait=off"));
+        command.addAll(List.of(extra));
+        processes.add(new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile()).start());
+        QmpClient client = QmpClient.connect(qmp, Duration.ofSeconds(20));
+        clients.add(client);
+        return client;
+    }
+
+    private static String migrationStatus(QmpClient qemu) throws Exception {
+        JsonNode info = qemu.execute("query-migrate");
+        return info.path("status").asText("none");
+    }
+}
