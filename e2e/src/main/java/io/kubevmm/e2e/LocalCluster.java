@@ -227,6 +227,10 @@ public final class LocalCluster {
 
     private void awaitNodes(int nodes, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> started = new ArrayList<>(List.of(OPERATOR));
+        for (int i = 0; i < nodes; i++) {
+            started.add(nodeName(i));
+        }
         try (KubernetesClient client = client()) {
             long registered = 0;
             while (System.nanoTime() < deadline) {
@@ -235,8 +239,7 @@ public final class LocalCluster {
                 if (registered >= nodes) {
                     return;
                 }
-                for (int i = 0; i <= nodes; i++) {
-                    String process = i < nodes ? nodeName(i) : OPERATOR;
+                for (String process : started) {
                     if (Processes.alive(home.pidFile(process)).isEmpty()) {
                         throw new IllegalStateException(process + " exited; its log (" + home.log(process) + ") ends:\n"
                                 + Processes.tail(home.log(process), 20));
