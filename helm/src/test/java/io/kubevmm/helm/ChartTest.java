@@ -207,6 +207,8 @@ class ChartTest {
         assertThat(c.getImage()).isEqualTo("ghcr.io/kubevmm/operator:0.1.0-SNAPSHOT");
         assertThat(env(c, "KUBEVMM_OPERATOR_PORT").getValue()).isEqualTo("8089");
         assertThat(env(c, "KUBEVMM_OPERATOR_LEASE_NAMESPACE").getValue()).isEqualTo(NS);
+        // Each replica holds the leader Lease under its own pod name.
+        assertThat(env(c, "KUBEVMM_OPERATOR_IDENTITY").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
         assertThat(c.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("http");
         assertThat(c.getLivenessProbe().getTcpSocket()).isNotNull();
         assertThat(op.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
