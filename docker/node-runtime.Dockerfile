@@ -17,5 +17,5 @@ COPY node-runtime/target/quarkus-app/quarkus/ /deployments/quarkus/
 
 WORKDIR /deployments
 VOLUME ["/var/lib/kubevmm"]
-EXPOSE 8090
+EXPOSE 8090 8091
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS_APPEND -jar /deployments/quarkus-run.jar"]

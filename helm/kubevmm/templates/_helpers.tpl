@@ -69,6 +69,12 @@ app.kubernetes.io/component: node-runtime
 {{- default (printf "%s-node-token" (include "kubevmm.fullname" .)) .Values.nodeRuntime.existingSecret }}
 {{- end }}
 
+{{/* Secret with the migration tunnel's TLS material (tls.crt, tls.key, ca.crt). */}}
 {{- define "kubevmm.migrationTlsSecretName" -}}
-{{- default (printf "%s-migration-tls" (include "kubevmm.fullname" .)) .Values.migrationTls.existingSecret }}
+{{- default (printf "%s-migration-tls" (include "kubevmm.fullname" .)) .Values.migration.tls.existingSecret }}
+{{- end }}
+
+{{/* Where the node runtime reads that Secret. */}}
+{{- define "kubevmm.migrationTlsDir" -}}
+/etc/kubevmm/migration-tls
 {{- end }}

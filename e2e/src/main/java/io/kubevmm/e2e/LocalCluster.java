@@ -60,7 +60,7 @@ public final class LocalCluster {
             out.println("local cluster already running (" + home.dir() + "); `bin/kubevmm local down` stops it");
             return;
         }
-        Path operatorJar = requireApp("operator");
+        requireApp("operator"); // fail before starting anything
         Path nodeJar = requireApp("node-runtime");
         Files.createDirectories(home.dir());
         Files.deleteIfExists(home.kubeconfig());
@@ -77,10 +77,7 @@ public final class LocalCluster {
         awaitFile(home.kubeconfig(), API_SERVER, Duration.ofSeconds(60));
         String apiUrl = "http://127.0.0.1:" + apiPort;
 
-        out.println("starting operator");
-        launch(OPERATOR, javaApp(java, operatorJar), Map.of(
-                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
-                "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort())));
+        startOperator(OPERATOR);
         for (int i = 0; i < nodes; i++) {
             String name = nodeName(i);
             int port = Processes.freePort();
@@ -97,6 +94,19 @@ public final class LocalCluster {
         }
         awaitNodes(nodes, Duration.ofSeconds(120));
         out.printf("local cluster up: %d node(s); kubeconfig %s%n", nodes, home.kubeconfig());
+    }
+
+    /**
+     * Starts an operator process named {@code name}, which is also its identity in the leader Lease
+     * {@code kubevmm-operator}: a second one stands by while the first holds the Lease.
+     */
+    public void startOperator(String name) throws IOException {
+        out.println("starting " + name);
+        String apiUrl = Config.fromKubeconfig(Files.readString(home.kubeconfig())).getMasterUrl();
+        launch(name, javaApp(ProcessHandle.current().info().command().orElse("java"), requireApp("operator")), Map.of(
+                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort()),
+                "KUBEVMM_OPERATOR_IDENTITY", name));
     }
 
     private void launch(String name, List<String> command, Map<String, String> env) throws IOException {
@@ -218,6 +228,10 @@ public final class LocalCluster {
 
     private void awaitNodes(int nodes, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> started = new ArrayList<>(List.of(OPERATOR));
+        for (int i = 0; i < nodes; i++) {
+            started.add(nodeName(i));
+        }
         try (KubernetesClient client = client()) {
             long registered = 0;
             while (System.nanoTime() < deadline) {
@@ -226,10 +240,10 @@ public final class LocalCluster {
                 if (registered >= nodes) {
                     return;
                 }
-                for (int i = 0; i < nodes; i++) {
-                    if (Processes.alive(home.pidFile(nodeName(i))).isEmpty()) {
-                        throw new IllegalStateException(nodeName(i) + " exited; its log (" + home.log(nodeName(i)) + ") ends:\n"
-                                + Processes.tail(home.log(nodeName(i)), 20));
+                for (String process : started) {
+                    if (Processes.alive(home.pidFile(process)).isEmpty()) {
+                        throw new IllegalStateException(process + " exited; its log (" + home.log(process) + ") ends:\n"
+                                + Processes.tail(home.log(process), 20));
                     }
                 }
                 Thread.sleep(250);

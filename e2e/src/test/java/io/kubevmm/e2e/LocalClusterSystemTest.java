@@ -182,6 +182,36 @@ class LocalClusterSystemTest extends ClusterTestBase {
     }
 
     @Test
+    void aSecondOperatorStandsByUntilTheLeaderDiesThenTakesOverTheLease() throws Exception {
+        assumeLocalCluster();
+        String standby = LocalCluster.OPERATOR + "-2";
+        cluster.startOperator(standby);
+        try {
+            client.resource(vm("elected", "256Mi", "idle")).create();
+            awaitPhase("elected", VmPhase.Running, true);
+            // The standby is up (it tries the Lease as it starts) and would reconcile if it held it.
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(cluster.home().log(standby)).contains("started in"));
+            assertThat(leaderLeaseHolder()).isEqualTo(LocalCluster.OPERATOR);
+
+            cluster.kill9(LocalCluster.OPERATOR);
+            await().atMost(Duration.ofSeconds(60)).until(() -> standby.equals(leaderLeaseHolder()));
+            edit("elected", v -> { v.getSpec().setState(VmState.Suspended); return v; });
+            awaitPhase("elected", VmPhase.Suspended, false); // the new leader acts on the VM
+            deleteAndAwaitGone("elected");
+        } finally {
+            cluster.restart(LocalCluster.OPERATOR);
+            cluster.kill9(standby);
+        }
+        // The restarted operator leads again once the killed standby's Lease runs out.
+        await().atMost(Duration.ofSeconds(60)).until(() -> LocalCluster.OPERATOR.equals(leaderLeaseHolder()));
+    }
+
+    String leaderLeaseHolder() {
+        var lease = client.leases().inNamespace("kubevmm-system").withName("kubevmm-operator").get();
+        return lease == null ? null : lease.getSpec().getHolderIdentity();
+    }
+
+    @Test
     void aStoppedVmBootsWhenStartedAndStopToDefinedReleasesItsInstance() throws Exception {
         VirtualMachine halted = vm("cold", "256Mi", "idle");
         halted.getSpec().setState(VmState.Stopped);

@@ -41,8 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Offline checks of the chart: lint, template, rendered objects, schema and CRD identity. */
 class ChartTest {
 
-    private static final String NS = "kubevmm-system";
-    private static final String RELEASE = "kubevmm";
+    static final String NS = "kubevmm-system";
+    static final String RELEASE = "kubevmm";
 
     /**
      * The intended RBAC, per ServiceAccount: "group/resource" (core group empty) to its verbs,
@@ -56,7 +56,7 @@ class ChartTest {
                     "kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete"),
                     "kubevmm.io/vmnodes", List.of("list"),
                     "/events", List.of("create"),
-                    "coordination.k8s.io/leases", List.of("get", "create", "update")),
+                    "coordination.k8s.io/leases", List.of("get", "create", "update", "patch")),
             "node", Map.of(
                     "kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "update", "patch"),
                     "kubevmm.io/virtualmachineinstances/status", List.of("update", "patch"),
@@ -66,18 +66,16 @@ class ChartTest {
                     "/events", List.of("create"),
                     "coordination.k8s.io/leases", List.of("get", "create", "update")));
 
-    private static Path repoRoot;
-    private static Path chart;
+    private static final Path REPO_ROOT = findRepoRoot();
+    static final Path CHART = REPO_ROOT.resolve("helm/kubevmm");
     private static List<HasMetadata> defaults;
     private static List<HasMetadata> custom;
 
     @BeforeAll
     static void render() throws IOException {
-        repoRoot = findRepoRoot();
-        chart = repoRoot.resolve("helm/kubevmm");
-        defaults = parse(new Helm(chart).template().withName(RELEASE).withNamespace(NS).call());
-        custom = parse(new Helm(chart).template().withName(RELEASE).withNamespace(NS)
-                .withValuesFile(repoRoot.resolve("helm/src/test/resources/custom-values.yaml")).call());
+        defaults = parse(new Helm(CHART).template().withName(RELEASE).withNamespace(NS).call());
+        custom = parse(new Helm(CHART).template().withName(RELEASE).withNamespace(NS)
+                .withValuesFile(REPO_ROOT.resolve("helm/src/test/resources/custom-values.yaml")).call());
     }
 
     static Path findRepoRoot() {
@@ -103,7 +101,7 @@ class ChartTest {
                 && Files.isDirectory(d.resolve("helm/kubevmm"));
     }
 
-    private static List<HasMetadata> parse(String yaml) {
+    static List<HasMetadata> parse(String yaml) {
         List<HasMetadata> out = new ArrayList<>();
         for (String doc : yaml.split("(?m)^---\\s*$")) {
             if (doc.lines().allMatch(l -> l.isBlank() || l.startsWith("#"))) {
@@ -119,21 +117,21 @@ class ChartTest {
         return out;
     }
 
-    private static <T extends HasMetadata> List<T> all(List<HasMetadata> objs, Class<T> type) {
+    static <T extends HasMetadata> List<T> all(List<HasMetadata> objs, Class<T> type) {
         return objs.stream().filter(type::isInstance).map(type::cast).toList();
     }
 
-    private static <T extends HasMetadata> T one(List<HasMetadata> objs, Class<T> type) {
+    static <T extends HasMetadata> T one(List<HasMetadata> objs, Class<T> type) {
         List<T> found = all(objs, type);
         assertThat(found).as(type.getSimpleName()).hasSize(1);
         return found.get(0);
     }
 
-    private static Container container(DaemonSet ds) {
+    static Container container(DaemonSet ds) {
         return ds.getSpec().getTemplate().getSpec().getContainers().get(0);
     }
 
-    private static EnvVar env(Container c, String name) {
+    static EnvVar env(Container c, String name) {
         return c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
                 .orElseThrow(() -> new AssertionError("env " + name + " missing"));
     }
@@ -193,7 +191,7 @@ class ChartTest {
 
     @Test
     void lintStrictPasses() {
-        LintResult result = new Helm(chart).lint().strict().call();
+        LintResult result = new Helm(CHART).lint().strict().call();
         assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
     }
 
@@ -209,12 +207,13 @@ class ChartTest {
         assertThat(c.getImage()).isEqualTo("ghcr.io/kubevmm/operator:0.1.0-SNAPSHOT");
         assertThat(env(c, "KUBEVMM_OPERATOR_PORT").getValue()).isEqualTo("8089");
         assertThat(env(c, "KUBEVMM_OPERATOR_LEASE_NAMESPACE").getValue()).isEqualTo(NS);
+        // Each replica holds the leader Lease under its own pod name.
+        assertThat(env(c, "KUBEVMM_OPERATOR_IDENTITY").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
         assertThat(c.getReadinessProbe().getTcpSocket().getPort().getStrVal()).isEqualTo("http");
         assertThat(c.getLivenessProbe().getTcpSocket()).isNotNull();
         assertThat(op.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
-        // Only the node token Secret; the migration TLS Secret is opt-in.
         assertThat(all(defaults, Secret.class)).extracting(s -> s.getMetadata().getName())
-                .containsExactly("kubevmm-node-token");
+                .containsExactlyInAnyOrder("kubevmm-node-token", "kubevmm-migration-tls");
     }
 
     @Test
@@ -273,7 +272,8 @@ class ChartTest {
 
     @Test
     void tokenSecretIsGeneratedWith32Characters() {
-        Secret s = all(defaults, Secret.class).get(0);
+        Secret s = all(defaults, Secret.class).stream().filter(x -> x.getMetadata().getName().equals("kubevmm-node-token"))
+                .findFirst().orElseThrow();
         String token = new String(java.util.Base64.getDecoder().decode(s.getData().get("token")), StandardCharsets.UTF_8);
         assertThat(token).hasSize(32).matches("[A-Za-z0-9]+");
     }
@@ -306,10 +306,11 @@ class ChartTest {
     }
 
     @Test
-    void existingSecretIsUsedAndNotCreated() {
-        List<HasMetadata> objs = parse(new Helm(chart).template().withName(RELEASE).withNamespace(NS)
+    void existingTokenSecretIsUsedAndNotCreated() {
+        List<HasMetadata> objs = parse(new Helm(CHART).template().withName(RELEASE).withNamespace(NS)
                 .set("nodeRuntime.existingSecret", "my-token").call());
-        assertThat(all(objs, Secret.class)).isEmpty();
+        assertThat(all(objs, Secret.class)).extracting(s -> s.getMetadata().getName())
+                .containsExactly("kubevmm-migration-tls");
         assertThat(env(container(one(objs, DaemonSet.class)), "KUBEVMM_NODE_API_TOKEN").getValueFrom()
                 .getSecretKeyRef().getName()).isEqualTo("my-token");
     }
@@ -329,10 +330,10 @@ class ChartTest {
         assertRejected(tmp, "operator:\n  image:\n    tag: \"\"\n", "tag");
     }
 
-    private static void assertRejected(Path tmp, String values, String field) throws IOException {
+    static void assertRejected(Path tmp, String values, String field) throws IOException {
         Path file = tmp.resolve("bad-values.yaml");
         Files.writeString(file, values);
-        assertThatThrownBy(() -> new Helm(chart).template().withName(RELEASE).withNamespace(NS)
+        assertThatThrownBy(() -> new Helm(CHART).template().withName(RELEASE).withNamespace(NS)
                 .withValuesFile(file).call())
                 .hasMessageContaining("values don't meet the specifications of the schema")
                 .hasMessageContaining(field);
@@ -340,8 +341,8 @@ class ChartTest {
 
     @Test
     void chartCrdsAreByteIdenticalToRepoCrds() throws IOException {
-        Path repoCrds = repoRoot.resolve("crds");
-        Path chartCrds = chart.resolve("crds");
+        Path repoCrds = REPO_ROOT.resolve("crds");
+        Path chartCrds = CHART.resolve("crds");
         List<String> expected;
         try (Stream<Path> s = Files.list(repoCrds)) {
             expected = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yml") || n.endsWith(".yaml"))
