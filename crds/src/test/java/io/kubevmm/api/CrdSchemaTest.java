@@ -70,7 +70,7 @@ class CrdSchemaTest {
         assertThat(vm.getProperties().get("cpu").getDefault().asInt()).isEqualTo(1);
         assertThat(vm.getProperties().get("terminationGracePeriodSeconds").getDefault().asLong()).isEqualTo(30);
         assertThat(status("VirtualMachine").getProperties().get("phase").getEnum()).hasSize(13);
-        assertThat(status("VirtualMachineInstance").getProperties().get("phase").getEnum()).hasSize(11);
+        assertThat(status("VirtualMachineInstance").getProperties().get("phase").getEnum()).hasSize(12);
 
         JSONSchemaProps migration = spec("VMMigration");
         assertThat(migration.getRequired()).containsExactly("vmName");

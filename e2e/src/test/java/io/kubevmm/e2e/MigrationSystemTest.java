@@ -102,7 +102,6 @@ class MigrationSystemTest extends ClusterTestBase {
     VMMigration migrateAndCheckContinuity(String vm, String migrationName, Consumer<VMMigrationSpec> settings) throws Exception {
         String from = node(vm);
         int before = lastTick(vm);
-        long t0 = System.nanoTime();
         VMMigration done = awaitOutcome(migration(migrationName, vm, settings).getMetadata().getName());
         assertThat(done.getStatus().getPhase()).as("outcome of %s: %s", migrationName, done.getStatus().getFailureReason())
                 .isEqualTo(Phase.Succeeded);
@@ -110,10 +109,10 @@ class MigrationSystemTest extends ClusterTestBase {
         awaitPhase(vm, VmPhase.Running, true);
         awaitTickAbove(vm, before + 1);
         List<Integer> onTarget = ticks(vm);
-        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-        // The guest counts seconds it executed: across the move it can only have advanced by the wall time that passed.
-        assertThat(onTarget.getFirst()).as("first tick on %s continues the count from %s (%d, %d s ago)", node(vm), from, before, seconds)
-                .isBetween(before, before + (int) seconds + 2);
+        // The count goes on from where it was (a reboot would start again at 1); the guest's clock may
+        // catch up after a throttled or post-copy move, so it can run ahead of the wall time that passed.
+        assertThat(onTarget.getFirst()).as("first tick on %s continues the count from %s (%d before)", node(vm), from, before)
+                .isGreaterThanOrEqualTo(before);
         for (int i = 1; i < onTarget.size(); i++) {
             assertThat(onTarget.get(i)).as("ticks on the target are consecutive").isEqualTo(onTarget.get(i - 1) + 1);
         }

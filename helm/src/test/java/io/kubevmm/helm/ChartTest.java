@@ -54,7 +54,10 @@ class ChartTest {
                     "kubevmm.io/virtualmachines/status", List.of("update", "patch"),
                     "kubevmm.io/virtualmachines/finalizers", List.of("update"),
                     "kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete"),
-                    "kubevmm.io/vmnodes", List.of("list"),
+                    "kubevmm.io/vmnodes", List.of("get", "list", "watch"),
+                    "kubevmm.io/vmnodes/status", List.of("patch"),
+                    "kubevmm.io/vmmigrations", List.of("get", "list", "watch", "create", "patch"),
+                    "kubevmm.io/vmmigrations/status", List.of("patch"),
                     "/events", List.of("create"),
                     "coordination.k8s.io/leases", List.of("get", "create", "update", "patch")),
             "node", Map.of(
@@ -63,6 +66,8 @@ class ChartTest {
                     "kubevmm.io/virtualmachineinstances/finalizers", List.of("update"),
                     "kubevmm.io/vmnodes", List.of("get", "create"),
                     "kubevmm.io/vmnodes/status", List.of("patch"),
+                    "kubevmm.io/vmmigrations", List.of("get", "list", "watch"),
+                    "kubevmm.io/vmmigrations/status", List.of("patch"),
                     "/events", List.of("create"),
                     "coordination.k8s.io/leases", List.of("get", "create", "update")));
 

@@ -97,7 +97,7 @@ public final class TraceRecorder {
         VmConfig source = guest(dir.resolve("source"));
         VmConfig target = guest(dir.resolve("target"));
         Process sourceQemu = start(commandLine.forCreate(source), source);
-        Process targetQemu = start(commandLine.forIncoming(target), target);
+        Process targetQemu = start(commandLine.forIncoming(target, true), target);
         try (QmpClient src = QmpClient.connect(source.qmpSocket(), Duration.ofSeconds(10));
              QmpClient dst = QmpClient.connect(target.qmpSocket(), Duration.ofSeconds(10))) {
             src.execute("cont");
