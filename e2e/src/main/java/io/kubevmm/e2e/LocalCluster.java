@@ -90,7 +90,9 @@ public final class LocalCluster {
                             "KUBEVMM_NODE_API_TOKEN", token,
                             "KUBEVMM_NODE_STATE_DIR", home.nodeStateDir(name).toString(),
                             "KUBEVMM_NODE_IMAGE_DIR", repo.resolve("guest/out").toString(),
-                            "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory));
+                            "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory,
+                            // vCPUs are overcommitted as on any hypervisor; the host's core count would cap a laptop at 2 VMs.
+                            "KUBEVMM_NODE_CAPACITY_CPU", "8"));
         }
         awaitNodes(nodes, Duration.ofSeconds(120));
         out.printf("local cluster up: %d node(s); kubeconfig %s%n", nodes, home.kubeconfig());

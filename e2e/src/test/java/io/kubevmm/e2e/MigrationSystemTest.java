@@ -284,4 +284,56 @@ class MigrationSystemTest extends ClusterTestBase {
         assertThat(missing.getStatus().getPhase()).isEqualTo(Phase.Failed);
         assertThat(missing.getStatus().getFailureReason()).contains("spec.vmName").contains("no-such-vm");
     }
+
+    @Test
+    void evacuatingANodeMovesItsThreeVmsAwayAndReportsProgress() throws Exception {
+        List<VMNode> nodes = client.resources(VMNode.class).list().getItems();
+        String evacuated = nodes.get(0).getMetadata().getName();
+        String other = nodes.get(1).getMetadata().getName();
+        setNode(other, "unschedulable", true); // all three land on the node to evacuate
+        List<String> vms = List.of("evac-1", "evac-2", "evac-3");
+        try {
+            for (String name : vms) {
+                client.resource(vm(name, "256Mi", "memcheck:32")).create();
+            }
+            for (String name : vms) {
+                awaitPhase(name, VmPhase.Running, true);
+                assertThat(node(name)).isEqualTo(evacuated);
+            }
+        } finally {
+            setNode(other, "unschedulable", false);
+        }
+        for (String name : vms) {
+            awaitTickAbove(name, 1);
+        }
+
+        setNode(evacuated, "evacuate", true);
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            var e = client.resources(VMNode.class).withName(evacuated).get().getStatus().getEvacuation();
+            return e != null && e.getPhase() == io.kubevmm.api.v1alpha1.EvacuationStatus.Phase.Completed;
+        });
+        var evacuation = client.resources(VMNode.class).withName(evacuated).get().getStatus().getEvacuation();
+        assertThat(evacuation.getMigrated()).isEqualTo(3);
+        assertThat(evacuation.getRemaining()).isZero();
+        for (String name : vms) {
+            assertThat(node(name)).isEqualTo(other);
+            awaitPhase(name, VmPhase.Running, true);
+            assertThat(console(name)).doesNotContain("KUBEVMM-GUEST-READY");
+            assertMemoryIntact(name);
+        }
+        // An evacuating node takes no new VMs.
+        client.resource(vm("evac-new", "256Mi", "idle")).create();
+        awaitPhase("evac-new", VmPhase.Running, false);
+        assertThat(node("evac-new")).isEqualTo(other);
+
+        setNode(evacuated, "evacuate", false);
+        for (String name : List.of("evac-1", "evac-2", "evac-3", "evac-new")) {
+            deleteAndAwaitGone(name);
+        }
+    }
+
+    void setNode(String node, String field, boolean value) {
+        client.resources(VMNode.class).withName(node).patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE), "{\"spec\":{\"" + field + "\":" + value + "}}");
+    }
 }

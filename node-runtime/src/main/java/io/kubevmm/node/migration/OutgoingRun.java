@@ -20,13 +20,13 @@ import java.util.function.Supplier;
  * progress a few times a second and doing what {@link MigrationPolicy} decides. Blocks until the
  * target has the guest; throws {@link MigrationStopped} or {@link EngineException} otherwise.
  */
-final class OutgoingRun {
+public final class OutgoingRun {
     private static final Logger LOG = Logger.getLogger(OutgoingRun.class);
     private static final Duration SAMPLE_EVERY = Duration.ofMillis(100);
     private static final Duration DISK_SYNC_TIMEOUT = Duration.ofMinutes(30);
 
     /** What the run reports while it goes: progress samples, and policy decisions worth an Event. */
-    interface Progress {
+    public interface Progress {
         void transferStarted();
 
         void sample(MigrationSample sample, boolean postCopy);
@@ -48,7 +48,7 @@ final class OutgoingRun {
      * @param stopRequested a reason to stop (cancel, deletion), or null to go on; asked about once a second
      * @param tunnelError   what the tunnel last refused or failed on, for the failure message
      */
-    OutgoingRun(String id, MigrationSettings settings, Path stream, Path disks, Supplier<String> stopRequested,
+    public OutgoingRun(String id, MigrationSettings settings, Path stream, Path disks, Supplier<String> stopRequested,
                 Supplier<String> tunnelError, Progress progress) {
         this.id = id;
         this.settings = settings;
@@ -59,7 +59,7 @@ final class OutgoingRun {
         this.progress = progress;
     }
 
-    static MigrationSettings settings(VMMigrationSpec spec) {
+    public static MigrationSettings settings(VMMigrationSpec spec) {
         return new MigrationSettings(spec.getStrategy() == null ? VMMigrationSpec.Strategy.Auto : spec.getStrategy(),
                 spec.getMaxDowntimeMillis() == null ? 300 : spec.getMaxDowntimeMillis(),
                 spec.getBandwidthMiBps() == null ? 0 : spec.getBandwidthMiBps() << 20,
@@ -67,7 +67,7 @@ final class OutgoingRun {
                 spec.getAutoConverge() == null || spec.getAutoConverge());
     }
 
-    MigrationTotals run(OutgoingMigration out) throws EngineException {
+    public MigrationTotals run(OutgoingMigration out) throws EngineException {
         if (disks != null) {
             out.mirrorDisks(disks, DISK_SYNC_TIMEOUT);
         }
