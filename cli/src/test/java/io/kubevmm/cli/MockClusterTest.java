@@ -134,4 +134,30 @@ abstract class MockClusterTest {
         return new ConditionBuilder().withType(type).withStatus(status).withReason(reason).withMessage(message)
                 .withLastTransitionTime(Instant.now().minusSeconds(30).toString()).build();
     }
+
+    /**
+     * Runs a fake node or operator on its own thread. Not the common pool: with 2 cores it has a
+     * single thread, which the fabric8 client's own async completions need.
+     */
+    static java.util.concurrent.CompletableFuture<Void> inBackground(Runnable fake) {
+        var done = new java.util.concurrent.CompletableFuture<Void>();
+        Thread.ofPlatform().daemon().name("fake-cluster-side").start(() -> {
+            try {
+                fake.run();
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        return done;
+    }
+
+    /** Lets time pass in a fake node or operator thread, so the command under test sees each step. */
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

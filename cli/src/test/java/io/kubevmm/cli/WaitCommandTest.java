@@ -77,12 +77,4 @@ class WaitCommandTest extends MockClusterTest {
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err()).contains("use phase=Running, condition=Ready, condition=Ready=False or delete");
     }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }
