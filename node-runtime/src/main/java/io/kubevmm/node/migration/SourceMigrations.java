@@ -117,7 +117,9 @@ public class SourceMigrations {
             var address = peers.tunnelAddress(target);
             Path dir = runner.config().stateDir();
             OutgoingRun.Stream stream;
-            if (MigrationStreams.handOff(tunnel.tls())) {
+            boolean handOff = MigrationStreams.handOff(tunnel.tls());
+            LOG.infof("migration %s: memory stream leaves by %s", ref, MigrationStreams.mode(handOff));
+            if (handOff) {
                 stream = MigrationStreams.outgoing(address, ref.uid(), secret);
             } else {
                 TunnelClient.Endpoint relay = MigrationStreams.relayEndpoint(dir.resolve("outgoing.sock"), address, ref.uid(), secret,

@@ -95,7 +95,7 @@ public class TargetMigrations {
             TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,
                     config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
                             : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
-            LOG.debugf("migration %s: memory stream by %s", ref, MigrationStreams.mode(handOff));
+            LOG.infof("migration %s: memory stream arrives by %s", ref, MigrationStreams.mode(handOff));
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);
