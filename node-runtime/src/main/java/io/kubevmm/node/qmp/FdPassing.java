@@ -13,6 +13,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Handing a socket's file descriptor to QEMU: {@code sendmsg(2)} with {@code SCM_RIGHTS} over the
@@ -101,9 +102,9 @@ public final class FdPassing {
      * Sends the first bytes of {@code data} with {@code fd} attached, on the stream socket
      * {@code socketFd}; returns how many bytes went (at least one), the caller writes the rest
      * as usual. Waits while the socket buffer is full (the socket may be non-blocking), until
-     * {@code deadlineNanos} ({@link System#nanoTime()}).
+     * {@code deadlineNanos} ({@link System#nanoTime()}) or until {@code keepTrying} says no.
      */
-    static int send(int socketFd, byte[] data, int fd, long deadlineNanos) throws IOException {
+    static int send(int socketFd, byte[] data, int fd, long deadlineNanos, BooleanSupplier keepTrying) throws IOException {
         if (!available()) {
             throw new IOException("file descriptor passing is unavailable: " + UNAVAILABLE);
         }
@@ -143,6 +144,9 @@ public final class FdPassing {
                 // The buffer is full (QEMU is busy): not a case worth a poller, it drains within milliseconds.
                 if (System.nanoTime() > deadlineNanos) {
                     throw new IOException("sendmsg with SCM_RIGHTS: the socket stayed full until the deadline");
+                }
+                if (!keepTrying.getAsBoolean()) {
+                    throw new IOException("sendmsg with SCM_RIGHTS: given up while the socket was full");
                 }
                 try {
                     Thread.sleep(pause / 1_000_000, (int) (pause % 1_000_000));

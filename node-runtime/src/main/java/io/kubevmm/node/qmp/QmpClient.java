@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,8 +25,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -61,6 +62,8 @@ public final class QmpClient implements AutoCloseable {
     private final EventDispatcher events;
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
     private final AtomicReference<Ending> ending = new AtomicReference<>();
+    /** Held while a descriptor is sent by the socket's number, and to close the socket. */
+    private final ReentrantLock socketInUse = new ReentrantLock();
     private volatile QemuVersion version;
 
     private QmpClient(Path socket, SocketChannel channel) {
@@ -279,7 +282,18 @@ public final class QmpClient implements AutoCloseable {
                 return;
             }
             try {
-                int done = FdPassing.send(FdPassing.descriptor(channel), line, fd, deadline);
+                int done;
+                // sendmsg goes by descriptor number, past the channel's own open/closed bookkeeping:
+                // the lock keeps end() from closing (and the number from being reused) meanwhile.
+                socketInUse.lock();
+                try {
+                    if (!isOpen()) {
+                        throw new IOException("the QMP connection ended (" + ending.get().reason() + ")");
+                    }
+                    done = FdPassing.send(FdPassing.descriptor(channel), line, fd, deadline, QmpClient.this::isOpen);
+                } finally {
+                    socketInUse.unlock();
+                }
                 ByteBuffer rest = ByteBuffer.wrap(line, done, line.length - done);
                 while (rest.hasRemaining()) {
                     channel.write(rest);
@@ -377,7 +391,12 @@ public final class QmpClient implements AutoCloseable {
             return;
         }
         LOG.debugf("QMP connection to %s ended: %s", socket, why.reason());
-        QmpSocket.closeQuietly(channel);
+        socketInUse.lock();
+        try {
+            QmpSocket.closeQuietly(channel);
+        } finally {
+            socketInUse.unlock();
+        }
         writer.shutdown();
         greeting.completeExceptionally(new QmpException(null, null,
                 "QMP connection to " + socket + " ended before QEMU's greeting: " + why.reason()));

@@ -11,6 +11,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -108,7 +109,7 @@ public final class TunnelServer implements Closeable {
      * socket of the channel it names. Closing the registration ends the admission and cuts its connections.
      */
     public Registration register(String migrationId, byte[] secret, Map<String, Path> channels) {
-        Map<String, Destination> destinations = new java.util.HashMap<>();
+        Map<String, Destination> destinations = new HashMap<>();
         channels.forEach((channel, socket) -> destinations.put(channel, Destination.relayTo(socket)));
         return registerDestinations(migrationId, secret, destinations);
     }
