@@ -1,0 +1,102 @@
+package io.kubevmm.node.engine.qemu;
+
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.EngineException.Reason;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Receives one state stream from QEMU on a unix socket and writes it to a file, hashing it on
+ * the way: the SHA-256 of a multi-hundred-MiB state file is ready the moment the file is, instead
+ * of costing a second read afterwards. The end of the stream (QEMU closing the socket) is the
+ * proof the file is complete.
+ */
+final class StateSink implements AutoCloseable {
+    private static final int BUFFER = 1 << 20;
+
+    /** A complete stream: its size and hex SHA-256. */
+    record Written(long bytes, String sha256) { }
+
+    private final ServerSocketChannel server;
+    private final Path socket;
+    private final CompletableFuture<Written> done = new CompletableFuture<>();
+
+    private StateSink(ServerSocketChannel server, Path socket) {
+        this.server = server;
+        this.socket = socket;
+    }
+
+    static StateSink open(Path socket, Path file) throws EngineException {
+        try {
+            Files.deleteIfExists(socket);
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket));
+            StateSink sink = new StateSink(server, socket);
+            Thread.ofPlatform().daemon().name("state-sink-" + file.getFileName()).start(() -> sink.receive(file));
+            return sink;
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot listen on " + socket + " for state: " + e.getMessage(), e);
+        }
+    }
+
+    private void receive(Path file) {
+        try (SocketChannel in = server.accept();
+             FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER);
+            long total = 0;
+            while (in.read(buf) >= 0) {
+                buf.flip();
+                sha.update(buf.duplicate());
+                while (buf.hasRemaining()) {
+                    total += out.write(buf);
+                }
+                buf.clear();
+            }
+            done.complete(new Written(total, HexFormat.of().formatHex(sha.digest())));
+        } catch (IOException | NoSuchAlgorithmException e) {
+            done.completeExceptionally(e);
+        }
+    }
+
+    Written await(Duration timeout) throws EngineException {
+        try {
+            return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new EngineException(Reason.OperationFailed, "writing state failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new EngineException(Reason.OperationFailed, "state stream did not end within " + timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Reason.OperationFailed, "interrupted while writing state", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+            Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // socket file in the VM's state dir; the next sink replaces it
+        }
+        done.completeExceptionally(new IOException("closed"));
+    }
+}
