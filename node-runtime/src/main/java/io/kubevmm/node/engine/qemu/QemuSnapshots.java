@@ -75,10 +75,11 @@ final class QemuSnapshots {
         setCapabilities(Map.of("events", true, "postcopy-ram", false, "auto-converge", false, "background-snapshot", true));
         instance.command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
         List<Prepared> prepared = prepare();
-        Path socket = config().stateDir().resolve("snapshot.sock");
+        Path partial = stateFile.resolveSibling(stateFile.getFileName() + ".part");
         Instant stopBefore = lastStop;
         boolean switched = false;
-        try (StateSink sink = StateSink.open(socket, stateFile)) {
+        StateFileHasher hasher = StateFileHasher.follow(partial, stateFile);
+        try {
             if (!prepared.isEmpty()) {
                 flushToHost(prepared);
                 // vCPUs stop here so the disks freeze at the instant the memory is captured; the
@@ -87,13 +88,14 @@ final class QemuSnapshots {
                 switchToOverlays(prepared);
                 switched = true;
             }
-            instance.command("migrate", Map.of("uri", "unix:" + socket));
+            instance.command("migrate", Map.of("uri", "exec:" + StateFileHasher.writerCommand(partial, stateFile)));
             awaitCompletion();
-            StateSink.Written written = sink.await(Duration.ofMinutes(1));
+            StateFileHasher.Written written = hasher.await(Duration.ofMinutes(1));
             long durationMillis = (System.nanoTime() - started) / 1_000_000;
             return new FullStateCapture(frozenChains(prepared), stateFile, written.bytes(), written.sha256(),
                     pauseMillis(stopBefore), durationMillis);
         } catch (EngineException e) {
+            hasher.abandon();
             if (!switched) {
                 discard(prepared);
             }
