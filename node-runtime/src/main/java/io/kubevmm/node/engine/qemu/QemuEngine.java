@@ -112,6 +112,11 @@ public final class QemuEngine implements VmmEngine {
 
     @Override
     public List<DiskChain> snapshotDisks(VmConfig config) throws EngineException {
+        try {
+            Files.createDirectories(config.stateDir());
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot create " + config.stateDir() + ": " + e.getMessage(), e);
+        }
         images.ensureDisks(config);
         List<DiskChain> chains = new ArrayList<>();
         for (VmConfig.Disk disk : config.disks()) {
