@@ -184,6 +184,36 @@ class SnapshotRestoreTest {
         assertThat(running.runState()).isEqualTo(RunState.RUNNING);
     }
 
+    @Test
+    void aGuestLiveMigratedAfterADiskSnapshotTakesItsWholeDiskAlong() throws Exception {
+        VmConfig vm = guest("vm", "disk:vda", "52:54:00:00:00:01");
+        VmmInstance source = boot(vm);
+        GuestConsole console = new GuestConsole(vm.consoleLog());
+        await().atMost(BOOT).until(() -> token(console.text(), "wrote") != null);
+        String token = token(console.text(), "wrote");
+        snapshots.snapshotDisks("before-move", source, details(vm, SnapshotType.Disk)); // the token now sits in a frozen layer
+
+        VmConfig target = new VmConfig(vm.id(), dir.resolve("node-b").resolve("vm"), vm.profile(), vm.cpus(), vm.memoryBytes(),
+                vm.kernel(), vm.initrd(), vm.cmdline(), vm.disks(), vm.network(), vm.macAddress());
+        VmmInstance arriving = TestGuest.engine().createIncoming(target);
+        started.add(arriving);
+        Path stream = target.stateDir().resolve("incoming.sock");
+        Path nbd = target.stateDir().resolve("nbd.sock");
+        arriving.incoming().listen(stream, false);
+        arriving.incoming().exportDisks(nbd);
+        source.outgoing().mirrorDisks(nbd, Duration.ofMinutes(1));
+        source.outgoing().start(stream, new io.kubevmm.node.engine.MigrationTuning(false, false, 300, 0));
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+                .until(() -> source.outgoing().progress(0).status(), st -> st.equals("completed") || st.equals("failed"));
+        assertThat(source.outgoing().progress(0).status()).isEqualTo("completed");
+        source.outgoing().finishDiskMirrors();
+        arriving.incoming().stopDiskExport();
+
+        GuestConsole after = new GuestConsole(target.consoleLog());
+        await().atMost(Duration.ofSeconds(30)).until(() -> after.text().contains("disk read "));
+        assertThat(token(after.text(), "read")).as("the target's disk holds what sat in the snapshot layer").isEqualTo(token);
+    }
+
     // ---- helpers ----
 
     private VmConfig guest(String name, String workload, String mac) {
