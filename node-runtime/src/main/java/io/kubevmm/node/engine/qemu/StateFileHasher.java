@@ -19,14 +19,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Hashes a state file while QEMU's {@code exec:} writer is still appending to it, so the
- * SHA-256 of a multi-hundred-MiB file is ready a moment after the file is, instead of costing a
- * second full read afterwards. The data path stays exactly QEMU's own ({@code cat > file}); the
- * hasher only reads what already sits in the page cache.
+ * Hashes a state file while its writer is still appending to it, so the SHA-256 of a
+ * multi-hundred-MiB file is ready a moment after the file is, instead of costing a second full
+ * read afterwards; the writer's path never waits for the digest, and the hasher only reads what
+ * already sits in the page cache.
  *
- * <p>The writer runs {@code cat > partial && mv partial done}: the rename happens only after
- * {@code cat} wrote everything and exited, so {@code done} existing means the file is complete.
- * The hasher keeps the partial file open, which stays the same file across the rename.
+ * <p>The writer ({@link StateSink}) renames the
+ * file only once it wrote everything, so {@code done} existing means the file is complete. The
+ * hasher keeps the partial file open, which stays the same file across the rename.
  */
 final class StateFileHasher {
     private static final int CHUNK = 1 << 20;
@@ -36,11 +36,6 @@ final class StateFileHasher {
 
     private final CompletableFuture<Written> result = new CompletableFuture<>();
     private volatile boolean abandoned;
-
-    /** The {@code exec:} command that writes the stream to {@code done} via {@code partial}. */
-    static String writerCommand(Path partial, Path done) {
-        return "cat > " + QemuInstance.shellQuote(partial) + " && mv " + QemuInstance.shellQuote(partial) + " " + QemuInstance.shellQuote(done);
-    }
 
     static StateFileHasher follow(Path partial, Path done) {
         StateFileHasher hasher = new StateFileHasher();
