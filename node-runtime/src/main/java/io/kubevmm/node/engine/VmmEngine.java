@@ -33,6 +33,29 @@ public interface VmmEngine {
     VmmInstance createIncoming(VmConfig config) throws EngineException;
 
     /**
+     * Disk snapshot of a VM with no emulator process: each disk's top layer is frozen and a new
+     * empty overlay becomes the layer the VM boots from. Same result as
+     * {@link VmmInstance#snapshotDisks()}.
+     */
+    java.util.List<DiskChain> snapshotDisks(VmConfig config) throws EngineException;
+
+    /**
+     * Starts a VMM process for {@code target} from a snapshot: each disk gets a fresh overlay on
+     * the snapshot's frozen chain (the chain's files are linked into the target's state dir, never
+     * written, so the snapshot stays reusable); with a state file the machine state is loaded, else
+     * the guest will boot. The guest stays paused until {@link VmmInstance#resume}.
+     *
+     * <p>Rollback is {@code target} = the snapshot's own VM (its previous overlays are discarded);
+     * a clone is a {@code target} with its own id, state dir and MAC address. A clone also gets a
+     * new VM generation ID so the guest can tell it was copied. Any disk of the target without a
+     * chain in the image is refused.
+     */
+    VmmInstance restoreSnapshot(VmConfig target, SnapshotImage image) throws EngineException;
+
+    /** {@link VmmInstance#mergeUnsharedLayers()} for a VM with no emulator process (qemu-img rebase). */
+    java.util.List<java.nio.file.Path> mergeUnsharedLayers(VmConfig config) throws EngineException;
+
+    /**
      * Re-attaches to a VMM process left running by an earlier node runtime, found through the
      * VM's state dir. Empty when no live process belongs to this VM.
      */

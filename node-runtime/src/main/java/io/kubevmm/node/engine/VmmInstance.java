@@ -24,6 +24,32 @@ public interface VmmInstance {
      */
     long saveState() throws EngineException;
 
+    /**
+     * Takes a crash-consistent, copy-on-write snapshot of every disk while the guest runs: each
+     * disk's current top layer is frozen and the guest continues writing into a new overlay (all
+     * disks switch in one emulator transaction; the guest is not paused beyond the emulator's own
+     * drain of in-flight I/O). The frozen layers stay in the VM's state dir until
+     * {@link #mergeUnsharedLayers()} folds away those no snapshot references any more.
+     * @return one chain per disk, top (the frozen layer) first; empty for a VM without disks
+     */
+    java.util.List<DiskChain> snapshotDisks() throws EngineException;
+
+    /**
+     * Takes a full-state snapshot with copy-on-write memory capture: vCPUs stop only while the
+     * disks switch to new overlays and write-protection is armed, then the guest runs on while its
+     * memory streams to {@code stateFile}. Blocks until the file is complete. On failure the
+     * guest keeps running (its disks may have one more layer, which is harmless).
+     */
+    FullStateCapture snapshotFullState(java.nio.file.Path stateFile) throws EngineException;
+
+    /**
+     * Folds into the active overlay the frozen layers that no snapshot references any more (a
+     * layer file whose only link is the VM's own), while the guest runs. Called after a snapshot
+     * of this VM was deleted, or after a failed snapshot. Layers still shared stay in the chain.
+     * @return the layer files removed
+     */
+    java.util.List<java.nio.file.Path> mergeUnsharedLayers() throws EngineException;
+
     /** Resets a guest that shut down or crashed so it boots again in the same process. */
     void reset() throws EngineException;
 

@@ -66,9 +66,35 @@ public final class QemuCommandLine {
         return cmdline;
     }
 
+    /**
+     * What a launch needs beyond the spec: which qcow2 layer of each disk is active (it changes
+     * with every snapshot) and the VM generation ID. Defaults: {@link VmConfig.Disk#file} and no
+     * vmgenid device.
+     */
+    public record Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId) {
+        static final Launch DEFAULTS = new Launch(java.util.Map.of(), null);
+    }
+
+    /**
+     * The VM generation ID: derived from the VM's identity, so it stays the same across restarts
+     * and live migration and differs for a clone (new id and MAC).
+     */
+    public static String vmGenerationId(VmConfig config) {
+        return java.util.UUID.nameUUIDFromBytes((config.id() + "/" + config.macAddress())
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+    }
+
     /** Command line for a new guest, vCPUs halted until {@code cont}. */
     public List<String> forCreate(VmConfig config) {
-        return build(config, false, false);
+        return build(config, false, false, Launch.DEFAULTS);
+    }
+
+    public List<String> forCreate(VmConfig config, Launch launch) {
+        return build(config, false, false, launch);
+    }
+
+    public List<String> forIncoming(VmConfig config, boolean autostart, Launch launch) {
+        return build(config, true, autostart, launch);
     }
 
     /**
@@ -77,10 +103,10 @@ public final class QemuCommandLine {
      * counts as downtime), rather than wait for {@code cont} (restore from disk).
      */
     public List<String> forIncoming(VmConfig config, boolean autostart) {
-        return build(config, true, autostart);
+        return build(config, true, autostart, Launch.DEFAULTS);
     }
 
-    private List<String> build(VmConfig config, boolean incoming, boolean autostart) {
+    private List<String> build(VmConfig config, boolean incoming, boolean autostart, Launch launch) {
         boolean microvm = config.profile() == Profile.MICROVM;
         List<String> args = new ArrayList<>(List.of(
                 binary,
@@ -111,9 +137,15 @@ public final class QemuCommandLine {
         for (VmConfig.Disk disk : config.disks()) {
             String node = "disk-" + disk.name();
             args.addAll(List.of(
-                    "-blockdev", "driver=file,node-name=" + node + "-file,filename=" + disk.file(config.stateDir()),
+                    "-blockdev", "driver=file,node-name=" + node + "-file,filename="
+                            + launch.activeLayers().getOrDefault(disk.name(), disk.file(config.stateDir())),
                     "-blockdev", "driver=qcow2,node-name=" + node + ",file=" + node + "-file",
                     "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + disk.name()));
+        }
+        if (launch.vmGenerationId() != null) {
+            // Same device on every start, only the GUID changes: a restored state stream then loads
+            // and QEMU tells the guest its generation changed (clone, rollback).
+            args.addAll(List.of("-device", "vmgenid,guid=" + launch.vmGenerationId()));
         }
         if (config.network() == VmConfig.NetworkMode.USER) {
             args.addAll(List.of(

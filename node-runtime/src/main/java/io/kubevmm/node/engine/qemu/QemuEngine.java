@@ -1,6 +1,8 @@
 package io.kubevmm.node.engine.qemu;
 
 import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.engine.DiskChain;
+import io.kubevmm.node.engine.SnapshotImage;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
 import io.kubevmm.node.engine.VmConfig;
@@ -35,6 +37,7 @@ public final class QemuEngine implements VmmEngine {
     private final QemuVersion version;
     private final QemuCommandLine commandLine;
     private final QemuImages images;
+    private final DiskLayers layers;
 
     public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice) {
         this.binary = binary;
@@ -42,6 +45,7 @@ public final class QemuEngine implements VmmEngine {
         this.accelerator = choice.resolve(binary);
         this.commandLine = new QemuCommandLine(binary, accelerator, version);
         this.images = new QemuImages(qemuImg);
+        this.layers = new DiskLayers(images);
         LOG.infof("QEMU %s with %s", version, accelerator);
     }
 
@@ -77,7 +81,7 @@ public final class QemuEngine implements VmmEngine {
     @Override
     public VmmInstance create(VmConfig config) throws EngineException {
         prepare(config);
-        return launch(config, commandLine.forCreate(config));
+        return launch(config, commandLine.forCreate(config, launchFiles(config)));
     }
 
     @Override
@@ -86,7 +90,7 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.StateUnusable, "saved state " + config.suspendStateFile() + " is missing");
         }
         prepare(config);
-        QemuInstance instance = launch(config, commandLine.forIncoming(config, false));
+        QemuInstance instance = launch(config, commandLine.forIncoming(config, false, launchFiles(config)));
         try {
             instance.loadState();
             return instance;
@@ -99,7 +103,89 @@ public final class QemuEngine implements VmmEngine {
     @Override
     public VmmInstance createIncoming(VmConfig config) throws EngineException {
         prepare(config);
-        return launch(config, commandLine.forIncoming(config, true));
+        return launch(config, commandLine.forIncoming(config, true, launchFiles(config)));
+    }
+
+    private static QemuCommandLine.Launch launchFiles(VmConfig config) {
+        return new QemuCommandLine.Launch(DiskLayers.activeLayers(config), QemuCommandLine.vmGenerationId(config));
+    }
+
+    @Override
+    public List<DiskChain> snapshotDisks(VmConfig config) throws EngineException {
+        try {
+            Files.createDirectories(config.stateDir());
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot create " + config.stateDir() + ": " + e.getMessage(), e);
+        }
+        images.ensureDisks(config);
+        List<DiskChain> chains = new ArrayList<>();
+        for (VmConfig.Disk disk : config.disks()) {
+            Path top = DiskLayers.activeLayer(config, disk);
+            Path overlay = layers.prepareOverlay(config, disk, top, images.virtualSize(top));
+            DiskLayers.setActive(config, disk, overlay);
+            chains.add(layers.chainFrom(config, disk, top));
+        }
+        return chains;
+    }
+
+    @Override
+    public VmmInstance restoreSnapshot(VmConfig target, SnapshotImage image) throws EngineException {
+        if (image.stateFile() != null && !Files.isReadable(image.stateFile())) {
+            throw new EngineException(Reason.StateUnusable, "snapshot state " + image.stateFile() + " is missing");
+        }
+        requireFile(target.kernel(), "boot.kernel");
+        try {
+            Files.createDirectories(target.stateDir());
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot create " + target.stateDir() + ": " + e.getMessage(), e);
+        }
+        for (VmConfig.Disk disk : target.disks()) {
+            DiskChain chain = image.disk(disk.name());
+            if (chain == null) {
+                throw new EngineException(Reason.StateUnusable, "the snapshot has no disk '" + disk.name() + "' for " + target.id());
+            }
+            Path previous = Files.exists(DiskLayers.pointer(target, disk)) || Files.exists(disk.file(target.stateDir()))
+                    ? DiskLayers.activeLayer(target, disk) : null;
+            for (Path layer : chain.layers()) {
+                DiskLayers.linkInto(layer, target.stateDir());
+            }
+            Path top = target.stateDir().resolve(chain.top().getFileName().toString());
+            Path overlay = layers.prepareOverlay(target, disk, top, images.virtualSize(top));
+            DiskLayers.setActive(target, disk, overlay);
+            if (previous != null && !previous.getFileName().equals(top.getFileName())) {
+                // Rollback: the overlay the guest wrote after the snapshot is discarded (layers a snapshot still links stay).
+                if (DiskLayers.linkCount(previous) == 1) {
+                    DiskLayers.deleteLayers(List.of(previous));
+                }
+            }
+        }
+        prepare(target);
+        QemuCommandLine.Launch launch = launchFiles(target);
+        if (image.stateFile() == null) {
+            return launch(target, commandLine.forCreate(target, launch));
+        }
+        QemuInstance instance = launch(target, commandLine.forIncoming(target, false, launch));
+        try {
+            instance.loadState(image.stateFile());
+            return instance;
+        } catch (EngineException e) {
+            instance.destroy();
+            throw e;
+        }
+    }
+
+    @Override
+    public List<Path> mergeUnsharedLayers(VmConfig config) throws EngineException {
+        List<Path> removed = new ArrayList<>();
+        for (VmConfig.Disk disk : config.disks()) {
+            DiskLayers.Merge merge = layers.planMerge(config, disk);
+            if (merge.needed()) {
+                images.rebase(merge.active(), merge.newBackingName());
+                DiskLayers.deleteLayers(merge.unshared());
+                removed.addAll(merge.unshared());
+            }
+        }
+        return removed;
     }
 
     @Override
@@ -115,7 +201,7 @@ public final class QemuEngine implements VmmEngine {
             QmpClient qmp = QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(5));
             ProcessHandle handle = process.get();
             // Not our child: no exit code, only the fact that it ended.
-            return Optional.of(new QemuInstance(config, handle, qmp, action -> handle.onExit().thenRun(() -> action.accept(-1))));
+            return Optional.of(new QemuInstance(config, handle, qmp, layers, action -> handle.onExit().thenRun(() -> action.accept(-1))));
         } catch (QmpException e) {
             LOG.warnf("QEMU %d of %s is alive but its QMP socket does not answer (%s); killing it to avoid a duplicate",
                     process.get().pid(), config.id(), e.getMessage());
@@ -165,7 +251,7 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.EmulatorFailed, "cannot start " + binary + ": " + e.getMessage(), e);
         }
         QmpClient qmp = awaitQmp(config, process);
-        return new QemuInstance(config, process.toHandle(), qmp,
+        return new QemuInstance(config, process.toHandle(), qmp, layers,
                 action -> process.onExit().thenAccept(p -> action.accept(p.exitValue())));
     }
 

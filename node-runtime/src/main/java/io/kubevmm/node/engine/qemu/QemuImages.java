@@ -27,7 +27,7 @@ final class QemuImages {
     void ensureDisks(VmConfig config) throws EngineException {
         for (VmConfig.Disk disk : config.disks()) {
             Path file = disk.file(config.stateDir());
-            if (Files.exists(file)) {
+            if (Files.exists(file) || Files.exists(DiskLayers.activeLayer(config, disk))) {
                 continue;
             }
             List<String> cmd = new ArrayList<>(List.of(qemuImg, "create", "-q", "-f", "qcow2"));
@@ -44,6 +44,49 @@ final class QemuImages {
             }
             run(cmd, "create disk '" + disk.name() + "'");
         }
+    }
+
+    /**
+     * An empty qcow2 overlay on {@code backing}, which is written into the header as given (a bare
+     * file name resolves in the overlay's own directory). The backing file is not opened: a
+     * running QEMU may hold it.
+     */
+    void createOverlay(Path overlay, String backing, long virtualSize) throws EngineException {
+        run(List.of(qemuImg, "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", "qcow2",
+                overlay.toString(), Long.toString(virtualSize)), "create overlay " + overlay);
+    }
+
+    /** Every file of {@code image}'s chain, top first, as absolute paths (also while QEMU holds them). */
+    List<Path> backingChain(Path image) throws EngineException {
+        String out = run(List.of(qemuImg, "info", "-U", "--backing-chain", "--output=json", image.toString()), "inspect " + image);
+        try {
+            List<Path> chain = new ArrayList<>();
+            for (JsonNode layer : JSON.readTree(out)) {
+                chain.add(Path.of(layer.path("filename").asText()).toAbsolutePath().normalize());
+            }
+            return chain;
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "qemu-img info " + image + " printed no JSON: " + out, e);
+        }
+    }
+
+    long virtualSize(Path image) throws EngineException {
+        String out = run(List.of(qemuImg, "info", "-U", "--output=json", image.toString()), "inspect " + image);
+        try {
+            return JSON.readTree(out).path("virtual-size").asLong();
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "qemu-img info " + image + " printed no JSON: " + out, e);
+        }
+    }
+
+    /** Safe rebase: copies into {@code image} whatever it loses by the new backing ({@code ""} = none). */
+    void rebase(Path image, String newBacking) throws EngineException {
+        List<String> cmd = new ArrayList<>(List.of(qemuImg, "rebase", "-q", "-f", "qcow2", "-b", newBacking));
+        if (!newBacking.isEmpty()) {
+            cmd.addAll(List.of("-F", "qcow2"));
+        }
+        cmd.add(image.toString());
+        run(cmd, "rebase " + image);
     }
 
     private String format(Path image) throws EngineException {

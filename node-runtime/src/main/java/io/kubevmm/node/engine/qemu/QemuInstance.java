@@ -1,7 +1,9 @@
 package io.kubevmm.node.engine.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kubevmm.node.engine.DiskChain;
 import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.FullStateCapture;
 import io.kubevmm.node.engine.EngineException.Reason;
 import io.kubevmm.node.engine.IncomingMigration;
 import io.kubevmm.node.engine.OutgoingMigration;
@@ -39,11 +41,14 @@ final class QemuInstance implements VmmInstance {
     private final List<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean exitExpected;
     private final QemuMigration migration = new QemuMigration(this);
+    private final QemuSnapshots snapshots;
 
-    QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, ProcessExitSource exitSource) {
+    QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, DiskLayers layers, ProcessExitSource exitSource) {
         this.config = config;
         this.process = process;
         this.qmp = qmp;
+        this.snapshots = new QemuSnapshots(this, layers);
+        qmp.addEventListener(snapshots::onEvent);
         qmp.addEventListener(this::onQmpEvent);
         exitSource.onExit(code -> {
             if (!exitExpected) {
@@ -88,6 +93,23 @@ final class QemuInstance implements VmmInstance {
 
     @Override
     public IncomingMigration incoming() { return migration; }
+
+    @Override
+    public List<DiskChain> snapshotDisks() throws EngineException {
+        return snapshots.snapshotDisks();
+    }
+
+    @Override
+    public FullStateCapture snapshotFullState(Path stateFile) throws EngineException {
+        return snapshots.snapshotFullState(stateFile);
+    }
+
+    @Override
+    public List<Path> mergeUnsharedLayers() throws EngineException {
+        return snapshots.mergeUnsharedLayers();
+    }
+
+    QemuSnapshots snapshots() { return snapshots; }
 
     @Override
     public void resume() throws EngineException {
@@ -135,7 +157,11 @@ final class QemuInstance implements VmmInstance {
 
     /** Loads state written by {@link #saveState()} into this (incoming, paused) instance. */
     void loadState() throws EngineException {
-        Path source = config.suspendStateFile();
+        loadState(config.suspendStateFile());
+    }
+
+    /** Loads a saved state stream (suspend or snapshot) into this incoming, paused instance. */
+    void loadState(Path source) throws EngineException {
         command("migrate-incoming", Map.of("uri", "exec:cat " + shellQuote(source)));
         awaitMigration("load state from " + source);
     }
@@ -157,6 +183,10 @@ final class QemuInstance implements VmmInstance {
             }
         }
         throw new EngineException(Reason.OperationFailed, "QEMU did not " + what + " within " + STATE_TRANSFER_TIMEOUT);
+    }
+
+    String qemuSaid() {
+        return tailSuffix();
     }
 
     private String tailSuffix() {

@@ -108,9 +108,11 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
             String job = "mirror-" + disk.name();
             instance.command("blockdev-add", Map.of("driver", "nbd", "node-name", job,
                     "server", Map.of("type", "unix", "path", nbdSocket.toString()), "export", exportName(disk)));
-            // "top": only this VM's own layer moves; a base image exists on every node already.
-            instance.command("blockdev-mirror", Map.of("job-id", job, "device", exportName(disk), "target", job,
-                    "sync", "top", "copy-mode", "write-blocking", "auto-dismiss", false));
+            // "top": only this VM's own layer moves; a base image exists on every node already. Once
+            // snapshots added layers of its own below the active one, the whole disk has to move.
+            boolean ownLayersBelow = !DiskLayers.activeLayer(config(), disk).equals(disk.file(config().stateDir()));
+            instance.command("blockdev-mirror", Map.of("job-id", job, "device", instance.snapshots().activeNode(disk), "target", job,
+                    "sync", ownLayersBelow ? "full" : "top", "copy-mode", "write-blocking", "auto-dismiss", false));
             mirrorJobs.add(job);
         }
         long deadline = System.nanoTime() + timeout.toNanos();

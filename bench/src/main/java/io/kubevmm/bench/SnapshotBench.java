@@ -1,0 +1,320 @@
+package io.kubevmm.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubevmm.node.engine.RunState;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.engine.qemu.QemuCommandLine;
+import io.kubevmm.node.engine.qemu.QemuEngine;
+import io.kubevmm.node.qmp.QemuVersion;
+import io.kubevmm.node.qmp.QmpClient;
+import io.kubevmm.node.qmp.QmpEvent;
+import io.kubevmm.node.snapshot.SnapshotDetails;
+import io.kubevmm.node.snapshot.SnapshotStore;
+import io.kubevmm.node.snapshot.SnapshotType;
+import io.kubevmm.node.snapshot.Snapshotter;
+import io.kubevmm.node.snapshot.StoredSnapshot;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Full-state snapshots of 128, 256 and 512 MiB guests (memcheck running), each run alternating
+ * two paths on two emulators booted from the same command line: raw (plain QMP:
+ * background-snapshot capability, {@code migrate exec:cat > file}, the way QEMU documents it)
+ * and kubevmm ({@link Snapshotter#snapshotFullState}: store, hashed state stream, manifest).
+ * While one path is measured the other guest is paused, so they never share the CPU. Then
+ * restore-to-running of the 256 MiB snapshot: raw {@code -incoming} + {@code cont} vs kubevmm
+ * {@link Snapshotter#restore} (checksums verified) + resume.
+ */
+public final class SnapshotBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long LOCAL_BANDWIDTH = 64L << 30;
+
+    record Sample(long pauseMillis, long totalMillis, long sizeBytes) { }
+
+    public static void main(String[] args) throws Exception {
+        int runs = 5;
+        Path images = Path.of("guest/out");
+        List<Long> sizes = List.of(128L, 256L, 512L);
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--images" -> images = Path.of(args[++i]);
+                case "--memory" -> sizes = java.util.Arrays.stream(args[++i].split(",")).map(Long::parseLong).toList();
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N --memory 128,256,512)");
+            }
+        }
+        QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
+        System.out.printf("snapshot bench: microvm guests running memcheck:32, %s, QEMU %s, %d runs per path and size after one warm-up run%n",
+                engine.accelerator().apiName(), engine.version(), runs);
+        Path work = Files.createTempDirectory("kubevmm-bench-snapshot");
+        ObjectNode json = JsonNodeFactory.instance.objectNode().put("bench", "snapshot").put("runs", runs)
+                .put("accelerator", engine.accelerator().apiName()).put("qemu", engine.version());
+        List<String[]> table = new ArrayList<>();
+        Long restoreSize = sizes.contains(256L) ? 256L : sizes.getFirst();
+        for (long mib : sizes) {
+            List<Sample> raw = new ArrayList<>();
+            List<Sample> kubevmm = new ArrayList<>();
+            Path dir = work.resolve(mib + "m");
+            VmConfig kubeConfig = config(dir.resolve("kubevmm"), images, mib, "bench_snap_kubevmm", "52:54:00:00:01:01");
+            VmConfig rawConfig = config(dir.resolve("raw"), images, mib, "bench_snap_raw", "52:54:00:00:01:02");
+            Snapshotter snapshotter = new Snapshotter(engine, new SnapshotStore(dir.resolve("store")));
+            VmmInstance kube = engine.create(kubeConfig);
+            RawQemu rawVm = RawQemu.start(engine, rawConfig, false);
+            try {
+                kube.resume();
+                rawVm.qmp.execute("cont");
+                awaitConsole(kubeConfig, "memcheck ok", Duration.ofSeconds(120));
+                awaitConsole(rawConfig, "memcheck ok", Duration.ofSeconds(120));
+                for (int run = 0; run <= runs; run++) { // run 0 warms up both paths (JIT, page cache) and is not counted
+                    kube.pause();
+                    Sample r = rawVm.backgroundSnapshot(dir.resolve("raw-" + run + ".state"));
+                    Files.deleteIfExists(dir.resolve("raw-" + run + ".state"));
+                    if (run > 0) {
+                        raw.add(r);
+                    }
+                    kube.resume();
+                    rawVm.qmp.execute("stop");
+                    String name = "run-" + run;
+                    StoredSnapshot snap = snapshotter.snapshotFullState(name, kube, new SnapshotDetails(kubeConfig.id(), "bench",
+                            JsonNodeFactory.instance.objectNode().put("memoryMiB", mib), SnapshotType.FullState, Instant.now()));
+                    Sample k = new Sample(snap.manifest().pauseMillis(), snap.manifest().durationMillis(), snap.manifest().sizeBytes());
+                    if (run > 0) {
+                        kubevmm.add(k);
+                    }
+                    boolean keep = mib == restoreSize && run == runs;
+                    if (!keep) {
+                        snapshotter.delete(name, kube, null);
+                    }
+                    rawVm.qmp.execute("cont");
+                    System.out.printf(Locale.ROOT, "  %4d MiB run %d: raw pause %3d ms total %6d ms %6.1f MB | kubevmm pause %3d ms total %6d ms %6.1f MB%n",
+                            mib, run, r.pauseMillis(), r.totalMillis(), r.sizeBytes() / 1e6, k.pauseMillis(), k.totalMillis(), k.sizeBytes() / 1e6);
+                }
+                boolean intact = !(Files.readString(kubeConfig.consoleLog(), StandardCharsets.ISO_8859_1)
+                        + Files.readString(rawConfig.consoleLog(), StandardCharsets.ISO_8859_1)).contains("memcheck BAD");
+                System.out.printf("  guest memory after the snapshots: %s%n", intact ? "memcheck ok" : "memcheck BAD");
+            } finally {
+                kube.destroy();
+                rawVm.destroy();
+            }
+            table.add(row(mib, "raw", raw));
+            table.add(row(mib, "kubevmm", kubevmm));
+            ObjectNode size = json.putObject(mib + "MiB");
+            size.set("raw", summary(raw));
+            size.set("kubevmm", summary(kubevmm));
+            size.put("totalRatio", p50(kubevmm.stream().map(Sample::totalMillis).toList()) / (double) Math.max(1, p50(raw.stream().map(Sample::totalMillis).toList())));
+
+            if (mib == restoreSize) {
+                restoreBench(engine, snapshotter, images, dir, mib, runs, json);
+                List<Sample> withDisk = withDisk(engine, images, dir, mib, runs);
+                table.add(row(mib, "kubevmm+disk", withDisk));
+                size.set("kubevmmWithDisk", summary(withDisk));
+            }
+        }
+        System.out.printf("%nfull-state snapshot, p50 of %d runs:%n", runs);
+        System.out.printf("  %-8s %-12s %10s %12s %10s %12s%n", "memory", "path", "pause p50", "pause max", "total p50", "size p50");
+        for (String[] r : table) {
+            System.out.printf("  %-8s %-12s %10s %12s %10s %12s%n", (Object[]) r);
+        }
+        System.out.println("BENCH-JSON " + JSON.writeValueAsString(json));
+    }
+
+    private static void restoreBench(QemuEngine engine, Snapshotter snapshotter, Path images, Path dir, long mib, int runs,
+                                     ObjectNode json) throws Exception {
+        StoredSnapshot snap = snapshotter.store().get("run-" + runs);
+        List<Long> raw = new ArrayList<>();
+        List<Long> kubevmm = new ArrayList<>();
+        for (int run = 1; run <= runs; run++) {
+            VmConfig rawConfig = config(dir.resolve("restore-raw-" + run), images, mib, "bench_snap_kubevmm", "52:54:00:00:01:01");
+            long t0 = System.nanoTime();
+            RawQemu rawVm = RawQemu.start(engine, rawConfig, true);
+            try {
+                rawVm.qmp.execute("migrate-incoming", Map.of("uri", "exec:cat '" + snap.stateFile() + "'"));
+                rawVm.awaitMigration();
+                rawVm.qmp.execute("cont");
+                raw.add((System.nanoTime() - t0) / 1_000_000);
+            } finally {
+                rawVm.destroy();
+            }
+            VmConfig clone = config(dir.resolve("restore-kubevmm-" + run), images, mib, "bench_snap_clone_" + run, "52:54:00:00:02:0" + run % 10);
+            long t1 = System.nanoTime();
+            VmmInstance vm = snapshotter.restore(snap.name(), clone);
+            try {
+                vm.resume();
+                while (vm.runState() != RunState.RUNNING) {
+                    Thread.sleep(1);
+                }
+                kubevmm.add((System.nanoTime() - t1) / 1_000_000);
+            } finally {
+                vm.destroy();
+            }
+            System.out.printf("  restore %d MiB run %d: raw %d ms | kubevmm (verified) %d ms%n", mib, run, raw.getLast(), kubevmm.getLast());
+        }
+        System.out.printf("%nrestore to running, %d MiB (state %.1f MB), p50 of %d: raw %d ms, kubevmm %d ms (sha256 of every artifact checked)%n",
+                mib, snap.manifest().sizeBytes() / 1e6, runs, p50(raw), p50(kubevmm));
+        ObjectNode restore = json.putObject("restore" + mib + "MiB");
+        restore.put("rawMillisP50", p50(raw)).put("kubevmmMillisP50", p50(kubevmm));
+    }
+
+    /**
+     * kubevmm only (raw QEMU has no way to freeze disks at the memory's instant): the same guest
+     * with a 64 MiB qcow2 disk it writes to, so the pause includes switching the disk to a new
+     * overlay while the vCPUs are stopped.
+     */
+    private static List<Sample> withDisk(QemuEngine engine, Path images, Path dir, long mib, int runs) throws Exception {
+        VmConfig base = config(dir.resolve("disk"), images, mib, "bench_snap_disk", "52:54:00:00:03:01");
+        VmConfig config = new VmConfig(base.id(), base.stateDir(), base.profile(), base.cpus(), base.memoryBytes(), base.kernel(),
+                base.initrd(), "console=ttyS0 quiet kubevmm.workload=memcheck:32,disk:vda",
+                List.of(new VmConfig.Disk("data", 64L << 20, null)), base.network(), base.macAddress());
+        Snapshotter snapshotter = new Snapshotter(engine, new SnapshotStore(dir.resolve("store-disk")));
+        VmmInstance vm = engine.create(config);
+        List<Sample> samples = new ArrayList<>();
+        try {
+            vm.resume();
+            awaitConsole(config, "disk read", Duration.ofSeconds(120));
+            for (int run = 0; run <= runs; run++) {
+                StoredSnapshot snap = snapshotter.snapshotFullState("disk-" + run, vm, new SnapshotDetails(config.id(), "bench",
+                        JsonNodeFactory.instance.objectNode(), SnapshotType.FullState, Instant.now()));
+                snapshotter.delete(snap.name(), vm, null);
+                if (run > 0) {
+                    samples.add(new Sample(snap.manifest().pauseMillis(), snap.manifest().durationMillis(), snap.manifest().sizeBytes()));
+                    System.out.printf("  %4d MiB + disk run %d: kubevmm pause %3d ms total %6d ms %6.1f MB%n", mib, run,
+                            samples.getLast().pauseMillis(), samples.getLast().totalMillis(), samples.getLast().sizeBytes() / 1e6);
+                }
+            }
+        } finally {
+            vm.destroy();
+        }
+        return samples;
+    }
+
+    private static String[] row(long mib, String path, List<Sample> samples) {
+        return new String[]{mib + " MiB", path, p50(samples.stream().map(Sample::pauseMillis).toList()) + " ms",
+                samples.stream().mapToLong(Sample::pauseMillis).max().orElse(0) + " ms",
+                p50(samples.stream().map(Sample::totalMillis).toList()) + " ms",
+                String.format(Locale.ROOT, "%.1f MB", p50(samples.stream().map(Sample::sizeBytes).toList()) / 1e6)};
+    }
+
+    private static ObjectNode summary(List<Sample> samples) {
+        return JsonNodeFactory.instance.objectNode()
+                .put("pauseMillisP50", p50(samples.stream().map(Sample::pauseMillis).toList()))
+                .put("pauseMillisMax", samples.stream().mapToLong(Sample::pauseMillis).max().orElse(0))
+                .put("totalMillisP50", p50(samples.stream().map(Sample::totalMillis).toList()))
+                .put("sizeBytesP50", p50(samples.stream().map(Sample::sizeBytes).toList()));
+    }
+
+    private static long p50(List<Long> values) {
+        if (values.isEmpty()) {
+            return 0;
+        }
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    private static VmConfig config(Path dir, Path images, long mib, String id, String mac) {
+        return new VmConfig(id, dir, VmConfig.Profile.MICROVM, 1, mib << 20,
+                images.resolve("vmlinuz").toAbsolutePath(), images.resolve("initrd.img").toAbsolutePath(),
+                "console=ttyS0 quiet kubevmm.workload=memcheck:32", List.of(), VmConfig.NetworkMode.NONE, mac);
+    }
+
+    private static void awaitConsole(VmConfig config, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(config.consoleLog()) && Files.readString(config.consoleLog(), StandardCharsets.ISO_8859_1).contains(text)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("guest did not print '" + text + "' within " + timeout);
+    }
+
+    /** The baseline: the same QEMU command line, driven by plain QMP commands and nothing else. */
+    private static final class RawQemu {
+        final Process process;
+        final QmpClient qmp;
+        final AtomicReference<Instant> stop = new AtomicReference<>();
+        final AtomicReference<Instant> resume = new AtomicReference<>();
+
+        private RawQemu(Process process, QmpClient qmp) {
+            this.process = process;
+            this.qmp = qmp;
+            qmp.addEventListener(this::onEvent);
+        }
+
+        private void onEvent(QmpEvent e) {
+            if (e.name().equals("STOP")) {
+                stop.set(e.timestamp());
+            } else if (e.name().equals("RESUME")) {
+                resume.set(e.timestamp());
+            }
+        }
+
+        static RawQemu start(QemuEngine engine, VmConfig config, boolean incoming) throws Exception {
+            Files.createDirectories(config.stateDir());
+            Files.deleteIfExists(config.qmpSocket());
+            String[] v = engine.version().split("\\.");
+            QemuCommandLine line = new QemuCommandLine("qemu-system-x86_64", engine.accelerator(),
+                    new QemuVersion(Integer.parseInt(v[0]), Integer.parseInt(v[1]), v.length > 2 ? Integer.parseInt(v[2]) : 0));
+            QemuCommandLine.Launch launch = new QemuCommandLine.Launch(Map.of(), QemuCommandLine.vmGenerationId(config));
+            List<String> args = incoming ? line.forIncoming(config, false, launch) : line.forCreate(config, launch);
+            Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(config.emulatorLog().toFile()).start();
+            for (int i = 0; i < 3000 && !Files.exists(config.qmpSocket()); i++) {
+                Thread.sleep(1);
+            }
+            return new RawQemu(p, QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(10)));
+        }
+
+        Sample backgroundSnapshot(Path file) throws Exception {
+            qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
+                    Map.of("capability", "background-snapshot", "state", true))));
+            qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
+            Instant before = stop.get();
+            long t0 = System.nanoTime();
+            qmp.execute("migrate", Map.of("uri", "exec:cat > '" + file + "'"));
+            awaitMigration();
+            long total = (System.nanoTime() - t0) / 1_000_000;
+            for (int i = 0; i < 200 && (stop.get() == before || resume.get() == null || resume.get().isBefore(stop.get())); i++) {
+                Thread.sleep(5);
+            }
+            long pause = Duration.between(stop.get(), resume.get()).toMillis();
+            return new Sample(pause, total, Files.size(file));
+        }
+
+        void awaitMigration() throws Exception {
+            while (true) {
+                JsonNode info = qmp.execute("query-migrate");
+                String status = info.path("status").asText();
+                if (status.equals("completed")) {
+                    return;
+                }
+                if (status.equals("failed") || status.equals("cancelled")) {
+                    throw new IOException("raw QEMU migration " + status + ": " + info.path("error-desc").asText());
+                }
+                Thread.sleep(10);
+            }
+        }
+
+        void destroy() {
+            try {
+                qmp.execute("quit");
+            } catch (Exception ignored) {
+                // killed below
+            }
+            qmp.close();
+            process.destroyForcibly();
+        }
+    }
+}
