@@ -70,6 +70,9 @@ class ChartTest {
                     Map.entry("kubevmm.io/vmnodes/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmmigrations", List.of("get", "list", "watch")),
                     Map.entry("kubevmm.io/vmmigrations/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmsnapshots", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/vmsnapshots/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmsnapshots/finalizers", List.of("update")),
                     Map.entry("/events", List.of("create")),
                     Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update"))));
 
