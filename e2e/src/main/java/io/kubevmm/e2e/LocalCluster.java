@@ -135,6 +135,17 @@ public final class LocalCluster {
     }
 
     /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     public List<String> down() throws IOException {
         List<String> stopped = new ArrayList<>();
         // Node runtimes and the operator first, so nothing restarts a guest we are about to end.
@@ -155,6 +166,12 @@ public final class LocalCluster {
             stopped.add(API_SERVER);
         }
         Files.deleteIfExists(home.kubeconfig());
+        // The API server kept its objects in memory: no VMSnapshot refers to the stores' contents any more.
+        try (Stream<Path> nodes = Files.exists(home.dir().resolve("nodes")) ? Files.list(home.dir().resolve("nodes")) : Stream.empty()) {
+            for (Path node : nodes.toList()) {
+                deleteTree(node.resolve("snapshots"));
+            }
+        }
         return stopped;
     }
 

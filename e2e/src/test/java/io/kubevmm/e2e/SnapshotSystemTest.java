@@ -3,6 +3,9 @@ package io.kubevmm.e2e;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.SnapshotArtifact;
+import io.kubevmm.api.v1alpha1.VMRestore;
+import io.kubevmm.api.v1alpha1.VMRestoreSpec;
+import io.kubevmm.api.v1alpha1.VMRestoreStatus;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
@@ -102,6 +105,77 @@ class SnapshotSystemTest extends ClusterTestBase {
         }
         awaitTickAbove("snap-full", lastTick("snap-full"));
         deleteAndAwaitGone("snap-full");
+    }
+
+    VMRestore restore(String name, String snapshot, String targetVm) {
+        VMRestoreSpec spec = new VMRestoreSpec();
+        spec.setSnapshotName(snapshot);
+        spec.setTargetVmName(targetVm);
+        VMRestore restore = new VMRestore();
+        restore.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        restore.setSpec(spec);
+        return client.resource(restore).create();
+    }
+
+    VMRestore awaitRestoreOutcome(String name) {
+        await().atMost(SNAPSHOT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            VMRestore r = client.resources(VMRestore.class).inNamespace("default").withName(name).get();
+            return r != null && r.getStatus() != null
+                    && (r.getStatus().getPhase() == VMRestoreStatus.Phase.Succeeded || r.getStatus().getPhase() == VMRestoreStatus.Phase.Failed);
+        });
+        return client.resources(VMRestore.class).inNamespace("default").withName(name).get();
+    }
+
+    List<Integer> ticks(String vm) throws Exception {
+        return TICK.matcher(console(vm)).results().map(r -> Integer.parseInt(r.group(1))).toList();
+    }
+
+    @Test
+    void rollingBackToAFullStateSnapshotContinuesFromItsTicksAndACloneRunsBesideIt() throws Exception {
+        client.resource(vm("snap-back", "256Mi", "memcheck:64")).create();
+        awaitPhase("snap-back", VmPhase.Running, true);
+        awaitTickAbove("snap-back", 2);
+        int beforeSnapshot = lastTick("snap-back");
+        snapshot("snap-back-1", "snap-back", VMSnapshotSpec.Type.FullState);
+        VMSnapshot ready = awaitSnapshotPhase("snap-back-1", Phase.Ready, Phase.Failed);
+        assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
+        // The guest runs on while its memory is copied: the snapshot's instant lies between these ticks.
+        int atReady = lastTick("snap-back");
+        awaitTickAbove("snap-back", atReady + 6);
+        int beforeRollback = lastTick("snap-back");
+        String oldUid = vmi("snap-back").getMetadata().getUid();
+
+        VMRestore rollback = awaitRestoreOutcome(restore("snap-back-r1", "snap-back-1", "snap-back").getMetadata().getName());
+
+        assertThat(rollback.getStatus().getPhase()).as("error: %s", rollback.getStatus().getError()).isEqualTo(VMRestoreStatus.Phase.Succeeded);
+        assertThat(rollback.getStatus().getDurationMillis()).isPositive();
+        assertThat(rollback.getStatus().getTargetNode()).isEqualTo(ready.getStatus().getNodeName());
+        assertThat(vmi("snap-back").getMetadata().getUid()).isNotEqualTo(oldUid);
+        awaitPhase("snap-back", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> ticks("snap-back").size() >= 3);
+        List<Integer> after = ticks("snap-back");
+        assertThat(after.getFirst()).as("the guest continues from the snapshot's tick, not from a reboot or from before the rollback")
+                .isBetween(beforeSnapshot, atReady + 1).isLessThan(beforeRollback);
+        assertThat(console("snap-back")).doesNotContain("memcheck BAD").doesNotContain("KUBEVMM-GUEST-READY");
+        await().atMost(BOOT).ignoreExceptions().until(() -> console("snap-back").contains("memcheck ok"));
+        // Cleared, so the VM's next fresh instance boots (the mock API server keeps merge-patched nulls as values).
+        var annotations = get("snap-back").getMetadata().getAnnotations();
+        assertThat(annotations == null ? null : annotations.get("kubevmm.io/restore-id")).isNull();
+
+        VMRestore clone = awaitRestoreOutcome(restore("snap-fork-r1", "snap-back-1", "snap-fork").getMetadata().getName());
+
+        assertThat(clone.getStatus().getPhase()).as("error: %s", clone.getStatus().getError()).isEqualTo(VMRestoreStatus.Phase.Succeeded);
+        awaitPhase("snap-fork", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> ticks("snap-fork").size() >= 2);
+        assertThat(ticks("snap-fork").getFirst()).as("the clone did not boot: it continues from the snapshot").isBetween(beforeSnapshot, atReady + 1);
+        assertThat(vmi("snap-fork").getMetadata().getUid()).isNotEqualTo(vmi("snap-back").getMetadata().getUid());
+        awaitTickAbove("snap-back", lastTick("snap-back"));
+        assertThat(console("snap-fork")).doesNotContain("memcheck BAD");
+
+        deleteAndAwaitGone("snap-fork");
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-back-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-back-1") == null);
+        deleteAndAwaitGone("snap-back");
     }
 
     @Test

@@ -50,7 +50,7 @@ class ChartTest {
      */
     private static final Map<String, Map<String, List<String>>> EXPECTED_RBAC = Map.of(
             "operator", Map.ofEntries(
-                    Map.entry("kubevmm.io/virtualmachines", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachines", List.of("get", "list", "watch", "create", "update", "patch")),
                     Map.entry("kubevmm.io/virtualmachines/status", List.of("update", "patch")),
                     Map.entry("kubevmm.io/virtualmachines/finalizers", List.of("update")),
                     Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete")),
@@ -60,6 +60,8 @@ class ChartTest {
                     Map.entry("kubevmm.io/vmmigrations/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmsnapshots", List.of("get", "list", "watch", "patch")),
                     Map.entry("kubevmm.io/vmsnapshots/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmrestores", List.of("get", "list", "watch")),
+                    Map.entry("kubevmm.io/vmrestores/status", List.of("patch")),
                     Map.entry("/events", List.of("create")),
                     Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update", "patch"))),
             "node", Map.ofEntries(

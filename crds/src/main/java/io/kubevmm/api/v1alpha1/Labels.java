@@ -11,5 +11,13 @@ public final class Labels {
     /** The VirtualMachine an object belongs to. */
     public static final String VM = "kubevmm.io/vm";
 
+    /**
+     * Annotations a VMRestore puts on the VM it restores while it runs: the snapshot, the
+     * restore's uid (also on the VMI started from it) and the node that holds the snapshot.
+     */
+    public static final String RESTORE_FROM = "kubevmm.io/restore-from";
+    public static final String RESTORE_ID = "kubevmm.io/restore-id";
+    public static final String RESTORE_NODE = "kubevmm.io/restore-node";
+
     private Labels() { }
 }

@@ -21,6 +21,8 @@ import io.kubevmm.node.lifecycle.Lifecycle;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmObservation;
 import io.kubevmm.node.lifecycle.VmRunner;
+import io.kubevmm.node.snapshot.NodeSnapshots;
+import io.kubevmm.api.v1alpha1.RestoreSource;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -41,12 +43,15 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
 
     private final NodeVms vms;
     private final VmiConfigMapper mapper;
+    private final NodeSnapshots snapshots;
     private final VmiAdmission admission;
     private final EventRecorder events;
     private final VmiStatusFactory.NodeFacts facts;
     private final SimpleInboundEventSource<VirtualMachineInstance> vmChanges = new SimpleInboundEventSource<>("vm-changes");
 
-    VmiReconciler(NodeVms vms, VmiConfigMapper mapper, VmiAdmission admission, EventRecorder events, NodeConfig config) {
+    VmiReconciler(NodeVms vms, VmiConfigMapper mapper, VmiAdmission admission, EventRecorder events, NodeConfig config,
+                  NodeSnapshots snapshots) {
+        this.snapshots = snapshots;
         this.vms = vms;
         this.mapper = mapper;
         this.admission = admission;
@@ -76,6 +81,19 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         }
 
         VmConfig config = mapper.toConfig(vmi);
+        var restoreFrom = vmi.getSpec().getRestoreFrom();
+        if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
+            // Starts from a snapshot instead of booting: the runner exists once the emulator is restored.
+            snapshots.restore(vmi, config);
+            var outcome = snapshots.restoreOutcome(vmi).orElseThrow();
+            if (outcome.failure() != null) {
+                return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, "RestoreFailed", outcome.failure()));
+            }
+            if (!outcome.done()) {
+                return UpdateControl.<VirtualMachineInstance>noUpdate().rescheduleAfter(200);
+            }
+            existing = vms.find(namespace, name);
+        }
         VmRunner runner = vms.runner(namespace, name, config);
         var spec = vmi.getSpec();
         runner.converge(config,

@@ -130,6 +130,53 @@ public class NodeSnapshots {
         }
     }
 
+    /** Where a VMI's restore stands: running (null), or why it failed. */
+    public record RestoreOutcome(boolean done, String failure) { }
+
+    private final java.util.Map<String, RestoreOutcome> restores = new ConcurrentHashMap<>();
+
+    /**
+     * Starts the emulator of a VMI that asks to start from a snapshot ({@code spec.restoreFrom})
+     * from this node's store, paused, and hands it to the VM's runner as if it had arrived: the
+     * guest continues from the snapshot's instant, no boot. Returns at once; {@link #restoreOutcome}
+     * tells how it went. A corrupt or truncated artifact fails it with the file named.
+     */
+    public void restore(VirtualMachineInstance vmi, io.kubevmm.node.engine.VmConfig config) {
+        String uid = vmi.getMetadata().getUid();
+        if (restores.putIfAbsent(uid, new RestoreOutcome(false, null)) != null) {
+            return;
+        }
+        String namespace = vmi.getMetadata().getNamespace();
+        String snapshotName = vmi.getSpec().getRestoreFrom().getName();
+        String name = namespace + "_" + snapshotName;
+        Thread.ofVirtual().name("restore " + name + " -> " + config.id()).start(() -> {
+            long t0 = System.nanoTime();
+            try {
+                if (snapshotter.store().find(name).isEmpty()) {
+                    throw new EngineException(EngineException.Reason.StateUnusable, "VMSnapshot " + snapshotName
+                            + " is not in the snapshot store of node " + vms.nodeName()
+                            + " (restore onto the node that took it: restoring across nodes is not available yet)");
+                }
+                var emulator = snapshotter.restore(name, config);
+                vms.takeOver(namespace, vmi.getMetadata().getName(), config, emulator, true);
+                metrics.restored(java.time.Duration.ofNanos(System.nanoTime() - t0));
+                events.normal(vmi, "Restored", "started from VMSnapshot " + snapshotName + " in "
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms; the guest continues from the snapshot's instant");
+                restores.put(uid, new RestoreOutcome(true, null));
+            } catch (EngineException | RuntimeException e) {
+                String message = (e instanceof CompletionException && e.getCause() != null ? e.getCause() : e).getMessage();
+                LOG.warnf("Restore of %s from %s failed: %s", config.id(), name, message);
+                events.warning(vmi, "RestoreFailed", message);
+                restores.put(uid, new RestoreOutcome(true, message));
+            }
+        });
+    }
+
+    /** Empty when no restore was started for this VMI. */
+    public java.util.Optional<RestoreOutcome> restoreOutcome(VirtualMachineInstance vmi) {
+        return java.util.Optional.ofNullable(restores.get(vmi.getMetadata().getUid()));
+    }
+
     private void run(VMSnapshot cached) {
         // The informer's copy may lag behind a snapshot this runtime already finished: ask the API server.
         VMSnapshot snapshot = client.resources(VMSnapshot.class).inNamespace(cached.getMetadata().getNamespace())

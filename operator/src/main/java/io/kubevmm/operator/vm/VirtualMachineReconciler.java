@@ -16,6 +16,8 @@ import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
+import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
 import io.kubevmm.api.validation.SpecValidator;
@@ -72,7 +74,28 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
 
         String placedOn = vmi.map(v -> v.getSpec().getNodeName()).orElse(null);
         String unschedulable = null;
-        if (invalid == null) {
+        String restoreId = annotation(vm, Labels.RESTORE_ID);
+        if (invalid == null && restoreId != null && want != VmState.Defined) {
+            // A VMRestore rolls this VM back (or started it as a clone): the current instance, if any,
+            // gives way to one started from the snapshot on the snapshot's node.
+            Optional<VirtualMachineInstance> current = vmi;
+            if (current.isPresent() && !restoreId.equals(annotation(current.get(), Labels.RESTORE_ID))) {
+                if (current.get().getMetadata().getDeletionTimestamp() == null) {
+                    deleteInstance(current.get());
+                    events.normal(vm, "Restoring", "stopping the current instance to start from VMSnapshot "
+                            + annotation(vm, Labels.RESTORE_FROM));
+                }
+                return UpdateControl.<VirtualMachine>noUpdate().rescheduleAfter(500);
+            }
+            placedOn = annotation(vm, Labels.RESTORE_NODE);
+            RestoreSource source = current.map(v -> v.getSpec().getRestoreFrom()).orElseGet(() -> {
+                RestoreSource s = new RestoreSource();
+                s.setKind(RestoreSource.Kind.Snapshot);
+                s.setName(annotation(vm, Labels.RESTORE_FROM));
+                return s;
+            });
+            vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn, source, restoreId), current));
+        } else if (invalid == null) {
             if (want == VmState.Defined) {
                 vmi.filter(v -> v.getMetadata().getDeletionTimestamp() == null).ifPresent(this::deleteInstance);
                 placedOn = null;
@@ -85,7 +108,11 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
                     metrics.counter("kubevmm.scheduling.attempts", "outcome", decision.placed() ? "scheduled" : "unschedulable").increment();
                 }
                 if (placedOn != null) {
-                    vmi = Optional.of(ensureInstance(vm, placedOn, vmi));
+                    // An instance started from a snapshot keeps that origin (and its restore id) for its life.
+                    VirtualMachineInstance current = vmi.orElse(null);
+                    vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn,
+                            current == null ? null : current.getSpec().getRestoreFrom(),
+                            current == null ? null : annotation(current, Labels.RESTORE_ID)), vmi));
                 }
             }
         }
@@ -112,8 +139,13 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
     }
 
-    private VirtualMachineInstance ensureInstance(VirtualMachine vm, String node, Optional<VirtualMachineInstance> existing) {
-        VirtualMachineInstance desired = VmiSpecs.desired(vm, node);
+    private static String annotation(io.fabric8.kubernetes.api.model.HasMetadata object, String key) {
+        var annotations = object.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(key);
+    }
+
+    private VirtualMachineInstance ensureInstance(VirtualMachine vm, VirtualMachineInstance desired, Optional<VirtualMachineInstance> existing) {
+        String node = desired.getSpec().getNodeName();
         var resource = client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace())
                 .withName(vm.getMetadata().getName());
         if (existing.isEmpty()) {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.kubevmm.api.v1alpha1.InstanceState;
 import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
@@ -26,6 +27,15 @@ final class VmiSpecs {
     }
 
     static VirtualMachineInstance desired(VirtualMachine vm, String node) {
+        return desired(vm, node, null, null);
+    }
+
+    /**
+     * @param restoreFrom where the instance starts from instead of booting (kept for the life of an
+     *                    instance started from a snapshot), or null
+     * @param restoreId   the VMRestore that asked for it (annotation), or null
+     */
+    static VirtualMachineInstance desired(VirtualMachine vm, String node, RestoreSource restoreFrom, String restoreId) {
         VirtualMachineSpec from = vm.getSpec();
         VirtualMachineInstanceSpec spec = new VirtualMachineInstanceSpec();
         spec.setProfile(from.getProfile());
@@ -40,12 +50,14 @@ final class VmiSpecs {
         spec.setNodeName(node);
         spec.setState(instanceState(from.getState()));
         spec.setSuspendMode(from.getSuspendMode() == null ? SuspendMode.Memory : from.getSuspendMode());
+        spec.setRestoreFrom(restoreFrom);
 
         VirtualMachineInstance vmi = new VirtualMachineInstance();
         vmi.setMetadata(new ObjectMetaBuilder()
                 .withName(vm.getMetadata().getName())
                 .withNamespace(vm.getMetadata().getNamespace())
                 .withLabels(Map.of(Labels.NODE, node, Labels.VM, vm.getMetadata().getName()))
+                .withAnnotations(restoreId == null ? null : Map.of(Labels.RESTORE_ID, restoreId))
                 .withOwnerReferences(new OwnerReferenceBuilder()
                         .withApiVersion(vm.getApiVersion()).withKind(vm.getKind())
                         .withName(vm.getMetadata().getName()).withUid(vm.getMetadata().getUid())
