@@ -169,10 +169,20 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         }
     }
 
+    /**
+     * QEMU's downtime-limit is the pause it predicts from what remains and the measured bandwidth;
+     * the real pause adds the device state and the last dirty pages, and overshoots further on a
+     * loaded host (measured here: 326 ms against a 300 ms limit under a 16 MiB/s cap). Aiming at
+     * two thirds keeps the measured downtime within what the user allowed.
+     */
+    static long switchoverTarget(long maxDowntimeMillis) {
+        return Math.max(1, maxDowntimeMillis * 2 / 3);
+    }
+
     private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
         setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge()));
         Map<String, Object> parameters = new LinkedHashMap<>();
-        parameters.put("downtime-limit", tuning.maxDowntimeMillis());
+        parameters.put("downtime-limit", switchoverTarget(tuning.maxDowntimeMillis()));
         parameters.put("max-bandwidth", tuning.bandwidthBytesPerSecond() > 0 ? tuning.bandwidthBytesPerSecond() : UNLIMITED_BANDWIDTH);
         parameters.put("max-postcopy-bandwidth", 0);
         parameters.put("cpu-throttle-initial", THROTTLE_INITIAL);
