@@ -179,6 +179,35 @@ class SnapshotSystemTest extends ClusterTestBase {
     }
 
     @Test
+    void aCloneFromACorruptStateFileFailsNamingTheFileAndTheSourceRunsOn() throws Exception {
+        assumeLocalCluster();
+        client.resource(vm("snap-bad", "256Mi", "memcheck:64")).create();
+        awaitPhase("snap-bad", VmPhase.Running, true);
+        awaitTickAbove("snap-bad", 1);
+        snapshot("snap-bad-1", "snap-bad", VMSnapshotSpec.Type.FullState);
+        VMSnapshot ready = awaitSnapshotPhase("snap-bad-1", Phase.Ready, Phase.Failed);
+        assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
+        Path state = Path.of(ready.getStatus().getContents().stream().filter(a -> a.getName().startsWith("state"))
+                .findFirst().orElseThrow().getPath());
+        try (var file = new java.io.RandomAccessFile(state.toFile(), "rw")) {
+            file.seek(file.length() / 2);
+            int b = file.read();
+            file.seek(file.length() / 2);
+            file.write(b ^ 0xff);
+        }
+
+        VMRestore failed = awaitRestoreOutcome(restore("snap-bad-r1", "snap-bad-1", "snap-bad-fork").getMetadata().getName());
+
+        assertThat(failed.getStatus().getPhase()).isEqualTo(VMRestoreStatus.Phase.Failed);
+        assertThat(failed.getStatus().getError()).contains(state.getFileName().toString());
+        awaitTickAbove("snap-bad", lastTick("snap-bad"));
+        deleteAndAwaitGone("snap-bad-fork");
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-bad-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-bad-1") == null);
+        deleteAndAwaitGone("snap-bad");
+    }
+
+    @Test
     void aDiskSnapshotKeepsTheGuestRunningAndStoresTheDiskLayer() throws Exception {
         VirtualMachine vm = vm("snap-disk", "256Mi", "disk:vda");
         DiskSpec disk = new DiskSpec();
