@@ -267,6 +267,11 @@ final class QemuInstance implements VmmInstance {
         }
     }
 
+    /** Sends a command without waiting for its reply (from an event listener, which must not block). */
+    void commandAsync(String name) {
+        qmp.executeAsync(name, Map.of());
+    }
+
     static String shellQuote(Path path) {
         return "'" + path.toString().replace("'", "'\\''") + "'";
     }

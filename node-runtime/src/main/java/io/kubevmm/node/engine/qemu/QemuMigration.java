@@ -49,7 +49,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void listen(Path socket, boolean postcopy) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy));
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
         instance.command("migrate-incoming", Map.of("uri", "unix:" + socket));
     }
 
@@ -127,7 +127,10 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void start(Path socket, MigrationTuning tuning) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge()));
+        // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
+        // on, and then "migrate" would write a snapshot instead of moving the guest.
+        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
+                "background-snapshot", false));
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("downtime-limit", tuning.maxDowntimeMillis());
         parameters.put("max-bandwidth", tuning.bandwidthBytesPerSecond() > 0 ? tuning.bandwidthBytesPerSecond() : UNLIMITED_BANDWIDTH);

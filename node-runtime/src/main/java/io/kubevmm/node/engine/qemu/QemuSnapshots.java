@@ -37,6 +37,8 @@ final class QemuSnapshots {
     private final DiskLayers layers;
     private volatile Instant lastStop;
     private volatile Instant lastResume;
+    /** Set while snapshotting a paused guest: QEMU's background snapshot restarts the vCPUs regardless. */
+    private volatile boolean keepPaused;
 
     QemuSnapshots(QemuInstance instance, DiskLayers layers) {
         this.instance = instance;
@@ -47,7 +49,14 @@ final class QemuSnapshots {
     void onEvent(QmpEvent event) {
         switch (event.name()) {
             case "STOP" -> lastStop = event.timestamp();
-            case "RESUME" -> lastResume = event.timestamp();
+            case "RESUME" -> {
+                lastResume = event.timestamp();
+                if (keepPaused) {
+                    // QEMU 7.2's background snapshot calls vm_start() once armed, even for a guest
+                    // that was paused: stop it again at once (it ran only for this round trip).
+                    instance.snapshots().reStop();
+                }
+            }
             default -> { }
         }
     }
@@ -72,7 +81,13 @@ final class QemuSnapshots {
 
     FullStateCapture snapshotFullState(Path stateFile) throws EngineException {
         long started = System.nanoTime();
-        boolean wasRunning = instance.runState() == RunState.RUNNING;
+        RunState before = instance.runState();
+        if (before != RunState.RUNNING && before != RunState.PAUSED) {
+            throw new EngineException(Reason.OperationFailed, "VM " + config().id() + " is " + before.name().toLowerCase()
+                    + "; a full-state snapshot needs a running or paused guest (a Disk snapshot works in any state)");
+        }
+        boolean wasRunning = before == RunState.RUNNING;
+        keepPaused = !wasRunning;
         // Background snapshot refuses to start with any of these on (a live migration may have set them).
         setCapabilities(Map.of("events", true, "postcopy-ram", false, "auto-converge", false, "background-snapshot", true));
         instance.command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
@@ -103,7 +118,7 @@ final class QemuSnapshots {
             StateFileHasher.Written written = hasher.await(Duration.ofMinutes(1));
             long durationMillis = (System.nanoTime() - started) / 1_000_000;
             return new FullStateCapture(frozenChains(prepared), stateFile, written.bytes(), written.sha256(),
-                    pauseMillis(stopBefore), durationMillis);
+                    wasRunning ? pauseMillis(stopBefore) : 0, durationMillis);
         } catch (EngineException e) {
             hasher.abandon();
             if (!switched) {
@@ -111,6 +126,10 @@ final class QemuSnapshots {
             }
             throw e;
         } finally {
+            keepPaused = false;
+            if (!wasRunning && instance.runState() == RunState.RUNNING) {
+                instance.command("stop", Map.of());
+            }
             if (sink != null) {
                 sink.close();
             }
@@ -123,6 +142,10 @@ final class QemuSnapshots {
                 instance.command("cont", Map.of()); // a failed snapshot never leaves the guest stopped
             }
         }
+    }
+
+    void reStop() {
+        instance.commandAsync("stop");
     }
 
     /**
