@@ -7,6 +7,7 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.engine.qemu.QemuEngine;
 import io.kubevmm.node.migration.MigrationSample;
+import io.kubevmm.node.migration.MigrationStreams;
 import io.kubevmm.node.migration.OutgoingRun;
 import io.kubevmm.node.migration.tunnel.TunnelClient;
 import io.kubevmm.node.migration.tunnel.TunnelSecrets;
@@ -26,7 +27,9 @@ import java.util.Map;
  * Live migration of one 256 MiB guest back and forth between two emulators on this host, each
  * run alternating two paths with the same settings and the same executor (policy included):
  * direct (source QEMU straight into the target's unix socket) and kubevmm (through the
- * authenticated tunnel: unix socket, source relay, TCP, target relay, unix socket). Scenarios:
+ * authenticated tunnel exactly as the node runtimes use it, {@link MigrationStreams}: the
+ * authenticated TCP connection handed to both QEMUs when this JVM can pass descriptors, else the
+ * relay: unix socket, source relay, TCP, target relay, unix socket). Scenarios:
  * an idle guest, and a guest dirtying memory faster than the bandwidth cap (strategy Auto).
  */
 public final class MigrationBench {
@@ -44,12 +47,14 @@ public final class MigrationBench {
         int runs = 10;
         Path images = Path.of("guest/out");
         long memoryMiB = 256;
+        boolean forceRelay = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--images" -> images = Path.of(args[++i]);
                 case "--memory" -> memoryMiB = Long.parseLong(args[++i]);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N --memory MiB)");
+                case "--relay" -> forceRelay = true;
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N --memory MiB [--relay])");
             }
         }
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
@@ -60,15 +65,19 @@ public final class MigrationBench {
                 memoryMiB, engine.accelerator().apiName(), engine.version(), runs);
         try (TunnelServer server = new TunnelServer(new InetSocketAddress("127.0.0.1", 0), null)) {
             server.start();
+            boolean handOff = !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
+            System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
+                    ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
+                    : forceRelay ? "forced with --relay" : "descriptor passing unavailable: " + io.kubevmm.node.qmp.FdPassing.unavailableReason());
             for (Scenario scenario : scenarios) {
-                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs);
-                report(scenario, results);
+                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff);
+                report(scenario, results, MigrationStreams.mode(handOff));
             }
         }
     }
 
     private static List<Run> scenario(QemuEngine engine, TunnelServer server, Path images, long memoryMiB, Scenario scenario,
-                                      int runs) throws Exception {
+                                      int runs, boolean handOff) throws Exception {
         Path work = Files.createTempDirectory("kubevmm-bench-migration-" + scenario.name());
         VmConfig[] ends = {config(work.resolve("a"), images, memoryMiB, scenario.workload()),
                 config(work.resolve("b"), images, memoryMiB, scenario.workload())};
@@ -82,17 +91,25 @@ public final class MigrationBench {
             VmConfig target = ends[1 - at];
             VmmInstance arriving = engine.createIncoming(target);
             Path incoming = target.stateDir().resolve("incoming.sock");
-            arriving.incoming().listen(incoming, true);
             TunnelServer.Registration registration = null;
             TunnelClient.Endpoint endpoint = null;
-            Path stream = incoming;
+            OutgoingRun.Stream stream;
             if (path.equals("kubevmm")) {
+                // Exactly what TargetMigrations and SourceMigrations do.
                 byte[] secret = TunnelSecrets.generate();
                 String id = "bench-" + scenario.name() + "-" + i;
-                registration = server.register(id, secret, Map.of("migration", incoming));
-                endpoint = TunnelClient.listen(ends[at].stateDir().resolve("outgoing.sock"),
-                        new InetSocketAddress("127.0.0.1", server.port()), id, "migration", secret, null);
-                stream = endpoint.socket();
+                InetSocketAddress address = new InetSocketAddress("127.0.0.1", server.port());
+                TunnelServer.Destination memory = MigrationStreams.incoming(arriving.incoming(), incoming, true, handOff);
+                registration = server.registerDestinations(id, secret, Map.of(MigrationStreams.CHANNEL, memory));
+                if (handOff) {
+                    stream = MigrationStreams.outgoing(address, id, secret);
+                } else {
+                    endpoint = MigrationStreams.relayEndpoint(ends[at].stateDir().resolve("outgoing.sock"), address, id, secret, null);
+                    stream = MigrationStreams.outgoing(endpoint);
+                }
+            } else {
+                arriving.incoming().listen(incoming, true);
+                stream = OutgoingRun.throughSocket(incoming);
             }
             VMMigrationSpec spec = new VMMigrationSpec();
             spec.setStrategy(VMMigrationSpec.Strategy.Auto);
@@ -138,7 +155,7 @@ public final class MigrationBench {
         return results;
     }
 
-    private static void report(Scenario scenario, List<Run> results) {
+    private static void report(Scenario scenario, List<Run> results, String mode) {
         System.out.printf("%n%s (%s, cap %s):%n", scenario.name(), scenario.workload(),
                 scenario.bandwidthMiBps() == 0 ? "none" : scenario.bandwidthMiBps() + " MiB/s");
         System.out.printf("  %-8s %10s %12s %12s %14s %10s%n", "path", "converged", "downtime p50", "total p50", "throughput p50", "passes p50");
@@ -155,7 +172,7 @@ public final class MigrationBench {
                     p50(done.stream().map(r -> (double) r.totals().iterations()).toList()).longValue());
             k++;
         }
-        System.out.printf(Locale.ROOT, "  kubevmm vs direct: throughput x%.2f, downtime p50 %+d ms%n",
+        System.out.printf(Locale.ROOT, "  kubevmm (%s) vs direct: throughput x%.2f, downtime p50 %+d ms%n", mode,
                 throughput[0] == 0 ? 0 : throughput[1] / throughput[0], downtime[1] - downtime[0]);
     }
 

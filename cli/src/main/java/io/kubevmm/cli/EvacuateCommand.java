@@ -8,8 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.time.Duration;
-import java.util.Objects;
 
 /**
  * {@code evacuate NODE}: sets the VMNode's spec.evacuate, so the operator live-migrates every VM
@@ -44,24 +42,14 @@ final class EvacuateCommand extends ClusterCommand {
         if (undo || noWait) {
             return 0;
         }
-        long start = System.nanoTime();
-        String last = null;
-        while (System.nanoTime() - start < Durations.parse(timeoutText).toNanos()) {
+        Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
             VMNode now = nodes.withName(node).get();
-            EvacuationStatus e = now == null || now.getStatus() == null ? null : now.getStatus().getEvacuation();
-            String line = e == null ? "waiting for the operator" : e.getPhase() + ": " + e.getMessage() + " (migrated "
-                    + zero(e.getMigrated()) + ", rescheduled " + zero(e.getRescheduled()) + ", failed attempts " + zero(e.getFailed()) + ")";
-            if (!Objects.equals(line, last)) {
-                out().printf("[%5.1fs] %s%n", (System.nanoTime() - start) / 1e9, line);
-                out().flush();
-                last = line;
-            }
-            if (e != null && e.getPhase() == EvacuationStatus.Phase.Completed) {
-                return 0;
-            }
-            Thread.sleep(Durations.parse(intervalText));
-        }
-        throw new CliException("stopped following after " + timeoutText + "; the evacuation goes on: kubevmm describe vmnode " + node);
+            return now == null || now.getStatus() == null ? null : now.getStatus().getEvacuation();
+        }, e -> e == null ? "waiting for the operator" : e.getPhase() + ": " + e.getMessage() + " (migrated "
+                + zero(e.getMigrated()) + ", rescheduled " + zero(e.getRescheduled()) + ", failed attempts " + zero(e.getFailed()) + ")",
+                e -> e != null && e.getPhase() == EvacuationStatus.Phase.Completed).orElseThrow(() -> new CliException(
+                "stopped following after " + timeoutText + "; the evacuation goes on: kubevmm describe vmnode " + node));
+        return 0;
     }
 
     private static int zero(Integer v) {

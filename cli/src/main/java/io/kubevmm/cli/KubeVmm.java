@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
         footer = {"", "Local cluster: bin/kubevmm local up | status | down"},
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
                 StartCommand.class, StopCommand.class, SuspendCommand.class, ResumeCommand.class,
-                WaitCommand.class, ConsoleCommand.class, MigrateCommand.class, EvacuateCommand.class})
+                WaitCommand.class, ConsoleCommand.class, MigrateCommand.class, EvacuateCommand.class,
+                SnapshotCommand.class, RestoreCommand.class})
 public final class KubeVmm implements Runnable {
     @Option(names = "--kubeconfig", scope = ScopeType.INHERIT, paramLabel = "PATH",
             description = {"Kubeconfig file. Default: $KUBECONFIG, else the local cluster's",

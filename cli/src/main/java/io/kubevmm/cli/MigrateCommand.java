@@ -12,11 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Objects;
 
 /**
  * {@code migrate NAME [--to NODE] [--strategy S] [--bandwidth MiBps]}: creates a VMMigration and
@@ -105,28 +103,15 @@ final class MigrateCommand extends ClusterCommand {
     }
 
     private int follow(String migrationName) throws InterruptedException {
-        Duration timeout = Durations.parse(timeoutText);
-        Duration interval = Durations.parse(intervalText);
-        long start = System.nanoTime();
-        String last = null;
-        while (System.nanoTime() - start < timeout.toNanos()) {
+        VMMigrationStatus end = Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
             VMMigration m = client().resources(VMMigration.class).inNamespace(namespace()).withName(migrationName).get();
             if (m == null) {
                 throw new CliException("vmmigration/" + migrationName + " was deleted (which cancels it)");
             }
-            VMMigrationStatus s = m.getStatus() == null ? new VMMigrationStatus() : m.getStatus();
-            String line = progress(s);
-            if (!Objects.equals(line, last)) {
-                out().printf("[%5.1fs] %s%n", (System.nanoTime() - start) / 1e9, line);
-                out().flush();
-                last = line;
-            }
-            if (s.getPhase() != null && DONE.contains(s.getPhase())) {
-                return outcome(migrationName, s);
-            }
-            Thread.sleep(interval);
-        }
-        throw new CliException("stopped following after " + timeoutText + "; the migration goes on: kubevmm get vmmig " + migrationName);
+            return m.getStatus() == null ? new VMMigrationStatus() : m.getStatus();
+        }, MigrateCommand::progress, s -> s.getPhase() != null && DONE.contains(s.getPhase())).orElseThrow(() -> new CliException(
+                "stopped following after " + timeoutText + "; the migration goes on: kubevmm get vmmig " + migrationName));
+        return outcome(migrationName, end);
     }
 
     private int outcome(String migrationName, VMMigrationStatus s) {

@@ -49,27 +49,32 @@ class ChartTest {
      * merging ClusterRoles and namespaced Roles bound to the account. Anything else fails.
      */
     private static final Map<String, Map<String, List<String>>> EXPECTED_RBAC = Map.of(
-            "operator", Map.of(
-                    "kubevmm.io/virtualmachines", List.of("get", "list", "watch", "update", "patch"),
-                    "kubevmm.io/virtualmachines/status", List.of("update", "patch"),
-                    "kubevmm.io/virtualmachines/finalizers", List.of("update"),
-                    "kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete"),
-                    "kubevmm.io/vmnodes", List.of("get", "list", "watch"),
-                    "kubevmm.io/vmnodes/status", List.of("patch"),
-                    "kubevmm.io/vmmigrations", List.of("get", "list", "watch", "create", "patch"),
-                    "kubevmm.io/vmmigrations/status", List.of("patch"),
-                    "/events", List.of("create"),
-                    "coordination.k8s.io/leases", List.of("get", "create", "update", "patch")),
-            "node", Map.of(
-                    "kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "update", "patch"),
-                    "kubevmm.io/virtualmachineinstances/status", List.of("update", "patch"),
-                    "kubevmm.io/virtualmachineinstances/finalizers", List.of("update"),
-                    "kubevmm.io/vmnodes", List.of("get", "create"),
-                    "kubevmm.io/vmnodes/status", List.of("patch"),
-                    "kubevmm.io/vmmigrations", List.of("get", "list", "watch"),
-                    "kubevmm.io/vmmigrations/status", List.of("patch"),
-                    "/events", List.of("create"),
-                    "coordination.k8s.io/leases", List.of("get", "create", "update")));
+            "operator", Map.ofEntries(
+                    Map.entry("kubevmm.io/virtualmachines", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachines/status", List.of("update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachines/finalizers", List.of("update")),
+                    Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete")),
+                    Map.entry("kubevmm.io/vmnodes", List.of("get", "list", "watch")),
+                    Map.entry("kubevmm.io/vmnodes/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmmigrations", List.of("get", "list", "watch", "create", "patch")),
+                    Map.entry("kubevmm.io/vmmigrations/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmsnapshots", List.of("get", "list", "watch", "patch")),
+                    Map.entry("kubevmm.io/vmsnapshots/status", List.of("patch")),
+                    Map.entry("/events", List.of("create")),
+                    Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update", "patch"))),
+            "node", Map.ofEntries(
+                    Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachineinstances/status", List.of("update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachineinstances/finalizers", List.of("update")),
+                    Map.entry("kubevmm.io/vmnodes", List.of("get", "create")),
+                    Map.entry("kubevmm.io/vmnodes/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmmigrations", List.of("get", "list", "watch")),
+                    Map.entry("kubevmm.io/vmmigrations/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmsnapshots", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/vmsnapshots/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmsnapshots/finalizers", List.of("update")),
+                    Map.entry("/events", List.of("create")),
+                    Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update"))));
 
     private static final Path REPO_ROOT = findRepoRoot();
     static final Path CHART = REPO_ROOT.resolve("helm/kubevmm");

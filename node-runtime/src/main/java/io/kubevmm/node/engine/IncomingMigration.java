@@ -1,5 +1,6 @@
 package io.kubevmm.node.engine;
 
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 
 /** The target side of a live migration: an emulator started empty, waiting for the guest's state. */
@@ -7,6 +8,20 @@ public interface IncomingMigration {
 
     /** Accepts the state stream on {@code socket}; {@code postcopy} must match the source. */
     void listen(Path socket, boolean postcopy) throws EngineException;
+
+    /**
+     * Prepares to take the state stream over a connection handed in later by {@link #receive};
+     * {@code postcopy} must match the source. The emulator keeps waiting until then.
+     */
+    void expectConnection(boolean postcopy) throws EngineException;
+
+    /**
+     * Starts reading the state stream from {@code connection}, an established (and already
+     * authenticated) socket: the emulator gets its own copy of the descriptor and uses the same
+     * connection for its replies (post-copy page requests). The caller closes its copy afterwards
+     * and must not read or write it any more.
+     */
+    void receive(SocketChannel connection) throws EngineException;
 
     /** Serves the (still empty) disks at {@code socket} so the source can mirror into them. */
     void exportDisks(Path socket) throws EngineException;

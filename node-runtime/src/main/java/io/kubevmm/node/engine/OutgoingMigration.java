@@ -2,6 +2,7 @@ package io.kubevmm.node.engine;
 
 import io.kubevmm.node.migration.MigrationSample;
 
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -17,6 +18,13 @@ public interface OutgoingMigration {
 
     /** Starts sending memory and device state to {@code socket}; returns at once. */
     void start(Path socket, MigrationTuning tuning) throws EngineException;
+
+    /**
+     * Starts sending memory and device state over {@code connection}, an established (and already
+     * authenticated) socket to the target; returns at once. The emulator gets its own copy of the
+     * descriptor; the caller closes its copy afterwards and must not read or write it any more.
+     */
+    void start(SocketChannel connection, MigrationTuning tuning) throws EngineException;
 
     /** Where the transfer stands now; {@code elapsedMillis} is stamped into the sample. */
     MigrationSample progress(long elapsedMillis) throws EngineException;

@@ -191,6 +191,34 @@ public final class VmRunner {
         return done;
     }
 
+    /** Work that needs the VM to hold still (no lifecycle step meanwhile), e.g. a snapshot. */
+    public interface ExclusiveWork<T> {
+        /** @param emulator the VM's running or paused emulator; null when none runs (stopped, suspended to disk) */
+        T run(VmmInstance emulator, VmConfig config) throws EngineException;
+    }
+
+    /**
+     * Runs {@code work} on the VM's own thread, between lifecycle steps, so nothing starts, stops
+     * or moves the VM meanwhile. The VM's phase does not change.
+     */
+    public <T> CompletableFuture<T> exclusive(ExclusiveWork<T> work) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        try {
+            thread.execute(() -> {
+                try {
+                    boolean live = instance != null && (machine == MachineState.RUNNING || machine == MachineState.PAUSED);
+                    done.complete(work.run(live ? instance : null, config));
+                } catch (EngineException | RuntimeException e) {
+                    done.completeExceptionally(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            done.completeExceptionally(new EngineException(EngineException.Reason.OperationFailed,
+                    "VM " + config.id() + " is being deleted"));
+        }
+        return done;
+    }
+
     /** Cancels a migration QEMU may still be sending for an earlier node runtime; the guest stays here. */
     public void abortOutgoingMigration() {
         submit(() -> {

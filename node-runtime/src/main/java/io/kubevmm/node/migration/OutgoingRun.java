@@ -8,6 +8,8 @@ import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.OutgoingMigration;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,11 +38,49 @@ public final class OutgoingRun {
 
     private final String id;
     private final MigrationSettings settings;
-    private final Path stream;
+    private final Stream stream;
     private final Path disks;
     private final Supplier<String> stopRequested;
     private final Supplier<String> tunnelError;
     private final Progress progress;
+
+    /** How the memory stream leaves: started once the disks are in sync. */
+    @FunctionalInterface
+    public interface Stream {
+        void start(OutgoingMigration out, MigrationTuning tuning) throws EngineException;
+    }
+
+    /** Opens the authenticated connection to the target that a {@link #overConnection} stream hands to the emulator. */
+    @FunctionalInterface
+    public interface Connector {
+        SocketChannel connect() throws IOException;
+    }
+
+    /** The stream goes into a unix socket whose other end (the tunnel relay) carries it to the target. */
+    public static Stream throughSocket(Path unixSocket) {
+        return (out, tuning) -> out.start(unixSocket, tuning);
+    }
+
+    /**
+     * The stream goes over a connection {@code connector} opens to the target, handed to the emulator;
+     * this process closes its copy at once. A refused or failed connection stops the run as failed.
+     */
+    public static Stream overConnection(Connector connector) {
+        return (out, tuning) -> {
+            SocketChannel connection;
+            try {
+                connection = connector.connect();
+            } catch (IOException e) {
+                throw new MigrationStopped(Phase.Failed, "TransferFailed", "tunnel: " + e.getMessage()
+                        + "; the VM keeps running on the source");
+            }
+            try (connection) {
+                out.start(connection, tuning);
+            } catch (IOException e) {
+                LOG.debugf("closing this process's copy of the migration connection: %s", e);
+            }
+        };
+    }
 
     /**
      * @param stream        unix socket whose other end carries the memory stream to the target
@@ -49,6 +89,17 @@ public final class OutgoingRun {
      * @param tunnelError   what the tunnel last refused or failed on, for the failure message
      */
     public OutgoingRun(String id, MigrationSettings settings, Path stream, Path disks, Supplier<String> stopRequested,
+                Supplier<String> tunnelError, Progress progress) {
+        this(id, settings, throughSocket(stream), disks, stopRequested, tunnelError, progress);
+    }
+
+    /**
+     * @param stream        how the memory stream reaches the target ({@link #throughSocket}, {@link #overConnection})
+     * @param disks         unix socket to the target's disk export, or null when the VM has no disks
+     * @param stopRequested a reason to stop (cancel, deletion), or null to go on; asked about once a second
+     * @param tunnelError   what the tunnel last refused or failed on, for the failure message
+     */
+    public OutgoingRun(String id, MigrationSettings settings, Stream stream, Path disks, Supplier<String> stopRequested,
                 Supplier<String> tunnelError, Progress progress) {
         this.id = id;
         this.settings = settings;
@@ -71,7 +122,7 @@ public final class OutgoingRun {
         if (disks != null) {
             out.mirrorDisks(disks, DISK_SYNC_TIMEOUT);
         }
-        out.start(stream, new MigrationTuning(settings.strategy() != VMMigrationSpec.Strategy.PreCopy, settings.autoConverge(),
+        stream.start(out, new MigrationTuning(settings.strategy() != VMMigrationSpec.Strategy.PreCopy, settings.autoConverge(),
                 settings.maxDowntimeMillis(), settings.bandwidthBytesPerSecond()));
         progress.transferStarted();
         long t0 = System.nanoTime();

@@ -116,15 +116,23 @@ public class SourceMigrations {
             byte[] secret = peers.collectSecret(target, ref.uid());
             var address = peers.tunnelAddress(target);
             Path dir = runner.config().stateDir();
-            TunnelClient.Endpoint stream = TunnelClient.listen(dir.resolve("outgoing.sock"), address, ref.uid(), "migration",
-                    secret, tunnel.tls());
-            endpoints.add(stream);
+            OutgoingRun.Stream stream;
+            boolean handOff = MigrationStreams.handOff(tunnel.tls());
+            LOG.infof("migration %s: memory stream leaves by %s", ref, MigrationStreams.mode(handOff));
+            if (handOff) {
+                stream = MigrationStreams.outgoing(address, ref.uid(), secret);
+            } else {
+                TunnelClient.Endpoint relay = MigrationStreams.relayEndpoint(dir.resolve("outgoing.sock"), address, ref.uid(), secret,
+                        tunnel.tls());
+                endpoints.add(relay);
+                stream = MigrationStreams.outgoing(relay);
+            }
             Path disks = null;
             if (!runner.config().disks().isEmpty()) {
                 endpoints.add(TunnelClient.listen(dir.resolve("outgoing-nbd.sock"), address, ref.uid(), "nbd", secret, tunnel.tls()));
                 disks = dir.resolve("outgoing-nbd.sock");
             }
-            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration.getSpec()), stream.socket(), disks,
+            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration.getSpec()), stream, disks,
                     () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null),
                     new StatusProgress(migration));

@@ -88,11 +88,14 @@ public class TargetMigrations {
             boolean postcopy = migration.getSpec().getStrategy() != Strategy.PreCopy;
             Path stream = config.stateDir().resolve("incoming.sock");
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
-            instance.incoming().listen(stream, postcopy);
+            boolean handOff = MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
+            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff);
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
-            TunnelServer.Registration registration = tunnel.server().register(ref.uid(), secret,
-                    config.disks().isEmpty() ? Map.of("migration", stream) : Map.of("migration", stream, "nbd", disks));
+            TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,
+                    config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
+                            : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
+            LOG.infof("migration %s: memory stream arrives by %s", ref, MigrationStreams.mode(handOff));
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);

@@ -32,7 +32,9 @@ public class TunnelService {
             throw new UncheckedIOException("cannot listen for migration tunnels on port " + config.tunnel().port()
                     + " (kubevmm.node.tunnel.port / KUBEVMM_NODE_TUNNEL_PORT): " + e.getMessage(), e);
         }
-        LOG.infof("migration tunnel listening on port %d (%s)", server.port(), tls == null ? "plain TCP, per-migration secret" : "TLS");
+        LOG.infof("migration tunnel listening on port %d (%s)", server.port(), tls == null
+                ? "plain TCP, per-migration secret; memory streams " + (MigrationStreams.handOff(null) ? "handed to QEMU" : "relayed")
+                : "TLS; memory streams relayed");
     }
 
     private static SSLContext tls(NodeConfig.Tunnel tunnel) {

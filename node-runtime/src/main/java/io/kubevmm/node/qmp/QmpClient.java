@@ -17,13 +17,16 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -59,6 +62,8 @@ public final class QmpClient implements AutoCloseable {
     private final EventDispatcher events;
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
     private final AtomicReference<Ending> ending = new AtomicReference<>();
+    /** Held while a descriptor is sent by the socket's number, and to close the socket. */
+    private final ReentrantLock socketInUse = new ReentrantLock();
     private volatile QemuVersion version;
 
     private QmpClient(Path socket, SocketChannel channel) {
@@ -148,6 +153,54 @@ public final class QmpClient implements AutoCloseable {
     }
 
     /**
+     * Runs a command with a file descriptor attached (SCM_RIGHTS on the command's bytes), as
+     * {@code getfd} and {@code add-fd} expect; QEMU keeps its own copy. Written by the same writer
+     * as every other command, so it keeps their order. {@code fd} must stay open until this method
+     * returns; it returns only once the writer no longer uses it, whatever the outcome.
+     *
+     * @throws QmpException as {@link #execute(String, Map, Duration)}, or if the descriptor cannot be
+     *                      sent ({@link FdPassing#available()} is false, the socket failed)
+     */
+    public JsonNode executeWithFd(String command, Map<String, ?> arguments, int fd, Duration timeout) throws QmpException {
+        if (!FdPassing.available()) {
+            throw new QmpException(command, null, "QMP command '" + command + "' needs to pass a file descriptor, which is unavailable: "
+                    + FdPassing.unavailableReason());
+        }
+        FdWrite write = new FdWrite(fd, System.nanoTime() + timeout.toNanos());
+        try {
+            Pending sent = send(command, arguments, timeout, write);
+            try {
+                return sent.reply().get();
+            } catch (ExecutionException e) {
+                throw onCallerThread(command, e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                QmpException interrupted = new QmpException(command, null,
+                        "interrupted while waiting for QMP command '" + command + "'");
+                pending.abandon(sent.id(), interrupted);
+                throw interrupted;
+            }
+        } finally {
+            write.release();
+        }
+    }
+
+    /**
+     * Gives QEMU a copy of {@code socket}'s descriptor under {@code name} ({@code getfd}), for a later
+     * {@code fd:<name>} URI on this same connection (QEMU looks names up in the current monitor).
+     * The caller still owns {@code socket} and closes its copy when QEMU has taken over.
+     */
+    public void passFd(String name, SocketChannel socket) throws QmpException {
+        int fd;
+        try {
+            fd = FdPassing.descriptor(socket);
+        } catch (IOException e) {
+            throw new QmpException("getfd", null, "cannot pass " + name + " to QEMU: " + e.getMessage());
+        }
+        executeWithFd("getfd", Map.of("fdname", name), fd, DEFAULT_TIMEOUT);
+    }
+
+    /**
      * Sends a command without waiting. The future completes with the command's {@code return} member,
      * or fails with a {@link QmpException} as {@link #execute(String, Map, Duration)} would throw it,
      * after at most {@link #DEFAULT_TIMEOUT}. Its callbacks never run on the connection's reader thread.
@@ -171,6 +224,10 @@ public final class QmpClient implements AutoCloseable {
     }
 
     private Pending send(String command, Map<String, ?> arguments, Duration timeout) {
+        return send(command, arguments, timeout, null);
+    }
+
+    private Pending send(String command, Map<String, ?> arguments, Duration timeout, FdWrite withFd) {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(timeout, "timeout");
         ObjectNode message = QmpMessages.command(command, arguments);
@@ -183,7 +240,7 @@ public final class QmpClient implements AutoCloseable {
         pending.expireAfter(sent, timeout);
         byte[] line = QmpMessages.line(message, sent.id());
         try {
-            writer.execute(() -> write(line));
+            writer.execute(withFd == null ? () -> write(line) : () -> withFd.write(line, sent));
         } catch (RejectedExecutionException e) {
             // The connection ended after registering: end() has already failed this command.
         }
@@ -200,6 +257,72 @@ public final class QmpClient implements AutoCloseable {
             // Broken pipe: QEMU is gone, but its last events (SHUTDOWN and its reason) may still be
             // unread. The reader drains them, sees the end and fails this command with the others.
             LOG.debugf("Writing to QMP socket %s failed: %s", socket, e.getMessage());
+        }
+    }
+
+    /**
+     * One descriptor on its way to QEMU. The writer and the caller each claim it once: the writer
+     * to send it, the caller (when done waiting) to make sure it is not sent after that; whoever
+     * comes second waits for nothing or for the write to finish, so the caller may close the
+     * descriptor as soon as {@link #release()} returns.
+     */
+    private final class FdWrite {
+        private final int fd;
+        private final long deadline;
+        private final AtomicBoolean claimed = new AtomicBoolean();
+        private final CountDownLatch written = new CountDownLatch(1);
+
+        FdWrite(int fd, long deadline) {
+            this.fd = fd;
+            this.deadline = deadline;
+        }
+
+        void write(byte[] line, Pending sent) {
+            if (!claimed.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                int done;
+                // sendmsg goes by descriptor number, past the channel's own open/closed bookkeeping:
+                // the lock keeps end() from closing (and the number from being reused) meanwhile.
+                socketInUse.lock();
+                try {
+                    if (!isOpen()) {
+                        throw new IOException("the QMP connection ended (" + ending.get().reason() + ")");
+                    }
+                    done = FdPassing.send(FdPassing.descriptor(channel), line, fd, deadline, QmpClient.this::isOpen);
+                } finally {
+                    socketInUse.unlock();
+                }
+                ByteBuffer rest = ByteBuffer.wrap(line, done, line.length - done);
+                while (rest.hasRemaining()) {
+                    channel.write(rest);
+                }
+            } catch (IOException e) {
+                // Unlike a plain write, this one may fail with QEMU alive (no room, bad descriptor): say so now.
+                LOG.debugf("Passing a descriptor on QMP socket %s failed: %s", socket, e.getMessage());
+                QmpClient.this.pending.abandon(sent.id(), new QmpException(sent.command(), null,
+                        "QMP command '" + sent.command() + "' could not pass its file descriptor: " + e.getMessage()));
+            } finally {
+                written.countDown();
+            }
+        }
+
+        void release() {
+            if (!claimed.compareAndSet(false, true)) {
+                boolean interrupted = false;
+                while (true) {
+                    try {
+                        written.await();
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
     }
 
@@ -268,7 +391,12 @@ public final class QmpClient implements AutoCloseable {
             return;
         }
         LOG.debugf("QMP connection to %s ended: %s", socket, why.reason());
-        QmpSocket.closeQuietly(channel);
+        socketInUse.lock();
+        try {
+            QmpSocket.closeQuietly(channel);
+        } finally {
+            socketInUse.unlock();
+        }
         writer.shutdown();
         greeting.completeExceptionally(new QmpException(null, null,
                 "QMP connection to " + socket + " ended before QEMU's greeting: " + why.reason()));

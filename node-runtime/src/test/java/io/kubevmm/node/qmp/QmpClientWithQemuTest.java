@@ -8,6 +8,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,6 +64,45 @@ class QmpClientWithQemuTest {
         }
         qemu.destroyForcibly();
         qemu.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aPassedSocketIsQemusUnderItsNameAndOutlivesOurCopy() throws Exception {
+        assumeTrue(FdPassing.available(), () -> "descriptor passing unavailable: " + FdPassing.unavailableReason());
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             SocketChannel ours = SocketChannel.open(listener.getLocalAddress());
+             SocketChannel peer = listener.accept()) {
+            List<CompletableFuture<JsonNode>> around = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                around.add(client.executeAsync("query-status", Map.of()));
+            }
+            client.passFd("probe", ours);
+            for (int i = 0; i < 20; i++) {
+                around.add(client.executeAsync("query-status", Map.of()));
+            }
+            ours.close();
+            peer.configureBlocking(false);
+            ByteBuffer buffer = ByteBuffer.allocate(16);
+            assertThat(peer.read(buffer)).as("QEMU's copy keeps the connection open after ours is closed").isZero();
+
+            client.execute("closefd", Map.of("fdname", "probe"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> peer.read(buffer) < 0);
+            assertThatThrownBy(() -> client.execute("closefd", Map.of("fdname", "probe")))
+                    .isInstanceOf(QmpException.class).hasMessageContaining("probe");
+            for (CompletableFuture<JsonNode> reply : around) {
+                assertThat(reply.get(10, TimeUnit.SECONDS).path("status").asText()).isEqualTo("prelaunch");
+            }
+        }
+    }
+
+    @Test
+    void passingOnAnEndedConnectionFailsAtOnce() throws Exception {
+        assumeTrue(FdPassing.available(), () -> "descriptor passing unavailable: " + FdPassing.unavailableReason());
+        try (ServerSocketChannel listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             SocketChannel ours = SocketChannel.open(listener.getLocalAddress())) {
+            client.close();
+            assertThatThrownBy(() -> client.passFd("late", ours)).isInstanceOf(QmpException.class).hasMessageContaining("closed");
+        }
     }
 
     @Test

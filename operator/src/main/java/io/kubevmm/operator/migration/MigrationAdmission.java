@@ -3,6 +3,8 @@ package io.kubevmm.operator.migration;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
+import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.operator.scheduling.NodeCandidate;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -13,7 +15,7 @@ import java.util.Objects;
 /**
  * Whether a pending migration may start now, and where to: the VM must be running or suspended
  * to memory, a named target must exist, differ from the source and fit, and the cluster-wide and
- * per-node limits must leave a slot. Pure.
+ * per-node limits must leave a slot; a snapshot being taken of the VM finishes first. Pure.
  */
 final class MigrationAdmission {
 
@@ -40,7 +42,7 @@ final class MigrationAdmission {
     }
 
     static Decision decide(VMMigration migration, VirtualMachineInstance vmi, Scheduler scheduler, Scheduler.Request request,
-                           List<NodeCandidate> nodes, List<VMMigration> others, Limits limits) {
+                           List<NodeCandidate> nodes, List<VMMigration> others, List<VMSnapshot> snapshots, Limits limits) {
         String vmName = migration.getSpec().getVmName();
         if (vmi == null || vmi.getSpec() == null || vmi.getSpec().getNodeName() == null) {
             return new Decision.Reject("VMNotRunning", "spec.vmName: VirtualMachine " + vmName
@@ -61,6 +63,13 @@ final class MigrationAdmission {
                     && !Objects.equals(other.getMetadata().getUid(), migration.getMetadata().getUid())) {
                 return new Decision.Reject("AlreadyMigrating", "spec.vmName: VirtualMachine " + vmName
                         + " is already being migrated by VMMigration " + other.getMetadata().getName() + "; wait for it or cancel it");
+            }
+        }
+        for (VMSnapshot snapshot : snapshots) {
+            var snapshotPhase = snapshot.getStatus() == null ? null : snapshot.getStatus().getPhase();
+            if (snapshotPhase == VMSnapshotStatus.Phase.InProgress && snapshot.getSpec() != null && vmName.equals(snapshot.getSpec().getVmName())) {
+                return new Decision.Wait("SnapshotInProgress", "VMSnapshot " + snapshot.getMetadata().getName()
+                        + " of VirtualMachine " + vmName + " is being taken; the migration starts when it ends");
             }
         }
 

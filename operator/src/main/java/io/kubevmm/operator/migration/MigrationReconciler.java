@@ -12,6 +12,7 @@ import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
@@ -102,7 +103,8 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         }
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vmName).get();
         var decision = MigrationAdmission.decide(migration, vmi, scheduler, Scheduler.Request.of(vm), inventory.candidates(namespace, vmName),
-                client.resources(VMMigration.class).inAnyNamespace().list().getItems(), limits);
+                client.resources(VMMigration.class).inAnyNamespace().list().getItems(),
+                client.resources(VMSnapshot.class).inNamespace(namespace).list().getItems(), limits);
         return switch (decision) {
             case MigrationAdmission.Decision.Reject r -> finish(migration, Phase.Failed, r.reason(), r.message());
             case MigrationAdmission.Decision.Wait w -> waitFor(migration, w);

@@ -6,6 +6,9 @@ import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
+import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
+import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
@@ -63,7 +66,26 @@ class MigrationAdmissionTest {
     Decision decide(VMMigration m, VirtualMachineInstance vmi, List<VMMigration> others) {
         List<VMMigration> all = new ArrayList<>(others);
         all.add(m);
-        return MigrationAdmission.decide(m, vmi, scheduler, request, nodes, all, limits);
+        return MigrationAdmission.decide(m, vmi, scheduler, request, nodes, all, List.of(), limits);
+    }
+
+    @Test
+    void aSnapshotBeingTakenOfTheVmGoesFirst() {
+        VMSnapshot snapshot = new VMSnapshot();
+        snapshot.setMetadata(new ObjectMetaBuilder().withName("before-upgrade").withNamespace("default").build());
+        VMSnapshotSpec spec = new VMSnapshotSpec();
+        spec.setVmName("vm");
+        snapshot.setSpec(spec);
+        VMSnapshotStatus status = new VMSnapshotStatus();
+        status.setPhase(VMSnapshotStatus.Phase.InProgress);
+        snapshot.setStatus(status);
+        VMMigration m = migration("m", "vm", null, null, null);
+
+        var decision = MigrationAdmission.decide(m, vmi("node-b", InstancePhase.Running, false), scheduler, request, nodes,
+                List.of(m), List.of(snapshot), limits);
+
+        assertThat(decision).isEqualTo(new Decision.Wait("SnapshotInProgress",
+                "VMSnapshot before-upgrade of VirtualMachine vm is being taken; the migration starts when it ends"));
     }
 
     @Test
@@ -85,7 +107,7 @@ class MigrationAdmissionTest {
         assertThat(decide(migration("m", "vm", "node-x", null, null), vmi("node-a", InstancePhase.Running, false), List.of()))
                 .isInstanceOfSatisfying(Decision.Reject.class, r -> assertThat(r.message()).contains("no VMNode named node-x").contains("node-b"));
         var big = MigrationAdmission.decide(migration("m", "vm", "node-c", null, null), vmi("node-a", InstancePhase.Running, false),
-                scheduler, new Scheduler.Request(1, 3 * GI, null), nodes, List.of(), limits);
+                scheduler, new Scheduler.Request(1, 3 * GI, null), nodes, List.of(), List.of(), limits);
         assertThat(big).isInstanceOfSatisfying(Decision.Reject.class, r -> assertThat(r.message()).contains("insufficient memory"));
     }
 

@@ -348,11 +348,17 @@ public final class QemuEngine implements VmmEngine {
      * KVM counts as usable only if a vCPU configured like our guests' ({@code -cpu host}) really
      * executes code: some hosts (nested virtualization) open /dev/kvm and create VMs fine, then
      * fail on the first vCPU run. The probe is a 64 KiB firmware whose reset vector writes 'K'
-     * to the serial port and halts.
+     * to the serial port and halts. A /dev/kvm served by PVM (the kvm_pvm module: virtualization
+     * without hardware support, inside a cloud VM) passes that probe yet runs only kernels built as
+     * PVM guests; an ordinary guest kernel stops early in boot, so PVM counts as unusable.
      */
     static boolean kvmUsable(String binary) {
         Path kvm = Path.of("/dev/kvm");
         if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+            return false;
+        }
+        if (Files.isDirectory(Path.of("/sys/module/kvm_pvm"))) {
+            LOG.info("/dev/kvm is provided by PVM (module kvm_pvm), which boots only PVM guest kernels; using TCG");
             return false;
         }
         Path dir = null;

@@ -258,6 +258,16 @@ final class QemuInstance implements VmmInstance {
         }
     }
 
+    /** Gives QEMU a copy of {@code socket}'s descriptor as {@code name}, for an {@code fd:<name>} URI on this monitor. */
+    void passFd(String name, java.nio.channels.SocketChannel socket) throws EngineException {
+        try {
+            qmp.passFd(name, socket);
+        } catch (QmpException e) {
+            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+                    "VM " + config.id() + ": " + e.getMessage(), e);
+        }
+    }
+
     JsonNode command(String name, Map<String, ?> args) throws EngineException {
         try {
             return qmp.execute(name, args);

@@ -11,6 +11,7 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.migration.MigrationSample;
 import org.jboss.logging.Logger;
 
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import java.util.Map;
 
 /**
  * Live migration through QMP, both ends. Memory goes over a unix socket (the node runtime's
- * tunnel sits behind it); disks are mirrored into an NBD export of the target beforehand, in
+ * tunnel relay sits behind it) or over an authenticated TCP connection whose descriptor is passed
+ * to QEMU ({@code getfd}, then an {@code fd:} URI on the same monitor); disks are mirrored into an NBD export of the target beforehand, in
  * write-blocking mode so the copies stay identical until the source stops.
  */
 final class QemuMigration implements OutgoingMigration, IncomingMigration {
@@ -29,6 +31,9 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     private static final long UNLIMITED_BANDWIDTH = 64L << 30;
     private static final int THROTTLE_INITIAL = 20;
     private static final int THROTTLE_INCREMENT = 10;
+    /** The names passed descriptors go by in QEMU's monitor; {@code fd:} consumes (and forgets) them. */
+    private static final String INCOMING_FD = "migration-in";
+    private static final String OUTGOING_FD = "migration-out";
 
     private final QemuInstance instance;
     private final List<String> mirrorJobs = new ArrayList<>();
@@ -51,6 +56,18 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     public void listen(Path socket, boolean postcopy) throws EngineException {
         setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
         instance.command("migrate-incoming", Map.of("uri", "unix:" + socket));
+    }
+
+    @Override
+    public void expectConnection(boolean postcopy) throws EngineException {
+        // The emulator was started with -incoming defer: it waits until migrate-incoming names the stream.
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
+    }
+
+    @Override
+    public void receive(SocketChannel connection) throws EngineException {
+        instance.passFd(INCOMING_FD, connection);
+        useFd(INCOMING_FD, "migrate-incoming");
     }
 
     @Override
@@ -127,6 +144,32 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void start(Path socket, MigrationTuning tuning) throws EngineException {
+        prepareOutgoing(tuning);
+        instance.command("migrate", Map.of("uri", "unix:" + socket));
+    }
+
+    @Override
+    public void start(SocketChannel connection, MigrationTuning tuning) throws EngineException {
+        prepareOutgoing(tuning);
+        instance.passFd(OUTGOING_FD, connection);
+        useFd(OUTGOING_FD, "migrate");
+    }
+
+    /** Runs {@code command} on the passed descriptor; if it refuses, QEMU's copy is closed rather than left behind. */
+    private void useFd(String name, String command) throws EngineException {
+        try {
+            instance.command(command, Map.of("uri", "fd:" + name));
+        } catch (EngineException e) {
+            try {
+                instance.command("closefd", Map.of("fdname", name));
+            } catch (EngineException notThere) {
+                // The command consumed it before failing.
+            }
+            throw e;
+        }
+    }
+
+    private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
         // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
         // on, and then "migrate" would write a snapshot instead of moving the guest.
         setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
@@ -138,7 +181,6 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         parameters.put("cpu-throttle-initial", THROTTLE_INITIAL);
         parameters.put("cpu-throttle-increment", THROTTLE_INCREMENT);
         instance.command("migrate-set-parameters", parameters);
-        instance.command("migrate", Map.of("uri", "unix:" + socket));
     }
 
     @Override

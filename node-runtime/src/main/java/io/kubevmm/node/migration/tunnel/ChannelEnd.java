@@ -13,6 +13,10 @@ final class ChannelEnd implements TunnelEnd {
         this.channel = channel;
     }
 
+    SocketChannel channel() {
+        return channel;
+    }
+
     @Override
     public int read(ByteBuffer dst) throws IOException {
         return channel.read(dst);

@@ -18,7 +18,8 @@ import org.jboss.logging.Logger;
  * The source node's end of a migration tunnel. The source QEMU connects to a local unix socket
  * ({@code migrate uri=unix:<path>}, or an NBD client for the disk mirror); each of its connections
  * is carried to the target node's {@link TunnelServer}, authenticated there with the migration's
- * secret, and piped both ways.
+ * secret, and piped both ways. Over plain TCP, {@link #connect} instead returns the authenticated
+ * connection itself, for the caller to hand to QEMU.
  */
 public final class TunnelClient {
     private static final Logger LOG = Logger.getLogger(TunnelClient.class);
@@ -40,6 +41,42 @@ public final class TunnelClient {
                 TunnelTransport.of(tlsOrNull));
         Thread.ofVirtual().name("tunnel-client " + migrationId + "/" + channel).start(endpoint::acceptLoop);
         return endpoint;
+    }
+
+    /**
+     * Opens one plain-TCP connection to {@code target}, authenticates it as {@code channel} of
+     * {@code migrationId} and returns it, for the caller to hand to QEMU (no relay: the bytes go
+     * from QEMU to the socket directly). The caller owns the connection.
+     *
+     * @throws IOException naming the target and the reason: refused (wrong secret, unknown
+     *                     migration, the target could not take it), unreachable, timed out
+     */
+    public static SocketChannel connect(InetSocketAddress target, String migrationId, String channel, byte[] secret)
+            throws IOException {
+        TunnelHandshake.requireName("migration id", migrationId);
+        TunnelHandshake.requireName("channel", channel);
+        String where = target.getHostString() + ":" + target.getPort();
+        PeerLink link = null;
+        try {
+            link = new TunnelTransport.PlainTcp().connect(target, TunnelHandshake.TIMEOUT);
+            long deadline = System.nanoTime() + TunnelHandshake.TIMEOUT.toNanos();
+            TunnelHandshake.authenticate(link.socket(), migrationId, channel, secret, deadline);
+            return ((ChannelEnd) link.data()).channel();
+        } catch (TunnelRefusedException e) {
+            closeQuietly(link);
+            throw new TunnelRefusedException("target " + where + " refused migration " + migrationId + " channel " + channel
+                    + ": " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(link);
+            throw new IOException("cannot open a connection for migration " + migrationId + " channel " + channel
+                    + " to " + where + ": " + e, e);
+        }
+    }
+
+    private static void closeQuietly(PeerLink link) {
+        if (link != null) {
+            link.closeQuietly();
+        }
     }
 
     /** A listening source socket and the tunnels behind it; closing it cuts them and removes the socket file. */

@@ -11,6 +11,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,10 +22,12 @@ import org.jboss.logging.Logger;
 
 /**
  * The target node's end of migration tunnels: one TCP (or TLS) listener per node. Each incoming
- * migration is {@linkplain #register registered} with its secret and the unix sockets its target
- * QEMU listens on, one per channel ("migration", "nbd", ...). A connection that proves the
- * secret for a registered (migration, channel) is piped to that channel's socket; any other is
- * refused before the socket is even opened, so nothing it sent reaches QEMU.
+ * migration is {@linkplain #register registered} with its secret and a {@link Destination} per
+ * channel ("migration", "nbd", ...): the unix socket its target QEMU listens on, whose bytes are
+ * relayed, or (plain TCP only) a consumer that takes the authenticated connection itself, to pass
+ * it on to QEMU so that no byte goes through this process. A connection that proves the secret
+ * for a registered (migration, channel) goes to that channel's destination; any other is refused
+ * before the destination is even touched, so nothing it sent reaches QEMU.
  */
 public final class TunnelServer implements Closeable {
     private static final Logger LOG = Logger.getLogger(TunnelServer.class);
@@ -69,12 +72,61 @@ public final class TunnelServer implements Closeable {
         return current.port();
     }
 
+    /** Where the authenticated connections of one channel go. */
+    public sealed interface Destination {
+        /** Relays the connection's bytes both ways to a new connection to this unix socket (any transport). */
+        record Relay(Path unixSocket) implements Destination { }
+
+        /**
+         * Hands the authenticated connection itself to {@code consumer} (plain TCP only). The server
+         * answers OK to the source only once the consumer has returned, and closes its own copy of
+         * the connection then; a consumer that throws has the connection refused with its message.
+         */
+        record HandOff(Consumer consumer) implements Destination { }
+
+        /** Takes an authenticated connection, e.g. passes its descriptor to QEMU; must not read or write it. */
+        @FunctionalInterface
+        interface Consumer {
+            void take(SocketChannel connection) throws Exception;
+        }
+
+        static Destination relayTo(Path unixSocket) {
+            return new Relay(unixSocket);
+        }
+
+        static Destination handOffTo(Consumer consumer) {
+            return new HandOff(consumer);
+        }
+    }
+
+    /** Whether this server can {@linkplain Destination.HandOff hand connections off}: plain TCP, not TLS. */
+    public boolean canHandOff() {
+        return transport instanceof TunnelTransport.PlainTcp;
+    }
+
     /**
      * Admits connections for {@code migrationId} that prove {@code secret}, piping each to the unix
      * socket of the channel it names. Closing the registration ends the admission and cuts its connections.
      */
     public Registration register(String migrationId, byte[] secret, Map<String, Path> channels) {
+        Map<String, Destination> destinations = new HashMap<>();
+        channels.forEach((channel, socket) -> destinations.put(channel, Destination.relayTo(socket)));
+        return registerDestinations(migrationId, secret, destinations);
+    }
+
+    /**
+     * Admits connections for {@code migrationId} that prove {@code secret}, each to the destination
+     * of the channel it names. Closing the registration ends the admission and cuts its relayed
+     * connections (handed-off ones belong to their consumer).
+     *
+     * @throws IllegalArgumentException for a hand-off destination on a TLS server (QEMU cannot speak this TLS)
+     */
+    public Registration registerDestinations(String migrationId, byte[] secret, Map<String, Destination> channels) {
         TunnelHandshake.requireName("migration id", migrationId);
+        if (!canHandOff() && channels.values().stream().anyMatch(d -> d instanceof Destination.HandOff)) {
+            throw new IllegalArgumentException("migration " + migrationId + ": a TLS tunnel relays every channel;"
+                    + " connections cannot be handed off");
+        }
         channels.keySet().forEach(channel -> TunnelHandshake.requireName("channel", channel));
         if (secret.length < 16) {
             throw new IllegalArgumentException("secret of migration " + migrationId + " has " + secret.length
@@ -138,14 +190,17 @@ public final class TunnelServer implements Closeable {
             if (registration == null) {
                 throw new TunnelRefusedException("unknown migration " + answer.migrationId());
             }
-            Path socket = registration.channels.get(answer.channel());
-            if (socket == null) {
+            Destination destination = registration.channels.get(answer.channel());
+            if (destination == null) {
                 throw new TunnelRefusedException("unknown channel " + answer.channel() + " of migration " + answer.migrationId());
             }
             if (!TunnelHandshake.proves(registration.secret, nonce, answer)) {
                 throw new TunnelRefusedException("bad proof for migration " + answer.migrationId() + " channel " + answer.channel());
             }
-            registration.admit(link, answer.channel(), connectToQemu(socket, answer.channel()));
+            switch (destination) {
+                case Destination.Relay relay -> registration.admit(link, answer.channel(), connectToQemu(relay.unixSocket(), answer.channel()));
+                case Destination.HandOff handOff -> registration.handOff(link, answer.channel(), handOff.consumer());
+            }
         } catch (TunnelRefusedException e) {
             refuse(link, remote, e.getMessage());
         } catch (SocketTimeoutException e) {
@@ -188,13 +243,14 @@ public final class TunnelServer implements Closeable {
     public final class Registration implements Closeable {
         private final String migrationId;
         private final byte[] secret;
-        private final Map<String, Path> channels;
+        private final Map<String, Destination> channels;
         private final OpenPipes pipes = new OpenPipes();
+        private volatile boolean closed;
         private final LongAdder bytesFromSource = new LongAdder();
         private final LongAdder bytesToSource = new LongAdder();
         private final LongAdder connections = new LongAdder();
 
-        private Registration(String migrationId, byte[] secret, Map<String, Path> channels) {
+        private Registration(String migrationId, byte[] secret, Map<String, Destination> channels) {
             this.migrationId = migrationId;
             this.secret = secret;
             this.channels = channels;
@@ -204,17 +260,17 @@ public final class TunnelServer implements Closeable {
             return migrationId;
         }
 
-        /** Bytes the source sent towards the target QEMU, all channels. */
+        /** Bytes the source sent towards the target QEMU, all relayed channels (handed-off bytes never pass here). */
         public long bytesFromSource() {
             return bytesFromSource.sum();
         }
 
-        /** Bytes the target QEMU sent back (post-copy page requests, NBD replies), all channels. */
+        /** Bytes the target QEMU sent back (post-copy page requests, NBD replies), all relayed channels. */
         public long bytesToSource() {
             return bytesToSource.sum();
         }
 
-        /** Connections admitted so far, all channels. */
+        /** Connections admitted so far, all channels, relayed or handed off. */
         public long connections() {
             return connections.sum();
         }
@@ -226,8 +282,30 @@ public final class TunnelServer implements Closeable {
 
         @Override
         public void close() {
+            closed = true;
             registrations.remove(migrationId, this);
             pipes.closeAll();
+        }
+
+        private void handOff(PeerLink link, String channel, Destination.Consumer consumer) throws IOException {
+            if (closed) {
+                throw new TunnelRefusedException("migration " + migrationId + " is no longer expected here");
+            }
+            SocketChannel connection = ((ChannelEnd) link.data()).channel();
+            try {
+                consumer.take(connection);
+            } catch (Exception e) {
+                throw new TunnelRefusedException("channel " + channel + " cannot take the connection: " + e.getMessage());
+            }
+            connections.increment();
+            try {
+                // The consumer's copy (QEMU's) waits for bytes that only come after this OK.
+                TunnelHandshake.accept(link.socket());
+                LOG.debugf("Migration %s channel %s: connection from %s handed off", migrationId, channel, link.remote());
+            } finally {
+                // Only this process's descriptor: a plain close, no shutdown, so the consumer's copy stays connected.
+                connection.close();
+            }
         }
 
         private void admit(PeerLink link, String channel, SocketChannel qemu) throws IOException {

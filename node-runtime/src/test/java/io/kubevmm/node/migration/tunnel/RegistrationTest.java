@@ -77,6 +77,28 @@ class RegistrationTest {
     }
 
     @Test
+    void aHandOffConsumerGetsOnlyAuthenticatedConnectionsAndNothingOnceClosed() throws Exception {
+        java.util.List<String> taken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Registration registration = server.registerDestinations(MIGRATION, secret, Map.of(
+                "migration", TunnelServer.Destination.handOffTo(connection -> taken.add("migration")),
+                "nbd", TunnelServer.Destination.relayTo(targetQemu.socket())));
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+        try (SocketChannel handedOff = TunnelClient.connect(target, MIGRATION, "migration", secret)) {
+            assertThat(handedOff.isConnected()).isTrue();
+        }
+        assertThat(taken).containsExactly("migration");
+        assertThatThrownBy(() -> TunnelClient.connect(target, MIGRATION, "migration", TunnelSecrets.generate()))
+                .hasMessageContaining("bad proof");
+        assertThat(taken).hasSize(1);
+        assertThat(registration.connections()).isEqualTo(1);
+
+        registration.close();
+        assertThatThrownBy(() -> TunnelClient.connect(target, MIGRATION, "migration", secret))
+                .hasMessageContaining("unknown migration");
+        assertThat(taken).hasSize(1);
+    }
+
+    @Test
     void closingTheServerCutsEveryMigrationAndStopsListening() throws Exception {
         server.register(MIGRATION, secret, Map.of("migration", targetQemu.socket()));
         try (SocketChannel sourceQemu = connectUnix(endpoint.socket())) {

@@ -4,6 +4,7 @@ import static io.kubevmm.node.migration.tunnel.StreamChecks.connectUnix;
 import static io.kubevmm.node.migration.tunnel.StreamChecks.hungUp;
 import static io.kubevmm.node.migration.tunnel.StreamChecks.offer;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.kubevmm.node.migration.tunnel.TunnelServer.Registration;
@@ -61,6 +62,22 @@ class TlsAuthenticationTest {
     @Test
     void plainTcpSourceIsRefused() throws Exception {
         assertRefused(null, "cannot open tunnel");
+    }
+
+    @Test
+    void aTlsServerRelaysEveryChannelAndRefusesToHandConnectionsOff() {
+        assertThat(server.canHandOff()).isFalse();
+        assertThatThrownBy(() -> server.registerDestinations("default_vm-2_mig-1", secret, Map.of("migration",
+                TunnelServer.Destination.handOffTo(connection -> { }))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("TLS");
+    }
+
+    @Test
+    void aPlainTcpSourceAskingForTheConnectionItselfIsRefused() throws Exception {
+        InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+        assertThatThrownBy(() -> TunnelClient.connect(target, MIGRATION, "migration", secret)).isInstanceOf(java.io.IOException.class);
+        await().until(() -> server.rejectedConnections() == 1);
+        assertThat(targetQemu.acceptedConnections()).isZero();
     }
 
     private void assertRefused(SSLContext sourceTls, String reason) throws Exception {

@@ -1,6 +1,7 @@
 package io.kubevmm.node.migration.tunnel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -10,6 +11,7 @@ import io.kubevmm.node.qmp.QmpClient;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,6 +96,62 @@ class TunnelWithQemuTest {
             assertThat(registration.connections()).isZero();
             assertThat(targetQemu.execute("query-status").path("status").asText()).isEqualTo("inmigrate");
         }
+    }
+
+    @Test
+    void qemuMigratesOverAHandedOffConnection() throws Exception {
+        QmpClient target = startQemu("target-deferred", "-incoming", "defer");
+        List<String> handedOff = new ArrayList<>();
+        try (Registration registration = server.registerDestinations(MIGRATION, secret, Map.of("migration",
+                TunnelServer.Destination.handOffTo(connection -> {
+                    target.passFd("in", connection);
+                    target.execute("migrate-incoming", Map.of("uri", "fd:in"));
+                    handedOff.add("in");
+                })))) {
+            try (SocketChannel connection = TunnelClient.connect(targetAddress(), MIGRATION, "migration", secret)) {
+                sourceQemu.passFd("out", connection);
+                sourceQemu.execute("migrate", Map.of("uri", "fd:out"));
+            }
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> migrationStatus(sourceQemu).matches("completed|failed"));
+            assertThat(migrationStatus(sourceQemu)).isEqualTo("completed");
+            await().until(() -> migrationStatus(target).equals("completed"));
+            assertThat(handedOff).containsExactly("in");
+            assertThat(registration.connections()).isEqualTo(1);
+            assertThat(registration.bytesFromSource()).as("no byte passed through this process").isZero();
+        }
+    }
+
+    @Test
+    void aWrongSecretNeverReachesTheHandOffConsumer() throws Exception {
+        QmpClient target = startQemu("target-deferred", "-incoming", "defer");
+        List<SocketChannel> handedOff = new ArrayList<>();
+        try (Registration registration = server.registerDestinations(MIGRATION, secret, Map.of("migration",
+                TunnelServer.Destination.handOffTo(handedOff::add)))) {
+            assertThatThrownBy(() -> TunnelClient.connect(targetAddress(), MIGRATION, "migration", TunnelSecrets.generate()))
+                    .isInstanceOf(TunnelRefusedException.class).hasMessageContaining("bad proof");
+            assertThat(handedOff).isEmpty();
+            assertThat(registration.connections()).isZero();
+            assertThat(server.rejectedConnections()).isEqualTo(1);
+            assertThat(target.execute("query-status").path("status").asText()).isEqualTo("inmigrate");
+            assertThat(migrationStatus(target)).isEqualTo("none");
+        }
+    }
+
+    @Test
+    void aConsumerThatFailsRefusesTheConnectionWithItsReason() throws Exception {
+        try (Registration registration = server.registerDestinations(MIGRATION, secret, Map.of("migration",
+                TunnelServer.Destination.handOffTo(connection -> {
+                    throw new IllegalStateException("QEMU is gone");
+                })))) {
+            assertThatThrownBy(() -> TunnelClient.connect(targetAddress(), MIGRATION, "migration", secret))
+                    .isInstanceOf(TunnelRefusedException.class).hasMessageContaining("QEMU is gone");
+            assertThat(registration.connections()).isZero();
+        }
+    }
+
+    private InetSocketAddress targetAddress() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
     }
 
     private TunnelClient.Endpoint listen(byte[] sourceSecret) throws Exception {

@@ -1,0 +1,170 @@
+package io.kubevmm.e2e;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kubevmm.api.v1alpha1.DiskSpec;
+import io.kubevmm.api.v1alpha1.SnapshotArtifact;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
+import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
+import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VmPhase;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Snapshots taken by the node runtime that runs the VM (a separate process), of real QEMU
+ * guests: what the VMSnapshot reports, what lands in the node's snapshot store, and that the
+ * guest never notices beyond its pause.
+ */
+class SnapshotSystemTest extends ClusterTestBase {
+    static final Duration SNAPSHOT = Duration.ofMinutes(3);
+
+    @Override
+    String clusterDirName() {
+        return "snapshot-test-cluster";
+    }
+
+    VMSnapshot snapshot(String name, String vmName, VMSnapshotSpec.Type type) {
+        VMSnapshotSpec spec = new VMSnapshotSpec();
+        spec.setVmName(vmName);
+        spec.setType(type);
+        VMSnapshot snapshot = new VMSnapshot();
+        snapshot.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        snapshot.setSpec(spec);
+        return client.resource(snapshot).create();
+    }
+
+    VMSnapshot getSnapshot(String name) {
+        return client.resources(VMSnapshot.class).inNamespace("default").withName(name).get();
+    }
+
+    VMSnapshot awaitSnapshotPhase(String name, Phase... phases) {
+        await().atMost(SNAPSHOT).pollInterval(Duration.ofMillis(50)).until(() -> {
+            VMSnapshot s = getSnapshot(name);
+            return s != null && s.getStatus() != null && List.of(phases).contains(s.getStatus().getPhase());
+        });
+        return getSnapshot(name);
+    }
+
+    Path store(String node) {
+        return cluster.home().nodeStateDir(node).resolve("snapshots");
+    }
+
+    /** Every file the node's store holds whose path mentions {@code text}, finished or not. */
+    List<Path> storeFiles(String node, String text) throws Exception {
+        if (!Files.isDirectory(store(node))) {
+            return List.of();
+        }
+        try (Stream<Path> walk = Files.walk(store(node))) {
+            return walk.filter(p -> p.toString().contains(text)).toList();
+        }
+    }
+
+    @Test
+    void aFullStateSnapshotIsReadyWithItsMeasuredPauseAndTheGuestRunsOn() throws Exception {
+        client.resource(vm("snap-full", "256Mi", "memcheck:64")).create();
+        awaitPhase("snap-full", VmPhase.Running, true);
+        awaitTickAbove("snap-full", 2);
+        String node = vmi("snap-full").getSpec().getNodeName();
+
+        snapshot("snap-full-1", "snap-full", VMSnapshotSpec.Type.FullState);
+        VMSnapshot ready = awaitSnapshotPhase("snap-full-1", Phase.Ready, Phase.Failed);
+
+        assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
+        assertThat(ready.getStatus().getReadyToUse()).isTrue();
+        assertThat(ready.getStatus().getNodeName()).isEqualTo(node);
+        assertThat(ready.getMetadata().getLabels()).containsEntry("kubevmm.io/node", node);
+        assertThat(ready.getStatus().getPauseMillis()).isNotNull().isLessThan(ready.getStatus().getDurationMillis());
+        assertThat(ready.getStatus().getSizeBytes()).isGreaterThan(1L << 20);
+        assertThat(ready.getStatus().getCreationTime()).isNotBlank();
+        SnapshotArtifact state = ready.getStatus().getContents().stream().filter(a -> a.getName().startsWith("state"))
+                .findFirst().orElseThrow();
+        assertThat(state.getSha256()).matches("[0-9a-f]{64}");
+        if (cluster != null) {
+            assertThat(Path.of(state.getPath())).exists().hasSize(state.getSizeBytes());
+        }
+        int tick = lastTick("snap-full");
+        awaitTickAbove("snap-full", tick);
+        assertThat(console("snap-full")).contains("memcheck ok").doesNotContain("memcheck BAD");
+
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-full-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-full-1") == null);
+        if (cluster != null) {
+            assertThat(Path.of(state.getPath())).as("artifacts go with the VMSnapshot").doesNotExist();
+        }
+        awaitTickAbove("snap-full", lastTick("snap-full"));
+        deleteAndAwaitGone("snap-full");
+    }
+
+    @Test
+    void aDiskSnapshotKeepsTheGuestRunningAndStoresTheDiskLayer() throws Exception {
+        VirtualMachine vm = vm("snap-disk", "256Mi", "disk:vda");
+        DiskSpec disk = new DiskSpec();
+        disk.setName("data");
+        disk.setSize("64Mi");
+        vm.getSpec().setDisks(List.of(disk));
+        client.resource(vm).create();
+        awaitPhase("snap-disk", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> console("snap-disk").contains("disk wrote "));
+
+        snapshot("snap-disk-1", "snap-disk", VMSnapshotSpec.Type.Disk);
+        VMSnapshot ready = awaitSnapshotPhase("snap-disk-1", Phase.Ready, Phase.Failed);
+
+        assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
+        assertThat(ready.getStatus().getPauseMillis()).isZero();
+        assertThat(ready.getStatus().getContents()).isNotEmpty()
+                .allSatisfy(a -> assertThat(a.getSha256()).matches("[0-9a-f]{64}"))
+                .noneMatch(a -> a.getName().startsWith("state"));
+        awaitTickAbove("snap-disk", lastTick("snap-disk"));
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-disk-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-disk-1") == null);
+        deleteAndAwaitGone("snap-disk");
+    }
+
+    @Test
+    void aSnapshotOfAnUnknownVmFailsNamingTheField() {
+        snapshot("snap-ghost-1", "ghost", null);
+
+        VMSnapshot failed = awaitSnapshotPhase("snap-ghost-1", Phase.Failed, Phase.Ready);
+
+        assertThat(failed.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(failed.getStatus().getError()).isEqualTo("VMNotFound: spec.vmName: there is no VirtualMachine ghost in namespace default");
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-ghost-1").delete();
+    }
+
+    @Test
+    void killingTheNodeRuntimeMidSnapshotLeavesNoSnapshotAndTheVmRunning() throws Exception {
+        assumeLocalCluster();
+        client.resource(vm("snap-kill", "1Gi", "memcheck:64,dirty:96:400")).create();
+        awaitPhase("snap-kill", VmPhase.Running, true);
+        awaitTickAbove("snap-kill", 2);
+        String node = vmi("snap-kill").getSpec().getNodeName();
+
+        snapshot("snap-kill-1", "snap-kill", VMSnapshotSpec.Type.FullState);
+        VMSnapshot inProgress = awaitSnapshotPhase("snap-kill-1", Phase.InProgress, Phase.Ready, Phase.Failed);
+        assertThat(inProgress.getStatus().getPhase()).isEqualTo(Phase.InProgress);
+        cluster.kill9(node);
+        cluster.restart(node);
+
+        VMSnapshot failed = awaitSnapshotPhase("snap-kill-1", Phase.Failed, Phase.Ready);
+        assertThat(failed.getStatus().getPhase()).isEqualTo(Phase.Failed);
+        assertThat(failed.getStatus().getError()).startsWith("Interrupted: the node runtime on " + node + " restarted");
+        assertThat(failed.getStatus().getReadyToUse()).isFalse();
+        assertThat(storeFiles(node, "snap-kill")).as("nothing of the interrupted snapshot is left in the store").isEmpty();
+        awaitPhase("snap-kill", VmPhase.Running, true);
+        awaitTickAbove("snap-kill", lastTick("snap-kill"));
+        assertThat(console("snap-kill")).doesNotContain("memcheck BAD");
+
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-kill-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-kill-1") == null);
+        deleteAndAwaitGone("snap-kill");
+    }
+}

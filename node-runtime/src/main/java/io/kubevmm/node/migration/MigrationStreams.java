@@ -1,0 +1,80 @@
+package io.kubevmm.node.migration;
+
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.IncomingMigration;
+import io.kubevmm.node.migration.tunnel.TunnelClient;
+import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.qmp.FdPassing;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
+
+/**
+ * How a migration's memory stream crosses the tunnel, for both ends and the benchmark alike.
+ * Over plain TCP, when this JVM can pass descriptors, the authenticated connection itself is
+ * handed to QEMU on each side (hand-off): no byte of the stream passes through this process, and
+ * QEMU's post-copy return path uses the same connection. Otherwise (TLS, or no descriptor
+ * passing) the relay carries it: QEMU, unix socket, this process, TCP, the peer's process, unix
+ * socket, QEMU. Each side decides alone; the bytes on the wire are the same either way. The disk
+ * mirror (NBD) channel is always relayed.
+ */
+public final class MigrationStreams {
+    /** The tunnel channel of the memory stream. */
+    public static final String CHANNEL = "migration";
+
+    private MigrationStreams() { }
+
+    /** Whether the memory stream is handed to QEMU, for a tunnel with this TLS context (null: plain TCP). */
+    public static boolean handOff(SSLContext tlsOrNull) {
+        if (tlsOrNull != null) {
+            return false;
+        }
+        if (!FdPassing.available()) {
+            FdPassing.logFallbackOnce("migration streams are relayed through the node runtime instead");
+            return false;
+        }
+        return true;
+    }
+
+    /** A word for logs and the benchmark: "hand-off" or "relay". */
+    public static String mode(boolean handOff) {
+        return handOff ? "hand-off" : "relay";
+    }
+
+    /**
+     * Target side: readies the incoming emulator and returns the tunnel destination of the memory
+     * stream. With hand-off the emulator waits ({@code -incoming defer}) until an authenticated
+     * connection arrives and is passed to it; otherwise it listens on {@code relaySocket}.
+     */
+    public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff)
+            throws EngineException {
+        if (handOff) {
+            in.expectConnection(postcopy);
+            return TunnelServer.Destination.handOffTo(in::receive);
+        }
+        in.listen(relaySocket, postcopy);
+        return TunnelServer.Destination.relayTo(relaySocket);
+    }
+
+    /**
+     * Source side, hand-off: the stream of {@link OutgoingRun} over a connection authenticated as
+     * the memory channel of {@code migrationId}, opened once the disks are in sync.
+     */
+    public static OutgoingRun.Stream outgoing(InetSocketAddress target, String migrationId, byte[] secret) {
+        byte[] copy = secret.clone();
+        return OutgoingRun.overConnection(() -> TunnelClient.connect(target, migrationId, CHANNEL, copy));
+    }
+
+    /** Source side, relay: {@code endpoint} listens where the source QEMU sends the stream. */
+    public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint) {
+        return OutgoingRun.throughSocket(endpoint.socket());
+    }
+
+    /** Source side, relay: a tunnel endpoint for the memory channel at {@code unixSocket}. */
+    public static TunnelClient.Endpoint relayEndpoint(Path unixSocket, InetSocketAddress target, String migrationId, byte[] secret,
+                                                      SSLContext tlsOrNull) throws IOException {
+        return TunnelClient.listen(unixSocket, target, migrationId, CHANNEL, secret, tlsOrNull);
+    }
+}

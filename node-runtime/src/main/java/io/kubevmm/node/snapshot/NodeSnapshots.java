@@ -1,0 +1,228 @@
+package io.kubevmm.node.snapshot;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.SnapshotArtifact;
+import io.kubevmm.api.v1alpha1.VMSnapshot;
+import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
+import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
+import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.lifecycle.NodeVms;
+import io.kubevmm.node.lifecycle.VmRunner;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * This node's side of VMSnapshots: takes the snapshots the operator handed to it (label
+ * {@code kubevmm.io/node}) on the VM's own thread, stores them in the node's snapshot store, and
+ * reports InProgress, then Ready with what was measured, or Failed with the reason. A snapshot
+ * that fails, or that a node-runtime restart interrupts, never becomes Ready, leaves nothing in
+ * the store and leaves the VM as it was.
+ */
+@ApplicationScoped
+public class NodeSnapshots {
+    private static final Logger LOG = Logger.getLogger(NodeSnapshots.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final KubernetesClient client;
+    private final NodeVms vms;
+    private final Snapshotter snapshotter;
+    private final EventRecorder events;
+    private final SnapshotMetrics metrics;
+    private final Set<String> taking = ConcurrentHashMap.newKeySet();
+
+    NodeSnapshots(KubernetesClient client, NodeVms vms, NodeConfig config, EventRecorder events, SnapshotMetrics metrics) {
+        this.client = client;
+        this.vms = vms;
+        this.snapshotter = new Snapshotter(vms.engine(), new SnapshotStore(config.stateDir().resolve("snapshots")));
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    void onStart(@Observes StartupEvent start) {
+        try {
+            var removed = snapshotter.store().cleanupIncomplete();
+            if (!removed.isEmpty()) {
+                LOG.infof("Removed %d snapshot(s) an earlier node runtime did not finish: %s", removed.size(), removed);
+            }
+        } catch (EngineException e) {
+            LOG.warnf("Cannot clean the snapshot store: %s", e.getMessage());
+        }
+    }
+
+    public Snapshotter snapshotter() {
+        return snapshotter;
+    }
+
+    /** The store's name for a VMSnapshot. */
+    static String storeName(VMSnapshot snapshot) {
+        return snapshot.getMetadata().getNamespace() + "_" + snapshot.getMetadata().getName();
+    }
+
+    public boolean isTaking(VMSnapshot snapshot) {
+        return taking.contains(snapshot.getMetadata().getUid());
+    }
+
+    /** Starts taking a snapshot handed to this node; returns at once. */
+    public void take(VMSnapshot snapshot) {
+        if (taking.add(snapshot.getMetadata().getUid())) {
+            Thread.ofVirtual().name("snapshot " + storeName(snapshot)).start(() -> {
+                try {
+                    run(snapshot);
+                } finally {
+                    taking.remove(snapshot.getMetadata().getUid());
+                }
+            });
+        }
+    }
+
+    /**
+     * A snapshot shown InProgress that no thread here is taking: a node runtime restarted while
+     * taking it. Complete in the store (it finished just before the restart) → Ready; otherwise
+     * its partial files were removed at startup → Failed.
+     */
+    public void recover(VMSnapshot snapshot) {
+        try {
+            var stored = snapshotter.store().find(storeName(snapshot));
+            if (stored.isPresent()) {
+                ready(snapshot, stored.get());
+                return;
+            }
+        } catch (EngineException e) {
+            LOG.warnf("Cannot read snapshot %s from the store: %s", storeName(snapshot), e.getMessage());
+        }
+        fail(snapshot, "Interrupted", "the node runtime on " + vms.nodeName()
+                + " restarted while taking the snapshot; its partial files were removed and the VM was left as it was");
+    }
+
+    /** Removes a deleted VMSnapshot's artifacts; the VM's disks keep every layer they still need. */
+    public void delete(VMSnapshot snapshot) throws EngineException {
+        String name = storeName(snapshot);
+        VmRunner runner = vms.find(snapshot.getMetadata().getNamespace(), snapshot.getSpec().getVmName()).orElse(null);
+        if (runner == null) {
+            snapshotter.delete(name, null, null);
+            return;
+        }
+        try {
+            runner.exclusive((emulator, config) -> snapshotter.delete(name, emulator, emulator == null ? config : null)).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof EngineException ee ? ee
+                    : new EngineException(EngineException.Reason.OperationFailed, e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(EngineException.Reason.OperationFailed, "interrupted while deleting " + name, e);
+        }
+    }
+
+    private void run(VMSnapshot cached) {
+        // The informer's copy may lag behind a snapshot this runtime already finished: ask the API server.
+        VMSnapshot snapshot = client.resources(VMSnapshot.class).inNamespace(cached.getMetadata().getNamespace())
+                .withName(cached.getMetadata().getName()).get();
+        if (snapshot == null || snapshot.getStatus() == null
+                || (snapshot.getStatus().getPhase() != null && snapshot.getStatus().getPhase() != Phase.Pending)) {
+            return;
+        }
+        String namespace = snapshot.getMetadata().getNamespace();
+        String vmName = snapshot.getSpec().getVmName();
+        SnapshotType type = snapshot.getSpec().getType() == VMSnapshotSpec.Type.Disk ? SnapshotType.Disk : SnapshotType.FullState;
+        VmRunner runner = vms.find(namespace, vmName).orElse(null);
+        if (runner == null) {
+            fail(snapshot, "VMNotHere", "VM " + vmName + " does not run on node " + vms.nodeName() + " any more");
+            return;
+        }
+        VMSnapshotStatus progress = new VMSnapshotStatus();
+        progress.setPhase(Phase.InProgress);
+        progress.setNodeName(vms.nodeName());
+        progress.setReadyToUse(false);
+        progress.setConditions(conditions(snapshot).set("Ready", false, "InProgress", "taking the " + type + " snapshot").build());
+        StatusPatch.status(client, snapshot, progress);
+        events.normal(snapshot, "Started", "taking a " + type + " snapshot of VM " + vmName + " on " + vms.nodeName());
+        VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vmName).get();
+        SnapshotDetails details = new SnapshotDetails(namespace + "_" + vmName, vmUid(vmi),
+                vmi == null ? null : JSON.valueToTree(vmi.getSpec()), type, Instant.now());
+        String name = storeName(snapshot);
+        try {
+            StoredSnapshot stored = runner.exclusive((emulator, config) -> {
+                if (type == SnapshotType.Disk) {
+                    return emulator != null ? snapshotter.snapshotDisks(name, emulator, details)
+                            : snapshotter.snapshotDisks(name, config, details);
+                }
+                if (emulator == null) {
+                    throw new EngineException(EngineException.Reason.OperationFailed, "VM " + vmName
+                            + " has no running emulator (stopped or suspended to disk); a FullState snapshot needs its memory");
+                }
+                return snapshotter.snapshotFullState(name, emulator, details);
+            }).join();
+            ready(snapshot, stored);
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            LOG.warnf("Snapshot %s failed: %s", name, cause.getMessage());
+            fail(snapshot, "SnapshotFailed", cause.getMessage() + "; the VM was left as it was");
+        }
+    }
+
+    private void ready(VMSnapshot snapshot, StoredSnapshot stored) {
+        var m = stored.manifest();
+        VMSnapshotStatus status = new VMSnapshotStatus();
+        status.setPhase(Phase.Ready);
+        status.setReadyToUse(true);
+        status.setNodeName(vms.nodeName());
+        status.setSizeBytes(m.sizeBytes());
+        status.setPauseMillis(m.pauseMillis());
+        status.setDurationMillis(m.durationMillis());
+        status.setCreationTime(m.createdAt().toString());
+        status.setContents(m.artifacts().stream().map(a -> {
+            SnapshotArtifact artifact = new SnapshotArtifact();
+            artifact.setName(a.file());
+            artifact.setPath(stored.dir().resolve(a.file()).toString());
+            artifact.setSizeBytes(a.sizeBytes());
+            artifact.setSha256(a.sha256());
+            return artifact;
+        }).toList());
+        status.setConditions(conditions(snapshot).set("Ready", true, "Ready", m.type() + " snapshot stored on " + vms.nodeName()).build());
+        StatusPatch.status(client, snapshot, status);
+        events.normal(snapshot, "Ready", String.format("%s snapshot of VM %s stored on %s: guest paused %d ms, took %d ms, %d bytes",
+                m.type(), snapshot.getSpec().getVmName(), vms.nodeName(), m.pauseMillis(), m.durationMillis(), m.sizeBytes()));
+        metrics.taken(stored);
+    }
+
+    private void fail(VMSnapshot snapshot, String reason, String message) {
+        VMSnapshotStatus status = new VMSnapshotStatus();
+        status.setPhase(Phase.Failed);
+        status.setReadyToUse(false);
+        status.setError(reason + ": " + message);
+        status.setConditions(conditions(snapshot).set("Ready", false, reason, message).build());
+        StatusPatch.status(client, snapshot, status);
+        events.warning(snapshot, reason, message);
+        metrics.outcome("Failed");
+    }
+
+    private static String vmUid(VirtualMachineInstance vmi) {
+        if (vmi == null) {
+            return null;
+        }
+        List<io.fabric8.kubernetes.api.model.OwnerReference> owners = vmi.getMetadata().getOwnerReferences();
+        return owners == null || owners.isEmpty() ? vmi.getMetadata().getUid() : owners.getFirst().getUid();
+    }
+
+    private static Conditions conditions(VMSnapshot snapshot) {
+        long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
+        return new Conditions(snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(), generation);
+    }
+}
