@@ -58,8 +58,10 @@ public final class SnapshotBench {
             }
         }
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
-        System.out.printf("snapshot bench: microvm guests running memcheck:32, %s, QEMU %s, %d runs per path and size after one warm-up run%n",
-                engine.accelerator().apiName(), engine.version(), runs);
+        System.out.printf("snapshot bench: microvm guests running memcheck:32, %s, QEMU %s, %d runs per path and size after one warm-up run;"
+                        + " kubevmm state written %s%n", engine.accelerator().apiName(), engine.version(), runs,
+                io.kubevmm.node.qmp.FdPassing.available() ? "by QEMU into a passed file descriptor"
+                        : "through exec:cat (" + io.kubevmm.node.qmp.FdPassing.unavailableReason() + ")");
         Path work = Files.createTempDirectory("kubevmm-bench-snapshot");
         ObjectNode json = JsonNodeFactory.instance.objectNode().put("bench", "snapshot").put("runs", runs)
                 .put("accelerator", engine.accelerator().apiName()).put("qemu", engine.version());

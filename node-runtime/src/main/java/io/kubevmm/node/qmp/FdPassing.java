@@ -98,6 +98,18 @@ public final class FdPassing {
         }
     }
 
+    /** The descriptor number of an open file (e.g. {@code FileOutputStream.getFD()}); valid only while it is open. */
+    public static int descriptor(java.io.FileDescriptor file) throws IOException {
+        if (GET_FD_VAL == null) {
+            throw new IOException("file descriptor passing is unavailable: " + UNAVAILABLE);
+        }
+        try {
+            return (int) Class.forName("sun.nio.ch.IOUtil").getMethod("fdVal", java.io.FileDescriptor.class).invoke(null, file);
+        } catch (ReflectiveOperationException e) {
+            throw new IOException("cannot read the descriptor of a file: " + e, e);
+        }
+    }
+
     /**
      * Sends the first bytes of {@code data} with {@code fd} attached, on the stream socket
      * {@code socketFd}; returns how many bytes went (at least one), the caller writes the rest

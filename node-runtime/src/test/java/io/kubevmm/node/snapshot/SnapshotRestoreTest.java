@@ -214,6 +214,24 @@ class SnapshotRestoreTest {
         assertThat(token(after.text(), "read")).as("the target's disk holds what sat in the snapshot layer").isEqualTo(token);
     }
 
+    @Test
+    void aPausedGuestStaysPausedThroughAFullStateSnapshot() throws Exception {
+        VmConfig vm = guest("vm", "memcheck:16,disk:vda", "52:54:00:00:00:01");
+        VmmInstance running = boot(vm);
+        GuestConsole console = new GuestConsole(vm.consoleLog());
+        await().atMost(BOOT).until(() -> console.lastMemcheckPass() >= 1 && console.lastTick() >= 1);
+        running.pause();
+        int tick = console.lastTick();
+
+        snapshots.snapshotFullState("paused", running, details(vm, SnapshotType.FullState));
+
+        assertThat(running.runState()).isEqualTo(RunState.PAUSED);
+        Thread.sleep(2500);
+        assertThat(console.lastTick()).as("no tick while paused").isEqualTo(tick);
+        running.resume();
+        console.awaitTickAbove(tick, Duration.ofSeconds(20));
+    }
+
     // ---- helpers ----
 
     private VmConfig guest(String name, String workload, String mac) {

@@ -102,6 +102,15 @@ public final class QemuEngine implements VmmEngine {
 
     @Override
     public VmmInstance createIncoming(VmConfig config) throws EngineException {
+        // The disks arrive from the source (mirror). Layers snapshots left here earlier may be
+        // shared with the store: the mirror gets a new, empty layer instead of writing into them.
+        for (VmConfig.Disk disk : config.disks()) {
+            if (Files.exists(DiskLayers.pointer(config, disk))) {
+                Path fresh = DiskLayers.nextLayer(config, disk);
+                images.create(disk, fresh);
+                DiskLayers.setActive(config, disk, fresh);
+            }
+        }
         prepare(config);
         return launch(config, commandLine.forIncoming(config, true, launchFiles(config)));
     }

@@ -30,20 +30,25 @@ final class QemuImages {
             if (Files.exists(file) || Files.exists(DiskLayers.activeLayer(config, disk))) {
                 continue;
             }
-            List<String> cmd = new ArrayList<>(List.of(qemuImg, "create", "-q", "-f", "qcow2"));
-            if (disk.baseImage() != null) {
-                if (!Files.isReadable(disk.baseImage())) {
-                    throw new EngineException(Reason.MissingFile, "disk '" + disk.name() + "': base image "
-                            + disk.baseImage() + " does not exist on this node; put it in the node's image directory");
-                }
-                cmd.addAll(List.of("-b", disk.baseImage().toAbsolutePath().toString(), "-F", format(disk.baseImage())));
-            }
-            cmd.add(file.toString());
-            if (disk.sizeBytes() > 0) {
-                cmd.add(Long.toString(disk.sizeBytes()));
-            }
-            run(cmd, "create disk '" + disk.name() + "'");
+            create(disk, file);
         }
+    }
+
+    /** A new disk image at {@code file}: empty, or an overlay on the disk's base image. */
+    void create(VmConfig.Disk disk, Path file) throws EngineException {
+        List<String> cmd = new ArrayList<>(List.of(qemuImg, "create", "-q", "-f", "qcow2"));
+        if (disk.baseImage() != null) {
+            if (!Files.isReadable(disk.baseImage())) {
+                throw new EngineException(Reason.MissingFile, "disk '" + disk.name() + "': base image "
+                        + disk.baseImage() + " does not exist on this node; put it in the node's image directory");
+            }
+            cmd.addAll(List.of("-b", disk.baseImage().toAbsolutePath().toString(), "-F", format(disk.baseImage())));
+        }
+        cmd.add(file.toString());
+        if (disk.sizeBytes() > 0) {
+            cmd.add(Long.toString(disk.sizeBytes()));
+        }
+        run(cmd, "create disk '" + disk.name() + "'");
     }
 
     /**

@@ -268,6 +268,16 @@ final class QemuInstance implements VmmInstance {
         }
     }
 
+    /** Gives QEMU a copy of an open file's descriptor under {@code name} ({@code getfd}), for an {@code fd:} URI. */
+    void passFd(String name, java.io.FileDescriptor file) throws EngineException {
+        try {
+            qmp.executeWithFd("getfd", Map.of("fdname", name), io.kubevmm.node.qmp.FdPassing.descriptor(file), QmpClient.DEFAULT_TIMEOUT);
+        } catch (QmpException | IOException e) {
+            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+                    "VM " + config.id() + ": cannot pass the state file: " + e.getMessage(), e);
+        }
+    }
+
     JsonNode command(String name, Map<String, ?> args) throws EngineException {
         try {
             return qmp.execute(name, args);
@@ -275,6 +285,11 @@ final class QemuInstance implements VmmInstance {
             throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
                     "VM " + config.id() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Sends a command without waiting for its reply (from an event listener, which must not block). */
+    void commandAsync(String name) {
+        qmp.executeAsync(name, Map.of());
     }
 
     static String shellQuote(Path path) {

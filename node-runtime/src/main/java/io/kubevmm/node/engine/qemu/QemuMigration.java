@@ -54,14 +54,14 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void listen(Path socket, boolean postcopy) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy));
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
         instance.command("migrate-incoming", Map.of("uri", "unix:" + socket));
     }
 
     @Override
     public void expectConnection(boolean postcopy) throws EngineException {
         // The emulator was started with -incoming defer: it waits until migrate-incoming names the stream.
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy));
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
     }
 
     @Override
@@ -180,7 +180,10 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     }
 
     private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge()));
+        // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
+        // on, and then "migrate" would write a snapshot instead of moving the guest.
+        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
+                "background-snapshot", false));
         Map<String, Object> parameters = new LinkedHashMap<>();
         parameters.put("downtime-limit", switchoverTarget(tuning.maxDowntimeMillis()));
         parameters.put("max-bandwidth", tuning.bandwidthBytesPerSecond() > 0 ? tuning.bandwidthBytesPerSecond() : UNLIMITED_BANDWIDTH);

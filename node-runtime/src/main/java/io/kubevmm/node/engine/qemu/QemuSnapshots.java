@@ -7,6 +7,7 @@ import io.kubevmm.node.engine.EngineException.Reason;
 import io.kubevmm.node.engine.FullStateCapture;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.qmp.FdPassing;
 import io.kubevmm.node.qmp.QmpEvent;
 import org.jboss.logging.Logger;
 
@@ -32,11 +33,14 @@ final class QemuSnapshots {
     private static final Logger LOG = Logger.getLogger(QemuSnapshots.class);
     private static final long LOCAL_BANDWIDTH = 64L << 30;
     private static final Duration STATE_TIMEOUT = Duration.ofMinutes(10);
+    private static final String STATE_FD = "snapshot-state";
 
     private final QemuInstance instance;
     private final DiskLayers layers;
     private volatile Instant lastStop;
     private volatile Instant lastResume;
+    /** Set while snapshotting a paused guest: QEMU's background snapshot restarts the vCPUs regardless. */
+    private volatile boolean keepPaused;
 
     QemuSnapshots(QemuInstance instance, DiskLayers layers) {
         this.instance = instance;
@@ -47,7 +51,14 @@ final class QemuSnapshots {
     void onEvent(QmpEvent event) {
         switch (event.name()) {
             case "STOP" -> lastStop = event.timestamp();
-            case "RESUME" -> lastResume = event.timestamp();
+            case "RESUME" -> {
+                lastResume = event.timestamp();
+                if (keepPaused) {
+                    // QEMU 7.2's background snapshot calls vm_start() once armed, even for a guest
+                    // that was paused: stop it again at once (it ran only for this round trip).
+                    instance.snapshots().reStop();
+                }
+            }
             default -> { }
         }
     }
@@ -72,21 +83,37 @@ final class QemuSnapshots {
 
     FullStateCapture snapshotFullState(Path stateFile) throws EngineException {
         long started = System.nanoTime();
-        boolean wasRunning = instance.runState() == RunState.RUNNING;
-        // Background snapshot refuses to start with any of these on (a live migration may have set them).
-        setCapabilities(Map.of("events", true, "postcopy-ram", false, "auto-converge", false, "background-snapshot", true));
-        instance.command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
+        RunState before = instance.runState();
+        if (before != RunState.RUNNING && before != RunState.PAUSED) {
+            throw new EngineException(Reason.OperationFailed, "VM " + config().id() + " is " + before.name().toLowerCase()
+                    + "; a full-state snapshot needs a running or paused guest (a Disk snapshot works in any state)");
+        }
+        boolean wasRunning = before == RunState.RUNNING;
+        keepPaused = !wasRunning;
         List<Prepared> prepared = new ArrayList<>();
         Path partial = stateFile.resolveSibling(stateFile.getFileName() + ".part");
         Instant stopBefore = lastStop;
         boolean switched = false;
-        // Two writers, by measurement (bench/snapshot, TCG, 2 cores): QEMU streams faster into a
-        // pipe to cat (exec:) than into our socket, but exec: forks QEMU inside the migrate
-        // command. Without disks the guest still runs then, so exec: it is; with disks the vCPUs
-        // are already stopped for the switch and the fork would add 3-10 ms to the pause.
-        StateSink sink = config().disks().isEmpty() ? null : StateSink.open(config().stateDir().resolve("snapshot.sock"), partial, stateFile);
+        // QEMU writes the state straight into a file we open and pass it (getfd, then fd:): no
+        // process in between, and nothing forks inside the pause. Where descriptors cannot be
+        // passed, exec:cat does it, with a fork of QEMU inside the migrate command (3-10 ms of
+        // pause when the vCPUs are already stopped for a disk switch).
+        java.io.FileOutputStream direct = null;
+        if (FdPassing.available()) {
+            try {
+                direct = new java.io.FileOutputStream(partial.toFile());
+                instance.passFd(STATE_FD, direct.getFD());
+            } catch (java.io.IOException | EngineException e) {
+                closeQuietly(direct);
+                throw e instanceof EngineException ee ? ee : new EngineException(Reason.OperationFailed,
+                        "cannot create " + partial + ": " + e.getMessage(), e);
+            }
+        }
         StateFileHasher hasher = StateFileHasher.follow(partial, stateFile);
         try {
+            // Background snapshot refuses to start with any of these on (a live migration may have set them).
+            setCapabilities(Map.of("events", true, "postcopy-ram", false, "auto-converge", false, "background-snapshot", true));
+            instance.command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
             prepared.addAll(prepare());
             if (!prepared.isEmpty()) {
                 flushToHost(prepared);
@@ -96,14 +123,19 @@ final class QemuSnapshots {
                 switchToOverlays(prepared);
                 switched = true;
             }
-            String uri = sink != null ? sink.uri() : "exec:cat > " + QemuInstance.shellQuote(partial)
+            String uri = direct != null ? "fd:" + STATE_FD : "exec:cat > " + QemuInstance.shellQuote(partial)
                     + " && mv " + QemuInstance.shellQuote(partial) + " " + QemuInstance.shellQuote(stateFile);
             instance.command("migrate", Map.of("uri", uri));
             awaitCompletion();
+            if (direct != null) {
+                closeQuietly(direct); // QEMU closed its copy at completion; the file is whole
+                direct = null;
+                move(partial, stateFile);
+            }
             StateFileHasher.Written written = hasher.await(Duration.ofMinutes(1));
             long durationMillis = (System.nanoTime() - started) / 1_000_000;
             return new FullStateCapture(frozenChains(prepared), stateFile, written.bytes(), written.sha256(),
-                    pauseMillis(stopBefore), durationMillis);
+                    wasRunning ? pauseMillis(stopBefore) : 0, durationMillis);
         } catch (EngineException e) {
             hasher.abandon();
             if (!switched) {
@@ -111,8 +143,17 @@ final class QemuSnapshots {
             }
             throw e;
         } finally {
-            if (sink != null) {
-                sink.close();
+            keepPaused = false;
+            if (!wasRunning && instance.runState() == RunState.RUNNING) {
+                instance.command("stop", Map.of());
+            }
+            if (direct != null) {
+                closeQuietly(direct);
+                try {
+                    instance.command("closefd", Map.of("fdname", STATE_FD));
+                } catch (EngineException notThere) {
+                    // migrate consumed it
+                }
             }
             try {
                 setCapabilities(Map.of("background-snapshot", false));
@@ -123,6 +164,28 @@ final class QemuSnapshots {
                 instance.command("cont", Map.of()); // a failed snapshot never leaves the guest stopped
             }
         }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (java.io.IOException ignored) {
+            // the stream failed already; its error is the one reported
+        }
+    }
+
+    private static void move(Path from, Path to) throws EngineException {
+        try {
+            java.nio.file.Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot complete " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    void reStop() {
+        instance.commandAsync("stop");
     }
 
     /**

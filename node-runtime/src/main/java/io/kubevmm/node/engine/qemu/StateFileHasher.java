@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * read afterwards; the writer's path never waits for the digest, and the hasher only reads what
  * already sits in the page cache.
  *
- * <p>The writer ({@link StateSink}) renames the
+ * <p>Whoever completes the file (after QEMU's fd: stream, or {@code cat > partial && mv partial done}) renames the
  * file only once it wrote everything, so {@code done} existing means the file is complete. The
  * hasher keeps the partial file open, which stays the same file across the rename.
  */

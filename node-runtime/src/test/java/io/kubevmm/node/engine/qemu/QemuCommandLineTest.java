@@ -97,4 +97,21 @@ class QemuCommandLineTest {
         assertThat(line.forIncoming(vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE), true))
                 .containsSequence("-incoming", "defer").doesNotContain("-S");
     }
+
+    @Test
+    void aDiskOpensItsActiveLayerAfterSnapshotsAndACloneGetsItsOwnGenerationId() {
+        var disks = List.of(new VmConfig.Disk("data", 1L << 30, null));
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        VmConfig vm = vm(VmConfig.Profile.MICROVM, 128L << 20, disks, VmConfig.NetworkMode.USER);
+        VmConfig clone = new VmConfig("default_clone", vm.stateDir(), vm.profile(), vm.cpus(), vm.memoryBytes(), vm.kernel(),
+                vm.initrd(), vm.cmdline(), vm.disks(), vm.network(), "52:54:00:65:43:21");
+        var launch = new QemuCommandLine.Launch(java.util.Map.of("data", java.nio.file.Path.of("/state/vms/default_demo/disk-data.3.qcow2")),
+                QemuCommandLine.vmGenerationId(vm));
+
+        String args = joined(line.forCreate(vm, launch));
+
+        assertThat(args).contains("filename=/state/vms/default_demo/disk-data.3.qcow2", "-device vmgenid,guid=" + QemuCommandLine.vmGenerationId(vm));
+        assertThat(QemuCommandLine.vmGenerationId(vm)).as("stable across restarts and migration").isEqualTo(QemuCommandLine.vmGenerationId(vm))
+                .isNotEqualTo(QemuCommandLine.vmGenerationId(clone));
+    }
 }
