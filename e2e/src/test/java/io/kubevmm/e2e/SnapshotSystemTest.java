@@ -108,7 +108,12 @@ class SnapshotSystemTest extends ClusterTestBase {
     }
 
     VMRestore restore(String name, String snapshot, String targetVm) {
+        return restore(name, snapshot, targetVm, null);
+    }
+
+    VMRestore restore(String name, String snapshot, String targetVm, String targetNode) {
         VMRestoreSpec spec = new VMRestoreSpec();
+        spec.setTargetNode(targetNode);
         spec.setSnapshotName(snapshot);
         spec.setTargetVmName(targetVm);
         VMRestore restore = new VMRestore();
@@ -131,7 +136,7 @@ class SnapshotSystemTest extends ClusterTestBase {
     }
 
     @Test
-    void rollingBackToAFullStateSnapshotContinuesFromItsTicksAndACloneRunsBesideIt() throws Exception {
+    void rollingBackToAFullStateSnapshotContinuesFromItsTicksAndACloneRunsOnTheOtherNode() throws Exception {
         client.resource(vm("snap-back", "256Mi", "memcheck:64")).create();
         awaitPhase("snap-back", VmPhase.Running, true);
         awaitTickAbove("snap-back", 2);
@@ -162,9 +167,14 @@ class SnapshotSystemTest extends ClusterTestBase {
         var annotations = get("snap-back").getMetadata().getAnnotations();
         assertThat(annotations == null ? null : annotations.get("kubevmm.io/restore-id")).isNull();
 
-        VMRestore clone = awaitRestoreOutcome(restore("snap-fork-r1", "snap-back-1", "snap-fork").getMetadata().getName());
+        // The clone goes to the other node, which fetches the artifacts and checks their checksums.
+        String otherNode = client.resources(io.kubevmm.api.v1alpha1.VMNode.class).list().getItems().stream()
+                .map(n -> n.getMetadata().getName()).filter(n -> !n.equals(ready.getStatus().getNodeName())).findFirst().orElseThrow();
+        VMRestore clone = awaitRestoreOutcome(restore("snap-fork-r1", "snap-back-1", "snap-fork", otherNode).getMetadata().getName());
 
         assertThat(clone.getStatus().getPhase()).as("error: %s", clone.getStatus().getError()).isEqualTo(VMRestoreStatus.Phase.Succeeded);
+        assertThat(vmi("snap-fork").getSpec().getNodeName()).isEqualTo(otherNode);
+        assertThat(vmi("snap-back").getSpec().getNodeName()).isEqualTo(ready.getStatus().getNodeName());
         awaitPhase("snap-fork", VmPhase.Running, true);
         await().atMost(BOOT).ignoreExceptions().until(() -> ticks("snap-fork").size() >= 2);
         assertThat(ticks("snap-fork").getFirst()).as("the clone did not boot: it continues from the snapshot").isBetween(beforeSnapshot, atReady + 1);

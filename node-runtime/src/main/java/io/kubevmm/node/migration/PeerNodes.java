@@ -59,6 +59,29 @@ public class PeerNodes {
         }
     }
 
+    /** GET on another node's authenticated API; the caller closes the body. Fails unless HTTP 200. */
+    public java.io.InputStream get(String node, String path) throws IOException {
+        InetSocketAddress api = address(node, false);
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + api.getHostString() + ":" + api.getPort() + path))
+                .header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofMinutes(10))
+                .GET().build();
+        try {
+            HttpResponse<java.io.InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            if (response.statusCode() != 200) {
+                String body;
+                try (var in = response.body()) {
+                    body = new String(in.readNBytes(2000), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                throw new IOException("node " + node + " answered HTTP " + response.statusCode() + " to GET " + path + ": " + body);
+            }
+            return response.body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while fetching " + path + " from node " + node, e);
+        }
+    }
+
     private InetSocketAddress address(String node, boolean tunnel) {
         VMNode vmNode = client.resources(VMNode.class).withName(node).get();
         String endpoint = vmNode == null || vmNode.getStatus() == null ? null

@@ -45,10 +45,13 @@ public class NodeSnapshots {
     private final Snapshotter snapshotter;
     private final EventRecorder events;
     private final SnapshotMetrics metrics;
+    private final io.kubevmm.node.migration.PeerNodes peers;
     private final Set<String> taking = ConcurrentHashMap.newKeySet();
 
-    NodeSnapshots(KubernetesClient client, NodeVms vms, NodeConfig config, EventRecorder events, SnapshotMetrics metrics) {
+    NodeSnapshots(KubernetesClient client, NodeVms vms, NodeConfig config, EventRecorder events, SnapshotMetrics metrics,
+                  io.kubevmm.node.migration.PeerNodes peers) {
         this.client = client;
+        this.peers = peers;
         this.vms = vms;
         this.snapshotter = new Snapshotter(vms.engine(), new SnapshotStore(config.stateDir().resolve("snapshots")));
         this.events = events;
@@ -153,9 +156,7 @@ public class NodeSnapshots {
             long t0 = System.nanoTime();
             try {
                 if (snapshotter.store().find(name).isEmpty()) {
-                    throw new EngineException(EngineException.Reason.StateUnusable, "VMSnapshot " + snapshotName
-                            + " is not in the snapshot store of node " + vms.nodeName()
-                            + " (restore onto the node that took it: restoring across nodes is not available yet)");
+                    fetch(namespace, snapshotName, name);
                 }
                 var emulator = snapshotter.restore(name, config);
                 vms.takeOver(namespace, vmi.getMetadata().getName(), config, emulator, true);
@@ -171,6 +172,36 @@ public class NodeSnapshots {
             }
         });
     }
+
+    /**
+     * Copies a snapshot held by another node into this node's store over that node's authenticated
+     * API; every artifact is checked against the manifest's size and SHA-256 before it is used.
+     */
+    private void fetch(String namespace, String snapshotName, String name) throws EngineException {
+        VMSnapshot snapshot = client.resources(VMSnapshot.class).inNamespace(namespace).withName(snapshotName).get();
+        String holder = snapshot == null || snapshot.getStatus() == null ? null : snapshot.getStatus().getNodeName();
+        if (holder == null || holder.equals(vms.nodeName())) {
+            throw new EngineException(EngineException.Reason.StateUnusable, "VMSnapshot " + snapshotName
+                    + " is not in the snapshot store of node " + vms.nodeName() + (snapshot == null ? " and no longer exists" : ""));
+        }
+        long t0 = System.nanoTime();
+        String base = "/api/v1/snapshots/" + name;
+        try {
+            SnapshotManifest manifest;
+            try (var in = peers.get(holder, base + "/manifest")) {
+                manifest = MANIFEST_JSON.readValue(in, SnapshotManifest.class);
+            }
+            snapshotter.store().importSnapshot(manifest, file -> peers.get(holder, base + "/files/" + file));
+            LOG.infof("Fetched snapshot %s (%d bytes) from node %s in %d ms, checksums verified", name, manifest.sizeBytes(), holder,
+                    (System.nanoTime() - t0) / 1_000_000);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new EngineException(EngineException.Reason.StateUnusable, "cannot fetch VMSnapshot " + snapshotName
+                    + " from node " + holder + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static final ObjectMapper MANIFEST_JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule()).build();
 
     /** Empty when no restore was started for this VMI. */
     public java.util.Optional<RestoreOutcome> restoreOutcome(VirtualMachineInstance vmi) {

@@ -39,6 +39,11 @@ public final class PendingSnapshot implements AutoCloseable {
         return completed;
     }
 
+    /** Marks a pending snapshot published by other means (an import), so closing keeps it. */
+    void published(StoredSnapshot stored) {
+        completed = stored;
+    }
+
     @Override
     public void close() {
         if (completed == null) {

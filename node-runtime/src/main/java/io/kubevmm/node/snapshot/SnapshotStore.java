@@ -204,6 +204,46 @@ public final class SnapshotStore {
         }
     }
 
+    /** Opens one artifact of a snapshot held elsewhere (another node's store). */
+    public interface ArtifactSource {
+        java.io.InputStream open(String file) throws IOException;
+    }
+
+    /**
+     * Copies a snapshot from another node's store into this one: every artifact the manifest
+     * lists, checked against its size and SHA-256 before the snapshot appears here (complete or
+     * not at all, as for one taken here).
+     * @throws SnapshotIntegrityException naming the file that arrived truncated or corrupt
+     */
+    public StoredSnapshot importSnapshot(SnapshotManifest manifest, ArtifactSource source) throws EngineException {
+        try (PendingSnapshot pending = begin(manifest.name())) {
+            Path dir = pending.dir();
+            for (SnapshotManifest.Artifact artifact : manifest.artifacts()) {
+                if (!NAME.matcher(artifact.file()).matches()) {
+                    throw new SnapshotIntegrityException(dir.resolve("invalid"), "snapshot '" + manifest.name()
+                            + "': the manifest names an artifact that is not a plain file name: " + artifact.file());
+                }
+                try (java.io.InputStream in = source.open(artifact.file())) {
+                    Files.copy(in, dir.resolve(artifact.file()));
+                } catch (IOException e) {
+                    throw new EngineException(Reason.StateUnusable, "snapshot '" + manifest.name() + "': cannot fetch "
+                            + artifact.file() + ": " + e.getMessage(), e);
+                }
+            }
+            verify(new StoredSnapshot(dir, manifest));
+            try {
+                JSON.writeValue(dir.resolve(MANIFEST).toFile(), manifest);
+                Path target = root.resolve(manifest.name());
+                Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
+                StoredSnapshot stored = new StoredSnapshot(target, manifest);
+                pending.published(stored);
+                return stored;
+            } catch (IOException e) {
+                throw new EngineException(Reason.OperationFailed, "cannot publish imported snapshot '" + manifest.name() + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
     /**
      * Removes the snapshot's directory and artifacts. Layers the VM still uses keep their other
      * link (the VM's own); fold them away with {@code mergeUnsharedLayers} afterwards.

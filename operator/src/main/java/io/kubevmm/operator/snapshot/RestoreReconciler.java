@@ -14,6 +14,7 @@ import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMRestore;
 import io.kubevmm.api.v1alpha1.VMRestoreStatus;
 import io.kubevmm.api.v1alpha1.VMRestoreStatus.Phase;
@@ -37,8 +38,9 @@ import java.util.stream.Collectors;
 /**
  * A VMRestore: the snapshot's own VM is rolled back (its instance replaced by one started from
  * the snapshot), any other name becomes a new VM cloned from it (new uid, so a new MAC and
- * vmgenid). Both go through annotations on the VM that the VM controller acts on; the node that
- * holds the snapshot starts the guest from it. Succeeded once that guest runs again.
+ * vmgenid). Both go through annotations on the VM that the VM controller acts on; the chosen node
+ * (the snapshot's unless {@code targetNode} names another, which then fetches the artifacts over
+ * the authenticated node API) starts the guest from it. Succeeded once that guest runs again.
  */
 @ControllerConfiguration(name = RestoreReconciler.NAME, generationAwareEventProcessing = false)
 public class RestoreReconciler implements Reconciler<VMRestore> {
@@ -89,11 +91,10 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
         if (snapPhase != VMSnapshotStatus.Phase.Ready) {
             return UpdateControl.<VMRestore>noUpdate().rescheduleAfter(2000); // waits until the snapshot is ready
         }
-        String node = snapshot.getStatus().getNodeName();
-        String wanted = restore.getSpec().getTargetNode();
-        if (wanted != null && !wanted.equals(node)) {
-            return fail(restore, "TargetNodeUnsupported", "spec.targetNode: VMSnapshot " + snapshotName + " is stored on " + node
-                    + "; restoring onto another node (" + wanted + ") is not available yet: leave targetNode unset or set it to " + node);
+        // The snapshot's own node by default; another node fetches the artifacts from it first.
+        String node = restore.getSpec().getTargetNode() != null ? restore.getSpec().getTargetNode() : snapshot.getStatus().getNodeName();
+        if (client.resources(VMNode.class).withName(node).get() == null) {
+            return fail(restore, "InvalidTarget", "spec.targetNode: there is no VMNode named " + node);
         }
         String sourceVm = snapshot.getSpec().getVmName();
         String target = restore.getSpec().getTargetVmName();
