@@ -116,15 +116,18 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
                 return fail(restore, "VMExists", "spec.targetVmName: VirtualMachine " + target
                         + " already exists; name a new VM for a clone, or " + sourceVm + " to roll it back");
             }
-            VirtualMachine source = client.resources(VirtualMachine.class).inNamespace(namespace).withName(sourceVm).get();
-            if (source == null) {
-                return fail(restore, "SourceVMNotFound", "spec.snapshotName: the snapshot's VM " + sourceVm
-                        + " was deleted and its spec is not recorded in the VMSnapshot yet, so a clone cannot be defined");
+            VirtualMachineSpec spec = recordedSpec(snapshot);
+            if (spec == null) {
+                VirtualMachine source = client.resources(VirtualMachine.class).inNamespace(namespace).withName(sourceVm).get();
+                if (source == null) {
+                    return fail(restore, "SourceVMNotFound", "spec.snapshotName: the snapshot's VM " + sourceVm
+                            + " was deleted and the VMSnapshot records no spec (annotation " + SnapshotReconciler.VM_SPEC + ")");
+                }
+                spec = JSON.convertValue(source.getSpec(), VirtualMachineSpec.class);
             }
             VirtualMachine clone = new VirtualMachine();
             clone.setMetadata(new ObjectMetaBuilder().withName(target).withNamespace(namespace).withAnnotations(annotations)
                     .withLabels(Map.of("kubevmm.io/cloned-from", sourceVm)).build());
-            VirtualMachineSpec spec = JSON.convertValue(source.getSpec(), VirtualMachineSpec.class);
             spec.setState(VmState.Running);
             clone.setSpec(spec);
             client.resource(clone).create();
@@ -173,6 +176,17 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
             return fail(restore, "Timeout", "VM " + target + " did not run from the snapshot within " + timeout.toMinutes() + " min");
         }
         return UpdateControl.<VMRestore>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+    }
+
+    /** The VM's spec as the snapshot recorded it, or null (snapshots made before it was recorded). */
+    private static VirtualMachineSpec recordedSpec(VMSnapshot snapshot) {
+        var annotations = snapshot.getMetadata().getAnnotations();
+        String json = annotations == null ? null : annotations.get(SnapshotReconciler.VM_SPEC);
+        try {
+            return json == null ? null : JSON.readValue(json, VirtualMachineSpec.class);
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     private void annotate(VirtualMachine vm, Map<String, String> annotations) {

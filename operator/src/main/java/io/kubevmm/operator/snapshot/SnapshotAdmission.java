@@ -18,7 +18,7 @@ import java.util.Set;
 /**
  * Whether a pending snapshot may be taken now, and by which node: the one running the VM. A
  * full-state snapshot needs the VM's memory, so a running VM or one suspended to memory; a disk
- * snapshot also takes a VM suspended to disk. A VM in the middle of a live migration has two
+ * snapshot also takes a VM suspended to disk or stopped (its disks stay on its node). A VM in the middle of a live migration has two
  * copies in flux, so the snapshot waits for the migration to end; so does a second snapshot of
  * a VM that is being snapshotted. Pure.
  */
@@ -56,6 +56,10 @@ final class SnapshotAdmission {
         boolean onDisk = status != null && Conditions.find(status.getConditions(), "Paused")
                 .filter(c -> "SuspendedToDisk".equals(c.getReason()) && "True".equals(c.getStatus())).isPresent();
         boolean hasMemory = phase == InstancePhase.Running || (phase == InstancePhase.Suspended && !onDisk);
+        if (type == VMSnapshotSpec.Type.FullState && phase == InstancePhase.Stopped) {
+            return new Decision.Reject("VMNotRunning", "spec.type: VirtualMachine " + vmName
+                    + " is stopped and has no memory state; use type Disk, or start it first");
+        }
         if (type == VMSnapshotSpec.Type.FullState && !hasMemory) {
             return onDisk
                     ? new Decision.Reject("VMNotRunning", "spec.type: VirtualMachine " + vmName + " is suspended to disk, its state is "
@@ -63,7 +67,7 @@ final class SnapshotAdmission {
                     : new Decision.Wait("VMNotRunning", "VirtualMachine " + vmName + " is " + (phase == null ? "starting" : phase)
                             + "; the FullState snapshot is taken once it runs");
         }
-        if (type == VMSnapshotSpec.Type.Disk && !hasMemory && !onDisk) {
+        if (type == VMSnapshotSpec.Type.Disk && !hasMemory && !onDisk && phase != InstancePhase.Stopped) {
             return new Decision.Wait("VMNotRunning", "VirtualMachine " + vmName + " is " + (phase == null ? "starting" : phase)
                     + "; the Disk snapshot is taken once it runs");
         }

@@ -5,6 +5,8 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
@@ -36,6 +38,9 @@ import java.util.stream.Collectors;
 @ControllerConfiguration(name = SnapshotReconciler.NAME, generationAwareEventProcessing = false)
 public class SnapshotReconciler implements Reconciler<VMSnapshot> {
     static final String NAME = "vmsnapshot";
+    /** Annotation on a VMSnapshot: the VM's spec (JSON) when the snapshot was handed over. */
+    public static final String VM_SPEC = "kubevmm.io/vm-spec";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private static final long RECHECK_MILLIS = 5000;
 
     private final KubernetesClient client;
@@ -68,15 +73,15 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
         }
         String namespace = snapshot.getMetadata().getNamespace();
         String vmName = snapshot.getSpec().getVmName();
-        var decision = SnapshotAdmission.decide(snapshot,
-                client.resources(VirtualMachine.class).inNamespace(namespace).withName(vmName).get(),
+        VirtualMachine vm = client.resources(VirtualMachine.class).inNamespace(namespace).withName(vmName).get();
+        var decision = SnapshotAdmission.decide(snapshot, vm,
                 client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vmName).get(),
                 client.resources(VMMigration.class).inNamespace(namespace).list().getItems(),
                 client.resources(VMSnapshot.class).inNamespace(namespace).list().getItems());
         return switch (decision) {
             case SnapshotAdmission.Decision.Reject r -> fail(snapshot, r.reason(), r.message());
             case SnapshotAdmission.Decision.Wait w -> waitFor(snapshot, w);
-            case SnapshotAdmission.Decision.Admit a -> handOver(snapshot, a.node());
+            case SnapshotAdmission.Decision.Admit a -> handOver(snapshot, vm, a.node());
         };
     }
 
@@ -93,7 +98,12 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
         return UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }
 
-    private UpdateControl<VMSnapshot> handOver(VMSnapshot snapshot, String node) {
+    private UpdateControl<VMSnapshot> handOver(VMSnapshot snapshot, VirtualMachine vm, String node) {
+        // The VM's spec at this instant, so a clone can be defined even after the VM is deleted.
+        var annotations = JSON.createObjectNode().put(VM_SPEC, JSON.valueToTree(vm.getSpec()).toString());
+        client.resources(VMSnapshot.class).inNamespace(snapshot.getMetadata().getNamespace()).withName(snapshot.getMetadata().getName())
+                .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.createObjectNode().set("metadata",
+                        JSON.createObjectNode().set("annotations", annotations)).toString());
         // The label first: it is what the node runtime selects on.
         StatusPatch.labels(client, snapshot, Map.of(Labels.NODE, node, Labels.VM, snapshot.getSpec().getVmName()));
         VMSnapshotStatus status = new VMSnapshotStatus();

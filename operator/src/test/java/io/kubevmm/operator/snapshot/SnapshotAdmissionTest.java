@@ -75,6 +75,11 @@ class SnapshotAdmissionTest {
                 .isEqualTo(new Decision.Admit("node-a"));
         assertThat(decide(snapshot("s1", VMSnapshotSpec.Type.Disk, null), vmi(InstancePhase.Suspended, true), List.of(), List.of()))
                 .isEqualTo(new Decision.Admit("node-a"));
+        assertThat(decide(snapshot("s1", VMSnapshotSpec.Type.Disk, null), vmi(InstancePhase.Stopped, false), List.of(), List.of()))
+                .isEqualTo(new Decision.Admit("node-a"));
+        assertThat(decide(snapshot("s1", VMSnapshotSpec.Type.FullState, null), vmi(InstancePhase.Stopped, false), List.of(), List.of()))
+                .isEqualTo(new Decision.Reject("VMNotRunning",
+                        "spec.type: VirtualMachine demo is stopped and has no memory state; use type Disk, or start it first"));
     }
 
     @Test

@@ -82,6 +82,8 @@ class SnapshotReconcilerTest {
             VMSnapshot s = get("snapped-1");
             assertThat(s.getMetadata().getLabels()).containsEntry(Labels.NODE, "node-b").containsEntry(Labels.VM, "snapped");
             assertThat(s.getStatus().getNodeName()).isEqualTo("node-b");
+            // The VM's spec, so a clone can still be defined after the VM is deleted.
+            assertThat(s.getMetadata().getAnnotations().get(SnapshotReconciler.VM_SPEC)).contains("\"memory\":\"256Mi\"");
             assertThat(s.getStatus().getPhase()).isEqualTo(VMSnapshotStatus.Phase.Pending);
         });
     }
