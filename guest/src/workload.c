@@ -15,6 +15,8 @@
  *                         else write a fresh one, "disk wrote <token>"; then every 2 s re-read the
  *                         block past all caches, "disk read <token>" (shows a moved or restored
  *                         disk still holds what the guest wrote)
+ *   diskrenew:<dev>       as disk, but every boot writes a fresh token after reporting the one it
+ *                         found ("disk found A", "disk wrote B"): a disk rollback shows A again
  *   poweroff:<s>          after <s> ticks: "KUBEVMM-GUEST-POWEROFF", then a clean power-off
  *   panic:<s>             after <s> ticks: "KUBEVMM-GUEST-PANIC", then a kernel panic
  * A press of the ACPI power button (QMP system_powerdown) powers the guest off cleanly.
@@ -212,6 +214,8 @@ static int read_block(int fd, char *block) {
     return pread(fd, block, 4096, 0) == 4096 ? 0 : -1;
 }
 
+static int disk_renew;
+
 static void *disk(void *arg) {
     char path[64];
     snprintf(path, sizeof path, "/dev/%s", (char *)arg);
@@ -222,10 +226,12 @@ static void *disk(void *arg) {
         return NULL;
     }
     char token[33];
-    if (strncmp(block, DISK_MAGIC, strlen(DISK_MAGIC)) == 0) {
+    int found = strncmp(block, DISK_MAGIC, strlen(DISK_MAGIC)) == 0;
+    if (found) {
         snprintf(token, sizeof token, "%s", block + strlen(DISK_MAGIC));
         say("disk found %s", token);
-    } else {
+    }
+    if (!found || disk_renew) {
         unsigned long long r = ((unsigned long long)time(NULL) << 20) ^ (unsigned long long)(now() * 1e9);
         snprintf(token, sizeof token, "%016llx", r);
         memset(block, 0, 4096);
@@ -288,6 +294,9 @@ int main(void) {
             start(dirty, a);
         } else if (strncmp(w, "disk:", 5) == 0) {
             start(disk, w + 5);
+        } else if (strncmp(w, "diskrenew:", 10) == 0) {
+            disk_renew = 1;
+            start(disk, w + 10);
         } else if (strncmp(w, "poweroff:", 9) == 0) {
             poweroff_at = strtol(w + 9, NULL, 10);
         } else if (strncmp(w, "panic:", 6) == 0) {

@@ -217,6 +217,48 @@ class SnapshotSystemTest extends ClusterTestBase {
         deleteAndAwaitGone("snap-bad");
     }
 
+    String lastToken(String vm, String verb) throws Exception {
+        var m = java.util.regex.Pattern.compile("disk " + verb + " ([0-9a-f]+)").matcher(console(vm));
+        String last = null;
+        while (m.find()) {
+            last = m.group(1);
+        }
+        return last;
+    }
+
+    @Test
+    void rollingBackToADiskSnapshotBringsBackWhatTheDiskHeldThen() throws Exception {
+        VirtualMachine vm = vm("snap-ab", "256Mi", "diskrenew:vda");
+        DiskSpec disk = new DiskSpec();
+        disk.setName("data");
+        disk.setSize("64Mi");
+        vm.getSpec().setDisks(List.of(disk));
+        client.resource(vm).create();
+        awaitPhase("snap-ab", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> lastToken("snap-ab", "wrote") != null);
+        String a = lastToken("snap-ab", "wrote");
+        VMSnapshot ready = awaitSnapshotPhase(snapshot("snap-ab-1", "snap-ab", VMSnapshotSpec.Type.Disk).getMetadata().getName(),
+                Phase.Ready, Phase.Failed);
+        assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
+        // A reboot writes B over A.
+        edit("snap-ab", v -> { v.getSpec().setState(io.kubevmm.api.v1alpha1.VmState.Stopped); return v; });
+        awaitPhase("snap-ab", VmPhase.Stopped, false);
+        edit("snap-ab", v -> { v.getSpec().setState(io.kubevmm.api.v1alpha1.VmState.Running); return v; });
+        awaitPhase("snap-ab", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> !a.equals(lastToken("snap-ab", "wrote")));
+        assertThat(lastToken("snap-ab", "found")).isEqualTo(a);
+
+        VMRestore rollback = awaitRestoreOutcome(restore("snap-ab-r1", "snap-ab-1", "snap-ab").getMetadata().getName());
+
+        assertThat(rollback.getStatus().getPhase()).as("error: %s", rollback.getStatus().getError()).isEqualTo(VMRestoreStatus.Phase.Succeeded);
+        awaitPhase("snap-ab", VmPhase.Running, true);
+        await().atMost(BOOT).ignoreExceptions().until(() -> lastToken("snap-ab", "found") != null);
+        assertThat(lastToken("snap-ab", "found")).as("the disk holds A again, as when the snapshot was taken").isEqualTo(a);
+        client.resources(VMSnapshot.class).inNamespace("default").withName("snap-ab-1").delete();
+        await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-ab-1") == null);
+        deleteAndAwaitGone("snap-ab");
+    }
+
     @Test
     void aDiskSnapshotKeepsTheGuestRunningAndStoresTheDiskLayer() throws Exception {
         VirtualMachine vm = vm("snap-disk", "256Mi", "disk:vda");

@@ -434,8 +434,10 @@ public final class VmRunner {
         }
         long bootMillis = startNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(seenAtNanos - startNanos);
         Instant started = record.startedTime();
-        record = new RuntimeRecord(record.createdTime(), started, Instant.now(),
-                startNanos == 0 ? record.bootMillis() : bootMillis, record.consoleOffset(), record.restartCount());
+        // Boxed on purpose: a guest taken over (migration, restore) has no boot time of ours, and
+        // unboxing its null in a conditional would throw.
+        Long boot = startNanos == 0 ? record.bootMillis() : Long.valueOf(bootMillis);
+        record = new RuntimeRecord(record.createdTime(), started, Instant.now(), boot, record.consoleOffset(), record.restartCount());
         persist();
         if (startNanos != 0) {
             hooks.guestReady(this, Duration.ofMillis(bootMillis));

@@ -158,8 +158,10 @@ public class NodeSnapshots {
                 if (snapshotter.store().find(name).isEmpty()) {
                     fetch(namespace, snapshotName, name);
                 }
+                boolean fullState = snapshotter.store().get(name).manifest().type() == SnapshotType.FullState;
                 var emulator = snapshotter.restore(name, config);
-                vms.takeOver(namespace, vmi.getMetadata().getName(), config, emulator, true);
+                // From full state the guest continues where it was (ready then); from disks it boots.
+                vms.takeOver(namespace, vmi.getMetadata().getName(), config, emulator, fullState);
                 metrics.restored(java.time.Duration.ofNanos(System.nanoTime() - t0));
                 events.normal(vmi, "Restored", "started from VMSnapshot " + snapshotName + " in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms; the guest continues from the snapshot's instant");
