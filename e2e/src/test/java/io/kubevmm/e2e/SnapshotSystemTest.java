@@ -131,13 +131,25 @@ class SnapshotSystemTest extends ClusterTestBase {
         return client.resources(VMRestore.class).inNamespace("default").withName(name).get();
     }
 
+    /** The MAC QEMU gives the VM's NIC, from its command line (its node runs on this machine). */
+    String qemuMac(String vm) throws Exception {
+        long pid = vmi(vm).getStatus().getQemuPid();
+        String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+        var m = java.util.regex.Pattern.compile("mac=([0-9a-f:]{17})").matcher(cmdline);
+        return m.find() ? m.group(1) : null;
+    }
+
     List<Integer> ticks(String vm) throws Exception {
         return TICK.matcher(console(vm)).results().map(r -> Integer.parseInt(r.group(1))).toList();
     }
 
     @Test
     void rollingBackToAFullStateSnapshotContinuesFromItsTicksAndACloneRunsOnTheOtherNode() throws Exception {
-        client.resource(vm("snap-back", "256Mi", "memcheck:64")).create();
+        VirtualMachine networked = vm("snap-back", "256Mi", "memcheck:64");
+        io.kubevmm.api.v1alpha1.NetworkSpec network = new io.kubevmm.api.v1alpha1.NetworkSpec();
+        network.setMode(io.kubevmm.api.v1alpha1.NetworkMode.user);
+        networked.getSpec().setNetwork(network);
+        client.resource(networked).create();
         awaitPhase("snap-back", VmPhase.Running, true);
         awaitTickAbove("snap-back", 2);
         int beforeSnapshot = lastTick("snap-back");
@@ -181,6 +193,9 @@ class SnapshotSystemTest extends ClusterTestBase {
         assertThat(vmi("snap-fork").getMetadata().getUid()).isNotEqualTo(vmi("snap-back").getMetadata().getUid());
         awaitTickAbove("snap-back", lastTick("snap-back"));
         assertThat(console("snap-fork")).doesNotContain("memcheck BAD");
+        if (cluster != null) {
+            assertThat(qemuMac("snap-fork")).as("the clone's NIC has a MAC of its own").isNotNull().isNotEqualTo(qemuMac("snap-back"));
+        }
 
         deleteAndAwaitGone("snap-fork");
         client.resources(VMSnapshot.class).inNamespace("default").withName("snap-back-1").delete();
