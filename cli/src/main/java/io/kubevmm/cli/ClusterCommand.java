@@ -32,7 +32,7 @@ abstract class ClusterCommand implements Callable<Integer> {
     }
 
     String namespace() {
-        return root.namespace;
+        return ClusterObjects.checkedNamespace(root.namespace);
     }
 
     Environment env() {

@@ -32,6 +32,7 @@ final class EvacuateCommand extends ClusterCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        ClusterObjects.checkedName(Kind.VMNODE, node);
         var nodes = client().resources(VMNode.class);
         if (nodes.withName(node).get() == null) {
             throw ClusterObjects.notFound(Kind.VMNODE, null, node);

@@ -13,13 +13,16 @@ import picocli.CommandLine.Spec;
  * {@code kubevmm}: drives KubeVMM objects the way kubectl and virtctl drive theirs. Also runs as
  * the kubectl plugin {@code kubectl vm}. Exit code 0 on success, 1 on any error.
  */
-@Command(name = "kubevmm", mixinStandardHelpOptions = true, version = "kubevmm 0.1.0",
+// scope INHERIT: every subcommand gets -h/--help and -V/--version too, so `kubevmm get --help`
+// prints the usage instead of complaining about the missing NAME.
+@Command(name = "kubevmm", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "kubevmm 0.1.0",
         description = "Run and manage virtual machines on Kubernetes with KubeVMM.",
-        footer = {"", "Local cluster: bin/kubevmm local up | status | down"},
+        footer = {"", "Local cluster: bin/kubevmm local up | status | down (bin/kubevmm local --help)",
+                "Help on one command: kubevmm help COMMAND or kubevmm COMMAND --help"},
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
                 StartCommand.class, StopCommand.class, SuspendCommand.class, ResumeCommand.class,
                 WaitCommand.class, ConsoleCommand.class, MigrateCommand.class, EvacuateCommand.class,
-                SnapshotCommand.class, RestoreCommand.class})
+                SnapshotCommand.class, RestoreCommand.class, CommandLine.HelpCommand.class})
 public final class KubeVmm implements Runnable {
     @Option(names = "--kubeconfig", scope = ScopeType.INHERIT, paramLabel = "PATH",
             description = {"Kubeconfig file. Default: $KUBECONFIG, else the local cluster's",

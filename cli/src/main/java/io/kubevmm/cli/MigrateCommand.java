@@ -57,6 +57,7 @@ final class MigrateCommand extends ClusterCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        ClusterObjects.checkedName(Kind.VM, name);
         VirtualMachine vm = client().resources(VirtualMachine.class).inNamespace(namespace()).withName(name).get();
         if (vm == null) {
             throw ClusterObjects.notFound(Kind.VM, namespace(), name);

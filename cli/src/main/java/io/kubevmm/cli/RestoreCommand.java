@@ -37,6 +37,10 @@ final class RestoreCommand extends ClusterCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        ClusterObjects.checkedName(Kind.VMSNAP, snapshotName);
+        if (newVm != null) {
+            ClusterObjects.checkedName(Kind.VM, newVm);
+        }
         VMSnapshot snapshot = client().resources(VMSnapshot.class).inNamespace(namespace()).withName(snapshotName).get();
         if (snapshot == null) {
             throw ClusterObjects.notFound(Kind.VMSNAP, namespace(), snapshotName);

@@ -43,6 +43,10 @@ final class SnapshotCommand extends ClusterCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        ClusterObjects.checkedName(Kind.VM, vmName);
+        if (snapshotName != null) {
+            ClusterObjects.checkedName(Kind.VMSNAP, snapshotName);
+        }
         if (client().resources(VirtualMachine.class).inNamespace(namespace()).withName(vmName).get() == null) {
             throw ClusterObjects.notFound(Kind.VM, namespace(), vmName);
         }
