@@ -120,6 +120,28 @@ class LocalClusterSystemTest extends ClusterTestBase {
     }
 
     @Test
+    void nodeApiAndTunnelListenOnlyOnTheAdvertisedLoopbackAddress() throws IOException {
+        assumeLocalCluster();
+        for (VMNode node : client.resources(VMNode.class).list().getItems()) {
+            for (String endpoint : List.of(node.getStatus().getEndpoint(), node.getStatus().getMigrationEndpoint())) {
+                assertThat(endpoint).as("advertised by " + node.getMetadata().getName()).startsWith("127.0.0.1:");
+                int port = Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+                // /proc/net/tcp{,6}: local address as hex ip:port, state 0A = LISTEN.
+                List<String> listeners = new java.util.ArrayList<>();
+                for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                    for (String line : Files.readAllLines(Path.of(table)).stream().skip(1).toList()) {
+                        String[] f = line.trim().split("\\s+");
+                        if (f[3].equals("0A") && Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16) == port) {
+                            listeners.add(f[1].substring(0, f[1].indexOf(':')));
+                        }
+                    }
+                }
+                assertThat(listeners).as("listening sockets on port " + port + " (" + endpoint + ")").containsExactly("0100007F");
+            }
+        }
+    }
+
+    @Test
     void twoVmsAreSpreadOverTwoNodes() {
         client.resource(vm("left", "256Mi", "idle")).create();
         awaitPhase("left", VmPhase.Running, true);

@@ -218,6 +218,7 @@ class ChartTest {
         Container c = op.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(c.getImage()).isEqualTo("ghcr.io/kubevmm/operator:0.1.0-SNAPSHOT");
         assertThat(env(c, "KUBEVMM_OPERATOR_PORT").getValue()).isEqualTo("8089");
+        assertThat(env(c, "KUBEVMM_OPERATOR_BIND_ADDRESS").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
         assertThat(env(c, "KUBEVMM_OPERATOR_LEASE_NAMESPACE").getValue()).isEqualTo(NS);
         // Each replica holds the leader Lease under its own pod name.
         assertThat(env(c, "KUBEVMM_OPERATOR_IDENTITY").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
@@ -265,6 +266,7 @@ class ChartTest {
                 .isEqualTo("kubevmm-node-token");
         assertThat(env(c, "KUBEVMM_NODE_API_TOKEN").getValueFrom().getSecretKeyRef().getKey()).isEqualTo("token");
         assertThat(env(c, "KUBEVMM_NODE_PORT").getValue()).isEqualTo("8090");
+        assertThat(env(c, "KUBEVMM_NODE_ADVERTISE_ADDRESS").getValueFrom().getFieldRef().getFieldPath()).isEqualTo("status.podIP");
         assertThat(env(c, "KUBEVMM_NODE_QEMU_ACCELERATOR").getValue()).isEqualTo("auto");
         assertThat(env(c, "KUBEVMM_NODE_STATE_DIR").getValue()).isEqualTo("/var/lib/kubevmm/state");
         assertThat(env(c, "KUBEVMM_NODE_IMAGE_DIR").getValue()).isEqualTo("/var/lib/kubevmm/images");

@@ -29,6 +29,14 @@ public interface NodeConfig {
     @WithDefault("127.0.0.1")
     String advertiseAddress();
 
+    /**
+     * Address the node API and the migration tunnel listen on; application.properties defaults
+     * it to {@link #advertiseAddress()}, so nothing listens where nobody is told to connect.
+     * {@code 0.0.0.0} listens everywhere.
+     */
+    @WithDefault("127.0.0.1")
+    String bindAddress();
+
     Qemu qemu();
 
     Tunnel tunnel();

@@ -25,14 +25,14 @@ public class TunnelService {
 
     TunnelService(NodeConfig config) {
         this.tls = tls(config.tunnel());
-        this.server = new TunnelServer(new InetSocketAddress("0.0.0.0", config.tunnel().port()), tls);
+        this.server = new TunnelServer(new InetSocketAddress(config.bindAddress(), config.tunnel().port()), tls);
         try {
             server.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen for migration tunnels on port " + config.tunnel().port()
                     + " (kubevmm.node.tunnel.port / KUBEVMM_NODE_TUNNEL_PORT): " + e.getMessage(), e);
         }
-        LOG.infof("migration tunnel listening on port %d (%s)", server.port(), tls == null
+        LOG.infof("migration tunnel listening on %s:%d (%s)", config.bindAddress(), server.port(), tls == null
                 ? "plain TCP, per-migration secret; memory streams " + (MigrationStreams.handOff(null) ? "handed to QEMU" : "relayed")
                 : "TLS; memory streams relayed");
     }

@@ -37,6 +37,7 @@ public final class TunnelServer implements Closeable {
     private final Duration handshakeTimeout;
     private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
     private final LongAdder rejectedConnections = new LongAdder();
+    private final RefusalLog refusalLog = new RefusalLog(Duration.ofSeconds(10), System::nanoTime);
     private final Set<PeerLink> handshaking = ConcurrentHashMap.newKeySet();
     private volatile TunnelTransport.Listener listener;
     private volatile boolean closed;
@@ -234,7 +235,10 @@ public final class TunnelServer implements Closeable {
             return;
         }
         rejectedConnections.increment();
-        LOG.warnf("Refused migration tunnel connection from %s: %s", remote, reason);
+        String line = refusalLog.refused(String.valueOf(remote), reason);
+        if (line != null) {
+            LOG.warn(line);
+        }
         TunnelHandshake.denyQuietly(link.socket(), reason);
         link.closeQuietly();
     }
