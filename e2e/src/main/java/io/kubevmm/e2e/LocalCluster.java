@@ -125,13 +125,44 @@ public final class LocalCluster {
         }
     }
 
-    /** Starts a process again exactly as {@link #up} started it. */
-    public void restart(String name) throws IOException {
+    /**
+     * Starts a process again exactly as {@link #up} started it. For a node runtime it returns once
+     * its API serves again (health answers), as a node is back for its users only then: a console
+     * read right after the process started would be refused.
+     */
+    public void restart(String name) throws IOException, InterruptedException {
         Launch launch = launches.get(name);
         if (launch == null) {
             throw new IllegalStateException(name + " was not started by this launcher");
         }
         Processes.start(launch.command(), launch.env(), home.log(name), home.pidFile(name));
+        String port = launch.env().get("KUBEVMM_NODE_PORT");
+        if (port != null) {
+            awaitHealthy(name, port, launch.env().get("KUBEVMM_NODE_API_TOKEN"), Duration.ofSeconds(120));
+        }
+    }
+
+    private void awaitHealthy(String name, String port, String token, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        java.net.http.HttpRequest health = java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/health"))
+                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)).build();
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            while (true) {
+                try {
+                    if (http.send(health, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        return;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                if (System.nanoTime() > deadline || Processes.alive(home.pidFile(name)).isEmpty()) {
+                    throw new IllegalStateException(name + " did not serve its API again within " + timeout.toSeconds()
+                            + "s; its log (" + home.log(name) + ") ends:\n" + Processes.tail(home.log(name), 20));
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
