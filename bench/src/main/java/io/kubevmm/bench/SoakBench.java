@@ -1,0 +1,344 @@
+package io.kubevmm.bench;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.EvacuationStatus;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.ReadinessSpec;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus;
+import io.kubevmm.api.v1alpha1.VMNode;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
+import io.kubevmm.api.v1alpha1.VmState;
+import io.kubevmm.e2e.LocalCluster;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Soak of the live-migration paths on the two-node local cluster, as an operator of a fleet runs
+ * them: per run, three memcheck guests on node-a are evacuated to node-b and back, then five
+ * guests migrate at once. Every guest is checked after every move: a second boot (the marker on
+ * the console it now writes, or a tick count going back) is a reboot; {@code memcheck BAD} means
+ * memory arrived corrupted. After the run's VMs are deleted, any QEMU still running from the
+ * cluster's state dirs and any VM state dir left over is counted as a leftover.
+ */
+public final class SoakBench {
+    private static final String MARKER = "KUBEVMM-GUEST-READY";
+    private static final Pattern TICK = Pattern.compile("^tick (\\d+)", Pattern.MULTILINE);
+    private static final Set<VMMigrationStatus.Phase> DONE =
+            Set.of(VMMigrationStatus.Phase.Succeeded, VMMigrationStatus.Phase.Failed, VMMigrationStatus.Phase.Cancelled);
+    private static final Duration STEP = Duration.ofMinutes(5);
+
+    /** What one run measured. */
+    record Run(int migrations, int succeeded, List<String> rebooted, List<String> memoryBad, List<String> leftovers, long millis) {
+        boolean clean() {
+            return succeeded == migrations && rebooted.isEmpty() && memoryBad.isEmpty() && leftovers.isEmpty();
+        }
+    }
+
+    private final LocalCluster cluster;
+    private final KubernetesClient client;
+    private final String token;
+    private final HttpClient http = HttpClient.newHttpClient();
+    /** The last tick each guest printed before its latest move. */
+    private final Map<String, Integer> lastTick = new LinkedHashMap<>();
+
+    private SoakBench(LocalCluster cluster, KubernetesClient client, String token) {
+        this.cluster = cluster;
+        this.client = client;
+        this.token = token;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int runs = 10;
+        Path repo = Path.of(".").toAbsolutePath().normalize();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--runs" -> runs = Integer.parseInt(args[++i]);
+                case "--repo" -> repo = Path.of(args[++i]).toAbsolutePath().normalize();
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N)");
+            }
+        }
+        LocalCluster cluster = new LocalCluster(repo, repo.resolve("bench/target/soak-cluster"), System.err);
+        cluster.down();
+        List<Run> results = new ArrayList<>();
+        try {
+            cluster.up(2, "4Gi");
+            try (KubernetesClient client = cluster.client()) {
+                SoakBench soak = new SoakBench(cluster, client, Files.readString(cluster.home().nodeToken()).strip());
+                for (int i = 1; i <= runs; i++) {
+                    Run run = soak.run(i);
+                    results.add(run);
+                    System.out.printf(Locale.ROOT, "run %d/%d: migrations %d/%d succeeded, rebooted %s, memcheck %s, leftovers %s (%.0f s)%n",
+                            i, runs, run.succeeded(), run.migrations(), none(run.rebooted()),
+                            run.memoryBad().isEmpty() ? "ok" : "BAD " + run.memoryBad(), none(run.leftovers()), run.millis() / 1000.0);
+                }
+            }
+        } finally {
+            List<String> stopped = cluster.down();
+            if (!stopped.isEmpty()) {
+                System.err.println("local down stopped: " + String.join(", ", stopped));
+            }
+        }
+        long clean = results.stream().filter(Run::clean).count();
+        int migrations = results.stream().mapToInt(Run::migrations).sum();
+        int succeeded = results.stream().mapToInt(Run::succeeded).sum();
+        int reboots = results.stream().mapToInt(r -> r.rebooted().size()).sum();
+        int bad = results.stream().mapToInt(r -> r.memoryBad().size()).sum();
+        int leftovers = results.stream().mapToInt(r -> r.leftovers().size()).sum();
+        System.out.printf(Locale.ROOT, "%nsoak: %d/%d runs clean; migrations %d/%d succeeded; reboots %d; memcheck BAD %d; leftovers %d%n",
+                clean, results.size(), succeeded, migrations, reboots, bad, leftovers);
+        System.out.printf(Locale.ROOT, "{\"bench\":\"soak\",\"runs\":%d,\"cleanRuns\":%d,\"migrations\":%d,\"succeeded\":%d,"
+                + "\"reboots\":%d,\"memcheckBad\":%d,\"leftovers\":%d}%n", results.size(), clean, migrations, succeeded, reboots, bad, leftovers);
+        System.exit(clean == results.size() ? 0 : 1);
+    }
+
+    private static String none(List<String> names) {
+        return names.isEmpty() ? "none" : names.toString();
+    }
+
+    private Run run(int index) throws Exception {
+        long t0 = System.nanoTime();
+        String a = LocalCluster.nodeName(0);
+        String b = LocalCluster.nodeName(1);
+        List<String> three = List.of("soak-1", "soak-2", "soak-3");
+        List<String> five = List.of("soak-1", "soak-2", "soak-3", "soak-4", "soak-5");
+        List<String> rebooted = new ArrayList<>();
+        List<String> memoryBad = new ArrayList<>();
+        lastTick.clear();
+
+        setNode(b, "unschedulable", true); // the three start on node-a
+        try {
+            three.forEach(n -> client.resource(vm(n)).create());
+            awaitReady(three);
+        } finally {
+            setNode(b, "unschedulable", false);
+        }
+        recordTicks(three);
+
+        int migrations = 0;
+        int succeeded = 0;
+        for (String node : List.of(a, b)) { // away from node-a, then back from node-b
+            migrations += three.size();
+            succeeded += evacuate(node);
+            check(three, rebooted, memoryBad);
+        }
+
+        List.of("soak-4", "soak-5").forEach(n -> client.resource(vm(n)).create());
+        awaitReady(List.of("soak-4", "soak-5"));
+        recordTicks(five);
+        List<String> names = new ArrayList<>();
+        for (String vm : five) {
+            names.add(migrate(vm, "soak-" + index + "-" + vm));
+        }
+        for (String name : names) {
+            migrations++;
+            if (awaitMigration(name) == VMMigrationStatus.Phase.Succeeded) {
+                succeeded++;
+            }
+        }
+        check(five, rebooted, memoryBad);
+
+        for (String name : names) {
+            client.resources(VMMigration.class).inNamespace("default").withName(name).delete();
+        }
+        five.forEach(n -> client.resources(VirtualMachine.class).inNamespace("default").withName(n).delete());
+        awaitUntil(STEP, "the run's VMs to be gone", () -> five.stream().allMatch(n -> vmObject(n) == null && vmi(n) == null));
+        return new Run(migrations, succeeded, rebooted, memoryBad, leftovers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Evacuates a node, waits until done, lets it take VMs again; returns how many it migrated. */
+    private int evacuate(String node) throws Exception {
+        setNode(node, "evacuate", true);
+        try {
+            awaitUntil(STEP, "evacuation of " + node, () -> {
+                EvacuationStatus e = client.resources(VMNode.class).withName(node).get().getStatus().getEvacuation();
+                return e != null && e.getPhase() == EvacuationStatus.Phase.Completed;
+            });
+            return client.resources(VMNode.class).withName(node).get().getStatus().getEvacuation().getMigrated();
+        } finally {
+            setNode(node, "evacuate", false);
+        }
+    }
+
+    private String migrate(String vm, String name) {
+        VMMigrationSpec spec = new VMMigrationSpec();
+        spec.setVmName(vm);
+        VMMigration migration = new VMMigration();
+        migration.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        migration.setSpec(spec);
+        client.resource(migration).create();
+        return name;
+    }
+
+    private VMMigrationStatus.Phase awaitMigration(String name) throws Exception {
+        awaitUntil(STEP, "migration " + name, () -> {
+            VMMigration m = client.resources(VMMigration.class).inNamespace("default").withName(name).get();
+            return m.getStatus() != null && DONE.contains(m.getStatus().getPhase());
+        });
+        VMMigration done = client.resources(VMMigration.class).inNamespace("default").withName(name).get();
+        if (done.getStatus().getPhase() != VMMigrationStatus.Phase.Succeeded) {
+            System.err.printf("migration %s: %s %s%n", name, done.getStatus().getPhase(), done.getStatus().getFailureReason());
+        }
+        return done.getStatus().getPhase();
+    }
+
+    private void recordTicks(List<String> vms) throws Exception {
+        for (String vm : vms) {
+            awaitUntil(STEP, "ticks of " + vm, () -> ticks(console(vm)).size() > 1);
+            List<Integer> ticks = ticks(console(vm));
+            lastTick.put(vm, ticks.getLast());
+        }
+    }
+
+    /**
+     * After a move each guest's console (the node it runs on now writes it from the arrival on)
+     * must show ticks going on from where they were, no boot marker, and memcheck passes only.
+     */
+    private void check(List<String> vms, List<String> rebooted, List<String> memoryBad) throws Exception {
+        for (String vm : vms) {
+            awaitReady(List.of(vm));
+            int before = lastTick.get(vm);
+            awaitUntil(STEP, "ticks of " + vm + " past " + before, () -> {
+                List<Integer> t = ticks(console(vm));
+                return !t.isEmpty() && t.getLast() > before + 1 || console(vm).contains(MARKER);
+            });
+            String console = console(vm);
+            List<Integer> ticks = ticks(console);
+            if (console.contains(MARKER) || ticks.getFirst() < before - 1) {
+                rebooted.add(vm + "@" + vmi(vm).getStatus().getNodeName());
+            }
+            if (console.contains("memcheck BAD")) {
+                memoryBad.add(vm);
+            }
+            lastTick.put(vm, ticks.getLast());
+        }
+    }
+
+    /** QEMUs still running from this cluster's state dirs, and VM state dirs left, after the run's VMs are gone. */
+    private List<String> leftovers() throws IOException {
+        List<String> found = new ArrayList<>();
+        String nodes = cluster.home().nodesDir().toAbsolutePath().toString();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+                    if (cmdline.contains("qemu-system") && cmdline.contains(nodes)) {
+                        found.add("qemu pid " + proc.getFileName());
+                    }
+                } catch (IOException gone) {
+                    // exited meanwhile
+                }
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            Path vms = cluster.home().nodeStateDir(LocalCluster.nodeName(i)).resolve("vms");
+            if (Files.isDirectory(vms)) {
+                try (Stream<Path> dirs = Files.list(vms)) {
+                    dirs.forEach(d -> found.add("state dir " + cluster.home().dir().relativize(d)));
+                }
+            }
+        }
+        return found;
+    }
+
+    private String console(String vm) throws IOException, InterruptedException {
+        VirtualMachineInstance vmi = vmi(vm);
+        String node = vmi.getStatus().getNodeName();
+        String endpoint = client.resources(VMNode.class).withName(node).get().getStatus().getEndpoint();
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(
+                        URI.create("http://" + endpoint + "/api/v1/namespaces/default/vms/" + vm + "/console?lines=100000"))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.ISO_8859_1));
+        if (response.statusCode() != 200) {
+            throw new IOException("console of " + vm + " on " + node + ": HTTP " + response.statusCode());
+        }
+        return response.body();
+    }
+
+    private static List<Integer> ticks(String console) {
+        List<Integer> ticks = new ArrayList<>();
+        Matcher m = TICK.matcher(console);
+        while (m.find()) {
+            ticks.add(Integer.parseInt(m.group(1)));
+        }
+        return ticks;
+    }
+
+    private void awaitReady(List<String> vms) throws Exception {
+        awaitUntil(STEP, "VMs " + vms + " Running and Ready", () -> vms.stream().allMatch(n -> {
+            VirtualMachine vm = vmObject(n);
+            return vm != null && vm.getStatus() != null && Conditions.isTrue(vm.getStatus().getConditions(), "Ready");
+        }));
+    }
+
+    private VirtualMachine vmObject(String name) {
+        return client.resources(VirtualMachine.class).inNamespace("default").withName(name).get();
+    }
+
+    private VirtualMachineInstance vmi(String name) {
+        return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
+    }
+
+    private void setNode(String node, String field, boolean value) {
+        client.resources(VMNode.class).withName(node)
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"" + field + "\":" + value + "}}");
+    }
+
+    interface Check {
+        boolean holds() throws Exception;
+    }
+
+    private static void awaitUntil(Duration timeout, String what, Check check) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(250);
+        }
+    }
+
+    private static VirtualMachine vm(String name) {
+        VirtualMachineSpec spec = new VirtualMachineSpec();
+        spec.setState(VmState.Running);
+        spec.setMemory("256Mi");
+        BootSpec boot = new BootSpec();
+        boot.setKernel(new FileRef("vmlinuz"));
+        boot.setInitrd(new FileRef("initrd.img"));
+        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=memcheck:32");
+        spec.setBoot(boot);
+        ReadinessSpec readiness = new ReadinessSpec();
+        readiness.setSerialPattern(MARKER);
+        spec.setReadiness(readiness);
+        spec.setTerminationGracePeriodSeconds(5L);
+        VirtualMachine vm = new VirtualMachine();
+        vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        vm.setSpec(spec);
+        return vm;
+    }
+}
