@@ -85,6 +85,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             config = mapper.toConfig(vmi);
         } catch (ImagePaths.Refused refused) {
             // Checked before any file is opened: nothing is read, nothing that runs is touched.
+            LOG.infof("refusing %s/%s: %s", namespace, name, refused.getMessage());
             return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, refused.reason(), refused.getMessage()));
         }
         var restoreFrom = vmi.getSpec().getRestoreFrom();
