@@ -113,10 +113,14 @@ class SpecValidatorTest {
     }
 
     @Test
-    void absolutePathsAreAllowedButEmptyOnesAreNot() {
+    void absoluteAndEmptyPathsAreRefusedNamingTheField() {
         VirtualMachineSpec spec = vm();
         spec.getBoot().setKernel(new FileRef("/var/lib/kubevmm/images/vmlinuz"));
-        assertThat(errors(spec)).isEmpty();
+        assertThat(errors(spec)).singleElement().asString().startsWith("spec.boot.kernel.path \"/var/lib/kubevmm/images/vmlinuz\" is an absolute path");
+        spec = vm();
+        spec.setDisks(List.of(disk("leak", null, "/etc/shadow")));
+        assertThat(errors(spec)).singleElement().asString().startsWith("spec.disks[0].source.path \"/etc/shadow\" is an absolute path");
+        spec = vm();
         spec.getBoot().setInitrd(new FileRef(""));
         assertThat(errors(spec)).singleElement().asString().startsWith("spec.boot.initrd.path is empty");
     }

@@ -35,6 +35,8 @@ public final class LocalCluster {
     private final PrintStream out;
     /** How each process was started, so tests can kill and restart one the same way. */
     private final Map<String, Launch> launches = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The node runtimes' image directory; default the built guest, {@code <repo>/guest/out}. */
+    private Path imageDir;
 
     private record Launch(List<String> command, Map<String, String> env) { }
 
@@ -45,6 +47,12 @@ public final class LocalCluster {
     }
 
     public ClusterHome home() { return home; }
+
+    /** Gives the node runtimes another image directory (before {@link #up}); it must hold vmlinuz and initrd.img. */
+    public LocalCluster imageDir(Path dir) {
+        this.imageDir = dir.toAbsolutePath();
+        return this;
+    }
 
     public static String nodeName(int index) {
         return "node-" + (char) ('a' + index);
@@ -89,7 +97,7 @@ public final class LocalCluster {
                             "KUBEVMM_NODE_TUNNEL_PORT", Integer.toString(Processes.freePort()),
                             "KUBEVMM_NODE_API_TOKEN", token,
                             "KUBEVMM_NODE_STATE_DIR", home.nodeStateDir(name).toString(),
-                            "KUBEVMM_NODE_IMAGE_DIR", repo.resolve("guest/out").toString(),
+                            "KUBEVMM_NODE_IMAGE_DIR", (imageDir != null ? imageDir : repo.resolve("guest/out")).toString(),
                             "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory,
                             // vCPUs are overcommitted as on any hypervisor; the host's core count would cap a laptop at 2 VMs.
                             "KUBEVMM_NODE_CAPACITY_CPU", "8"));

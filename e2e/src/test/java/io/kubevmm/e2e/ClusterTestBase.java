@@ -68,6 +68,7 @@ abstract class ClusterTestBase {
         Path home = repo.resolve("e2e/target/" + clusterDirName());
         cluster = new LocalCluster(repo, home, System.out);
         cluster.down();
+        beforeUp(cluster);
         cluster.up(2, "2Gi");
         client = cluster.client();
         nodeToken = Files.readString(cluster.home().nodeToken()).strip();
@@ -75,6 +76,9 @@ abstract class ClusterTestBase {
 
     /** Each test class gets a cluster of its own under e2e/target. */
     abstract String clusterDirName();
+
+    /** A test class's chance to configure its local cluster (e.g. its image directory) before it starts. */
+    void beforeUp(LocalCluster cluster) throws IOException { }
 
     void assumeLocalCluster() {
         Assumptions.assumeTrue(cluster != null, "needs the processes of the local cluster (not run with KUBEVMM_KUBECONFIG)");

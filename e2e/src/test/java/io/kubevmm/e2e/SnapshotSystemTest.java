@@ -91,8 +91,9 @@ class SnapshotSystemTest extends ClusterTestBase {
         SnapshotArtifact state = ready.getStatus().getContents().stream().filter(a -> a.getName().startsWith("state"))
                 .findFirst().orElseThrow();
         assertThat(state.getSha256()).matches("[0-9a-f]{64}");
+        assertThat(state.getPath()).as("relative to the store, never a host path").isEqualTo("default_snap-full-1/state.bin");
         if (cluster != null) {
-            assertThat(Path.of(state.getPath())).exists().hasSize(state.getSizeBytes());
+            assertThat(storePath(node, state)).exists().hasSize(state.getSizeBytes());
         }
         int tick = lastTick("snap-full");
         awaitTickAbove("snap-full", tick);
@@ -101,7 +102,7 @@ class SnapshotSystemTest extends ClusterTestBase {
         client.resources(VMSnapshot.class).inNamespace("default").withName("snap-full-1").delete();
         await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-full-1") == null);
         if (cluster != null) {
-            assertThat(Path.of(state.getPath())).as("artifacts go with the VMSnapshot").doesNotExist();
+            assertThat(storePath(node, state)).as("artifacts go with the VMSnapshot").doesNotExist();
         }
         awaitTickAbove("snap-full", lastTick("snap-full"));
         deleteAndAwaitGone("snap-full");
@@ -212,8 +213,8 @@ class SnapshotSystemTest extends ClusterTestBase {
         snapshot("snap-bad-1", "snap-bad", VMSnapshotSpec.Type.FullState);
         VMSnapshot ready = awaitSnapshotPhase("snap-bad-1", Phase.Ready, Phase.Failed);
         assertThat(ready.getStatus().getPhase()).as("error: %s", ready.getStatus().getError()).isEqualTo(Phase.Ready);
-        Path state = Path.of(ready.getStatus().getContents().stream().filter(a -> a.getName().startsWith("state"))
-                .findFirst().orElseThrow().getPath());
+        Path state = storePath(ready.getStatus().getNodeName(), ready.getStatus().getContents().stream()
+                .filter(a -> a.getName().startsWith("state")).findFirst().orElseThrow());
         try (var file = new java.io.RandomAccessFile(state.toFile(), "rw")) {
             file.seek(file.length() / 2);
             int b = file.read();
@@ -230,6 +231,11 @@ class SnapshotSystemTest extends ClusterTestBase {
         client.resources(VMSnapshot.class).inNamespace("default").withName("snap-bad-1").delete();
         await().atMost(SNAPSHOT).until(() -> getSnapshot("snap-bad-1") == null);
         deleteAndAwaitGone("snap-bad");
+    }
+
+    /** Where an artifact named in status (relative to its node's store) is on this machine. */
+    Path storePath(String node, SnapshotArtifact artifact) {
+        return cluster.home().nodeStateDir(node).resolve("snapshots").resolve(artifact.getPath());
     }
 
     String lastToken(String vm, String verb) throws Exception {

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 public class SnapshotArtifact {
     @JsonPropertyDescription("What the file holds, e.g. state or disk-data.")
     private String name;
-    @JsonPropertyDescription("Path on the snapshot's node.")
+    @JsonPropertyDescription("Path relative to the snapshot store of the snapshot's node (<namespace>_<snapshot>/<file>); never a host path.")
     private String path;
     @JsonPropertyDescription("Size in bytes.")
     private Long sizeBytes;

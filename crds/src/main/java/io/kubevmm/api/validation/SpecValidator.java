@@ -159,12 +159,7 @@ public final class SpecValidator {
     }
 
     private static void path(String field, FileRef ref, List<FieldError> errors) {
-        String p = ref.getPath();
-        if (blank(p)) {
-            errors.add(new FieldError(field, "is empty; give a file name in the node's image directory"));
-        } else if (p.contains("..")) {
-            errors.add(new FieldError(field, "\"" + p + "\" contains '..'; use a path inside the node's image directory or an absolute path"));
-        }
+        PathRules.check(field, ref.getPath(), errors);
     }
 
     private static boolean blank(String s) {

@@ -63,6 +63,7 @@ public class NodeApi {
     public Response console(@PathParam("namespace") String namespace, @PathParam("name") String name,
                             @QueryParam("lines") @DefaultValue("100") int lines,
                             @QueryParam("fromByte") Long fromByte) throws IOException {
+        RequestNames.requireObject("VM", namespace, name); // before any path is built from them
         java.nio.file.Path log = vms.find(namespace, name).map(r -> r.observe().consoleLog())
                 .orElse(vms.stateDir(namespace, name).resolve("console.log"));
         if (!Files.exists(log)) {
@@ -105,6 +106,7 @@ public class NodeApi {
     @Path("/namespaces/{namespace}/vms/{name}")
     @Produces(MediaType.APPLICATION_JSON)
     public VmObservation vm(@PathParam("namespace") String namespace, @PathParam("name") String name) {
+        RequestNames.requireObject("VM", namespace, name);
         return vms.find(namespace, name).map(r -> r.observe())
                 .orElseThrow(() -> new NotFoundException("VM " + namespace + "/" + name + " is not on node " + config.name()));
     }

@@ -45,6 +45,7 @@ public class SnapshotApi {
     }
 
     private StoredSnapshot find(String name) throws EngineException {
+        RequestNames.requireStoreName(name);
         return snapshots.snapshotter().store().find(name)
                 .orElseThrow(() -> new NotFoundException("no snapshot " + name + " in this node's store"));
     }

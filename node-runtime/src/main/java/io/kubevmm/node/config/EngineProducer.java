@@ -22,7 +22,7 @@ public class EngineProducer {
             throw new IllegalArgumentException("kubevmm.node.qemu.accelerator \"" + config.qemu().accelerator()
                     + "\" is not one of auto, kvm, tcg");
         }
-        return new QemuEngine(config.qemu().binary(), config.qemu().img(), choice);
+        return new QemuEngine(config.qemu().binary(), config.qemu().img(), choice, config.qemu().user().orElse(null));
     }
 
     @Produces

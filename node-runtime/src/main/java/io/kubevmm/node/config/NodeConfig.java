@@ -59,6 +59,12 @@ public interface NodeConfig {
         /** {@code auto} uses KVM when QEMU can open it, else TCG; {@code kvm} or {@code tcg} force one. */
         @WithDefault("auto")
         String accelerator();
+
+        /**
+         * Unprivileged user QEMU switches to after start; unset: QEMU keeps the node runtime's user
+         * (said in the log and VMNode condition {@code QemuUnprivileged}). Experimental, see docs/security.md.
+         */
+        Optional<String> user();
     }
 
     /** The migration tunnel: node-to-node TCP listener for live-migration streams. */

@@ -25,14 +25,18 @@ import java.util.List;
 public class VmiConfigMapper {
     static final String DEFAULT_MEMORY = "256Mi";
 
-    private final Path imageDir;
+    private final ImagePaths images;
     private final NodeVms vms;
 
     VmiConfigMapper(NodeConfig config, NodeVms vms) {
-        this.imageDir = config.imageDir();
+        this.images = new ImagePaths(config.imageDir(), config.stateDir());
         this.vms = vms;
     }
 
+    /**
+     * The engine config of {@code vmi}, every spec path resolved and confined to the image dir.
+     * @throws ImagePaths.Refused naming the field of a path this node will not open
+     */
     public VmConfig toConfig(VirtualMachineInstance vmi) {
         VirtualMachineInstanceSpec spec = vmi.getSpec();
         String namespace = vmi.getMetadata().getNamespace();
@@ -40,10 +44,11 @@ public class VmiConfigMapper {
         BootSpec boot = spec.getBoot() == null ? new BootSpec() : spec.getBoot();
         List<VmConfig.Disk> disks = new ArrayList<>();
         if (spec.getDisks() != null) {
-            for (DiskSpec disk : spec.getDisks()) {
+            for (int i = 0; i < spec.getDisks().size(); i++) {
+                DiskSpec disk = spec.getDisks().get(i);
                 disks.add(new VmConfig.Disk(disk.getName(),
                         disk.getSize() == null ? 0 : Quantities.toBytes(disk.getSize()),
-                        disk.getSource() == null ? null : resolve(disk.getSource())));
+                        disk.getSource() == null ? null : resolve("spec.disks[" + i + "].source.path", disk.getSource())));
             }
         }
         return new VmConfig(
@@ -52,8 +57,8 @@ public class VmiConfigMapper {
                 spec.getProfile() == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
                 spec.getCpu() == null ? 1 : spec.getCpu(),
                 Quantities.toBytes(spec.getMemory() == null ? DEFAULT_MEMORY : spec.getMemory()),
-                resolve(boot.getKernel()),
-                boot.getInitrd() == null ? null : resolve(boot.getInitrd()),
+                resolve("spec.boot.kernel.path", boot.getKernel()),
+                boot.getInitrd() == null ? null : resolve("spec.boot.initrd.path", boot.getInitrd()),
                 boot.getCmdline(),
                 disks,
                 spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.user
@@ -61,11 +66,8 @@ public class VmiConfigMapper {
                 macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()));
     }
 
-    private Path resolve(FileRef ref) {
-        if (ref == null || ref.getPath() == null) {
-            return imageDir.resolve("vmlinuz");
-        }
-        return imageDir.resolve(ref.getPath()); // absolute paths stay absolute
+    private Path resolve(String field, FileRef ref) {
+        return images.resolve(field, ref == null || ref.getPath() == null ? "vmlinuz" : ref.getPath());
     }
 
     /** A locally administered unicast MAC in QEMU's 52:54:00 range, stable for the VM's identity. */

@@ -80,7 +80,14 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, r.reason(), r.message()));
         }
 
-        VmConfig config = mapper.toConfig(vmi);
+        VmConfig config;
+        try {
+            config = mapper.toConfig(vmi);
+        } catch (ImagePaths.Refused refused) {
+            // Checked before any file is opened: nothing is read, nothing that runs is touched.
+            LOG.infof("refusing %s/%s: %s", namespace, name, refused.getMessage());
+            return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, refused.reason(), refused.getMessage()));
+        }
         var restoreFrom = vmi.getSpec().getRestoreFrom();
         if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
             // Starts from a snapshot instead of booting: the runner exists once the emulator is restored.

@@ -13,6 +13,12 @@ public interface VmmEngine {
     /** The emulator's version, e.g. {@code 7.2.22}. */
     String version();
 
+    /** How guests are confined on this node (sandbox, user), in words for logs and VMNode status. */
+    default String confinement() { return "not confined"; }
+
+    /** Whether guests run as an unprivileged user rather than the node runtime's own. */
+    default boolean runsUnprivileged() { return false; }
+
     /**
      * Starts a VMM process for the guest with vCPUs halted: memory allocated, kernel loaded,
      * devices attached. Disks that do not exist yet are created.

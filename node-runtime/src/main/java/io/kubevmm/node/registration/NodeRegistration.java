@@ -112,8 +112,12 @@ public class NodeRegistration {
         s.setMigrationEndpoint(config.advertiseAddress() + ":" + tunnel.port());
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);
         s.setHeartbeatTime(now);
+        boolean unprivileged = vms.engine().runsUnprivileged();
         s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("NodeRuntimeRunning")
-                .withMessage("node runtime is running and renewing its lease").withLastTransitionTime(now).build()));
+                .withMessage("node runtime is running and renewing its lease").withLastTransitionTime(now).build(),
+                new ConditionBuilder().withType("QemuUnprivileged").withStatus(unprivileged ? "True" : "False")
+                        .withReason(unprivileged ? "DedicatedUser" : "RunsPrivileged")
+                        .withMessage(vms.engine().confinement()).withLastTransitionTime(now).build()));
         return s;
     }
 

@@ -270,7 +270,7 @@ public class NodeSnapshots {
         status.setContents(m.artifacts().stream().map(a -> {
             SnapshotArtifact artifact = new SnapshotArtifact();
             artifact.setName(a.file());
-            artifact.setPath(stored.dir().resolve(a.file()).toString());
+            artifact.setPath(SnapshotStore.relativePath(stored, a.file())); // never a host path
             artifact.setSizeBytes(a.sizeBytes());
             artifact.setSha256(a.sha256());
             return artifact;

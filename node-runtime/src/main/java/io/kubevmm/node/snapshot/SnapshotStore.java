@@ -63,6 +63,11 @@ public final class SnapshotStore {
 
     public Path root() { return root; }
 
+    /** Where an artifact is, relative to the store ({@code <snapshot>/<file>}): what status shows instead of host paths. */
+    public static String relativePath(StoredSnapshot snapshot, String file) {
+        return snapshot.name() + "/" + file;
+    }
+
     /**
      * Starts a snapshot named {@code name}: a private directory the artifacts are written into.
      * Refuses a name that is already a complete snapshot.
@@ -73,7 +78,7 @@ public final class SnapshotStore {
                     + "' is not a valid file name (letters, digits, '.', '_', '-'; example: db-before-upgrade)");
         }
         if (Files.exists(root.resolve(name))) {
-            throw new EngineException(Reason.OperationFailed, "snapshot '" + name + "' already exists in " + root);
+            throw new EngineException(Reason.OperationFailed, "snapshot '" + name + "' already exists in this node's snapshot store");
         }
         try {
             Path dir = Files.createDirectories(root.resolve(INCOMPLETE)).resolve(name + "." + UUID.randomUUID().toString().substring(0, 8));
@@ -154,7 +159,7 @@ public final class SnapshotStore {
 
     public StoredSnapshot get(String name) throws EngineException {
         return find(name).orElseThrow(() -> new EngineException(Reason.StateUnusable,
-                "snapshot '" + name + "' does not exist in the store " + root + " of this node"));
+                "snapshot '" + name + "' does not exist in the snapshot store of this node"));
     }
 
     /** Every complete snapshot, oldest first. */
@@ -181,7 +186,8 @@ public final class SnapshotStore {
     public void verify(StoredSnapshot snapshot) throws SnapshotIntegrityException {
         for (SnapshotManifest.Artifact artifact : snapshot.manifest().artifacts()) {
             Path file = snapshot.dir().resolve(artifact.file());
-            String what = "snapshot '" + snapshot.name() + "': artifact " + file;
+            // The artifact's name, not its host path: this message reaches VMRestore status.
+            String what = "snapshot '" + snapshot.name() + "': artifact " + artifact.file();
             long size;
             try {
                 size = Files.size(file);

@@ -175,6 +175,12 @@ class NodeRuntimeTest {
 
         given().header("Authorization", TOKEN).when().get("/api/v1/namespaces/default/vms/observed/console?lines=50")
                 .then().statusCode(200).body(containsString(GuestConsole.READY));
+        // The same console through names that decode to a path around the VM's state dir: not a VM name, 404.
+        for (String path : List.of("/api/v1/namespaces/default/vms/observed%2F..%2Fdefault_observed/console",
+                "/api/v1/namespaces/default_observed%2F..%2Fdefault/vms/observed/console",
+                "/api/v1/snapshots/default_x%2F..%2F..%2Fvms%2Fdefault_observed/manifest")) {
+            given().urlEncodingEnabled(false).header("Authorization", TOKEN).when().get(path).then().statusCode(404);
+        }
         String metrics = given().header("Authorization", TOKEN).when().get("/q/metrics").then().statusCode(200)
                 .extract().asString();
         assertThat(metrics).contains("kubevmm_vm_boot_seconds_count", "kubevmm_vm_operation_seconds_count{",

@@ -38,15 +38,35 @@ public final class QemuEngine implements VmmEngine {
     private final QemuCommandLine commandLine;
     private final QemuImages images;
     private final DiskLayers layers;
+    private final QemuUser user;
 
     public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice) {
+        this(binary, qemuImg, choice, null);
+    }
+
+    /** {@code runAs}: unprivileged user QEMU drops to after start (see {@link QemuUser}), or null. */
+    public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice, String runAs) {
         this.binary = binary;
         this.version = probeVersion(binary);
         this.accelerator = choice.resolve(binary);
-        this.commandLine = new QemuCommandLine(binary, accelerator, version);
+        this.user = runAs == null || runAs.isBlank() ? null : new QemuUser(runAs);
+        this.commandLine = new QemuCommandLine(binary, accelerator, version, user == null ? null : user.name());
         this.images = new QemuImages(qemuImg);
         this.layers = new DiskLayers(images);
-        LOG.infof("QEMU %s with %s", version, accelerator);
+        LOG.infof("QEMU %s with %s; %s", version, accelerator, confinement());
+    }
+
+    /** How guests are confined on this node, in words (logged, and shown in VMNode status). */
+    @Override
+    public String confinement() {
+        return user == null
+                ? "QEMU runs under a seccomp sandbox as the node runtime's own user (privileged; set KUBEVMM_NODE_QEMU_USER to drop privileges)"
+                : "QEMU runs under a seccomp sandbox as user " + user.name();
+    }
+
+    @Override
+    public boolean runsUnprivileged() {
+        return user != null;
     }
 
     /** What the operator configured: use KVM when it works ({@code auto}), or force one. */
@@ -232,6 +252,9 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.OperationFailed, "cannot prepare state dir " + config.stateDir() + ": " + e.getMessage(), e);
         }
         images.ensureDisks(config);
+        if (user != null) {
+            user.own(config.stateDir());
+        }
     }
 
     private static void requireFile(Path file, String field) throws EngineException {

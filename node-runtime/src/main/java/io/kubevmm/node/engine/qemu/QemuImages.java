@@ -42,7 +42,8 @@ final class QemuImages {
                 throw new EngineException(Reason.MissingFile, "disk '" + disk.name() + "': base image "
                         + disk.baseImage() + " does not exist on this node; put it in the node's image directory");
             }
-            cmd.addAll(List.of("-b", disk.baseImage().toAbsolutePath().toString(), "-F", format(disk.baseImage())));
+            // The format is read from the file's magic by us and given explicitly: QEMU never probes a user-named file.
+            cmd.addAll(List.of("-b", disk.baseImage().toAbsolutePath().toString(), "-F", BaseImageFormat.of(disk.name(), disk.baseImage())));
         }
         cmd.add(file.toString());
         if (disk.sizeBytes() > 0) {
@@ -92,16 +93,6 @@ final class QemuImages {
         }
         cmd.add(image.toString());
         run(cmd, "rebase " + image);
-    }
-
-    private String format(Path image) throws EngineException {
-        String out = run(List.of(qemuImg, "info", "--output=json", image.toString()), "inspect " + image);
-        try {
-            JsonNode info = JSON.readTree(out);
-            return info.path("format").asText("raw");
-        } catch (IOException e) {
-            throw new EngineException(Reason.OperationFailed, "qemu-img info " + image + " printed no JSON: " + out, e);
-        }
     }
 
     private String run(List<String> cmd, String what) throws EngineException {

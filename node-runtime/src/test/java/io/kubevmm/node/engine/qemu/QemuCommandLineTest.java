@@ -114,4 +114,25 @@ class QemuCommandLineTest {
         assertThat(QemuCommandLine.vmGenerationId(vm)).as("stable across restarts and migration").isEqualTo(QemuCommandLine.vmGenerationId(vm))
                 .isNotEqualTo(QemuCommandLine.vmGenerationId(clone));
     }
+
+    @Test
+    void everyGuestRunsUnderTheSeccompSandboxThatStillLetsSaveAndRestoreSpawnCat() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        VmConfig vm = vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE);
+        for (List<String> args : List.of(line.forCreate(vm), line.forIncoming(vm, true), line.forIncoming(vm, false))) {
+            assertThat(args).containsSequence("-sandbox", "on,obsolete=deny,elevateprivileges=deny,resourcecontrol=deny")
+                    .doesNotContain("-runas", "-run-with");
+            assertThat(joined(args)).doesNotContain("spawn=deny");
+        }
+    }
+
+    @Test
+    void aConfiguredUserIsDroppedToWithTheOptionOfTheRunningQemuVersion() {
+        VmConfig vm = vm(VmConfig.Profile.MICROVM, 128L << 20, List.of(), VmConfig.NetworkMode.NONE);
+        List<String> old = new QemuCommandLine("q", Accelerator.TCG, QEMU_7_2, "kubevmm-qemu").forCreate(vm);
+        assertThat(old).containsSequence("-runas", "kubevmm-qemu")
+                .containsSequence("-sandbox", "on,obsolete=deny,resourcecontrol=deny");
+        List<String> current = new QemuCommandLine("q", Accelerator.TCG, new QemuVersion(10, 0, 2), "kubevmm-qemu").forCreate(vm);
+        assertThat(current).containsSequence("-run-with", "user=kubevmm-qemu").doesNotContain("-runas");
+    }
 }
