@@ -197,7 +197,7 @@ public final class SpecValidator {
 
     private static void disk(String at, DiskSpec disk, Set<String> names, List<FieldError> errors) {
         if (disk.getName() == null || !DNS_LABEL.matcher(disk.getName()).matches()) {
-            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is not a DNS label (lowercase letters, digits, '-'; example: data)"));
+            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is not a DNS label starting with a letter (at most 32 lowercase letters, digits and '-'; example: data)"));
         } else if (!names.add(disk.getName())) {
             errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is used by another disk; disk names must be unique"));
         }
