@@ -71,7 +71,7 @@ class SpecValidatorTest {
                 disk("empty", null, null), disk("huge", "lots", null)));
         assertThat(errors(spec)).containsExactly(
                 "spec.disks[1].name \"data\" is used by another disk; disk names must be unique",
-                "spec.disks[2].name \"Bad_Name\" is not a DNS label (lowercase letters, digits, '-'; example: data)",
+                "spec.disks[2].name \"Bad_Name\" is not a DNS label starting with a letter (at most 32 lowercase letters, digits and '-'; example: data)",
                 "spec.disks[3] needs size (a new empty disk, e.g. 1Gi) or source.path (an overlay on a base image)",
                 "spec.disks[4].size \"lots\" is not a quantity (example: 1Gi)");
     }

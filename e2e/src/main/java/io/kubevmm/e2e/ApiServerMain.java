@@ -3,7 +3,6 @@ package io.kubevmm.e2e;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -24,6 +23,8 @@ import java.util.Queue;
  * KubeVMM's CRDs registered, and a kubeconfig pointing at it. Runs until killed.
  * Usage: ApiServerMain PORT KUBECONFIG
  *
+ * <p>Of the CRD schemas it enforces string lengths only ({@link LengthLimits} says why).
+ *
  * <p>It has no authorization: everyone may do everything, and it says so when asked. The
  * operator's leader election asks (a SelfSubjectRulesReview for Leases) before it starts; the
  * CRUD mock alone rejects that request (422, no metadata) and the operator would not start.
@@ -34,7 +35,7 @@ public final class ApiServerMain {
         Path kubeconfig = Path.of(args[1]);
         Map<ServerRequest, Queue<ServerResponse>> expectations = new HashMap<>();
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), expectations,
-                new KubernetesMixedDispatcher(expectations), false);
+                new LengthLimits(expectations, Crds.all()), false);
         server.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
                 .andReturn(201, everythingAllowed()).always();
         server.init(InetAddress.getLoopbackAddress(), port);

@@ -11,12 +11,15 @@ import io.fabric8.generator.annotation.ValidationRule;
 @ValidationRule(value = "has(self.size) != has(self.source)",
         message = "a disk needs exactly one of size (a new empty disk) or source (an overlay on a base image)")
 public class DiskSpec {
-    /** A DNS label of at most 32 characters, so the name also fits QEMU device ids and file names. */
-    public static final String NAME_PATTERN = "^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$";
+    /**
+     * A DNS label of at most 32 characters starting with a letter (RFC 1035), so the name is also
+     * a QEMU device id (those must start with a letter) and a file name.
+     */
+    public static final String NAME_PATTERN = "^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$";
 
     @Required
     @Pattern(NAME_PATTERN)
-    @JsonPropertyDescription("Disk name, a DNS label unique within the VM (also the guest device id).")
+    @JsonPropertyDescription("Disk name, a DNS label starting with a letter, unique within the VM (also the QEMU device id).")
     private String name;
     @Pattern(QuantityPattern.REGEX)
     @JsonPropertyDescription("Size of a new empty disk, a quantity such as 1Gi. Give either size or source.")

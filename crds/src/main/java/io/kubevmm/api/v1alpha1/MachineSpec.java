@@ -6,12 +6,17 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 import java.util.List;
 
 /** The machine a VM runs on; shared by VirtualMachine and VirtualMachineInstance specs. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class MachineSpec {
+@ValidationRule(value = "!has(self.disks) || size(self.disks) <= (has(self.profile) && self.profile == 'standard' ? 30 : 24)"
+        + " - (has(self.network) && has(self.network.mode) && self.network.mode == 'user' ? 1 : 0)",
+        message = "too many disks: microvm attaches at most 24 virtio devices, standard (q35) 30 PCI devices, the NIC counting as one")
+public class MachineSpec extends LenientSpec {
     @Default("microvm")
     @JsonPropertyDescription("Machine type: microvm (virtio-mmio, no PCI or firmware, fastest start) or standard (q35).")
     private Profile profile;
@@ -26,7 +31,8 @@ public class MachineSpec {
     private String memory;
     @JsonPropertyDescription("Direct kernel boot: kernel, initrd and command line.")
     private BootSpec boot;
-    @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...).")
+    @Size(max = MachineLimits.MAX_DISKS)
+    @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...): at most 24 on microvm, 30 on standard, one less with a NIC.")
     private List<DiskSpec> disks;
     @JsonPropertyDescription("Guest networking.")
     private NetworkSpec network;

@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.Required;
 
 /** A request to live-migrate one VM to another node. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VMMigrationSpec {
+public class VMMigrationSpec extends LenientSpec {
     public enum Strategy { PreCopy, PostCopy, Hybrid, Auto }
 
     @Required

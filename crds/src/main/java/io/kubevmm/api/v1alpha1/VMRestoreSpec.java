@@ -6,7 +6,7 @@ import io.fabric8.generator.annotation.Required;
 
 /** A request to restore a snapshot: rollback when the target is the snapshot's own VM, a clone otherwise. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VMRestoreSpec {
+public class VMRestoreSpec extends LenientSpec {
     @Required
     @JsonPropertyDescription("Name of the VMSnapshot to restore (same namespace).")
     private String snapshotName;

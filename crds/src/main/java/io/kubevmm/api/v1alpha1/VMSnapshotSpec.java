@@ -7,7 +7,7 @@ import io.fabric8.generator.annotation.Required;
 
 /** A request to snapshot one VM. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class VMSnapshotSpec {
+public class VMSnapshotSpec extends LenientSpec {
     public enum Type { Disk, FullState }
 
     @Required

@@ -4,11 +4,15 @@ import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
+import io.kubevmm.api.v1alpha1.LenientSpec;
+import io.kubevmm.api.v1alpha1.MachineLimits;
 import io.kubevmm.api.v1alpha1.MachineSpec;
+import io.kubevmm.api.v1alpha1.Profile;
 import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMRestoreSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 
@@ -26,6 +30,9 @@ public final class SpecValidator {
     static final long MIN_MEMORY = 16L << 20;
     static final int MAX_CPU = 64;
     private static final Pattern DNS_LABEL = Pattern.compile(DiskSpec.NAME_PATTERN);
+    private static final Pattern VM_NAME = Pattern.compile(MachineLimits.VM_NAME_PATTERN);
+    static final long MAX_MEMORY = Quantities.toBytes(MachineLimits.MAX_MEMORY);
+    static final long MAX_DISK_SIZE = Quantities.toBytes(MachineLimits.MAX_DISK_SIZE);
 
     private SpecValidator() { }
 
@@ -35,6 +42,7 @@ public final class SpecValidator {
             errors.add(new FieldError("spec", "is missing; a VirtualMachineInstance needs at least spec.boot.kernel"));
             return errors;
         }
+        unreadable(spec, errors);
         machine(spec, errors);
         RestoreSource restore = spec.getRestoreFrom();
         if (restore != null && restore.getKind() == null) {
@@ -45,12 +53,41 @@ public final class SpecValidator {
         return errors;
     }
 
+    /** A VirtualMachine: its name (it reaches paths and QEMU ids) and its spec. */
+    public static List<FieldError> validate(VirtualMachine vm) {
+        List<FieldError> errors = new ArrayList<>();
+        String name = vm.getMetadata() == null ? null : vm.getMetadata().getName();
+        vmName("metadata.name", name, errors);
+        errors.addAll(validate(vm.getSpec()));
+        return errors;
+    }
+
+    /**
+     * A VM's name must be a DNS label: Kubernetes allows dots and 253 characters, but the name
+     * becomes the VM's state directory, QEMU's -name and ids, and the unix socket path, where
+     * ',' '=' ' ' '/' and long names break things.
+     */
+    public static void vmName(String field, String name, List<FieldError> errors) {
+        if (name == null || !VM_NAME.matcher(name).matches()) {
+            errors.add(new FieldError(field, "\"" + name + "\" is not a DNS label (at most 63 lowercase letters, digits"
+                    + " and '-', starting and ending with a letter or digit; example: web-1)"));
+        }
+    }
+
+    /** Values the lenient reader could not fit into their fields, first: the rest is judged as if they were unset. */
+    private static void unreadable(LenientSpec spec, List<FieldError> errors) {
+        if (spec != null) {
+            spec.unreadable().forEach(u -> errors.add(new FieldError(u.field(), u.message())));
+        }
+    }
+
     public static List<FieldError> validate(VirtualMachineSpec spec) {
         List<FieldError> errors = new ArrayList<>();
         if (spec == null) {
             errors.add(new FieldError("spec", "is missing; a VirtualMachine needs at least spec.boot.kernel"));
             return errors;
         }
+        unreadable(spec, errors);
         machine(spec, errors);
         HighAvailabilitySpec ha = spec.getHighAvailability();
         if (ha != null && ha.getCheckpointIntervalSeconds() != null) {
@@ -66,6 +103,7 @@ public final class SpecValidator {
 
     public static List<FieldError> validate(VMMigrationSpec spec) {
         List<FieldError> errors = new ArrayList<>();
+        unreadable(spec, errors);
         if (spec == null || blank(spec.getVmName())) {
             errors.add(new FieldError("spec.vmName", "is required: the name of the VirtualMachine to migrate"));
         }
@@ -80,6 +118,7 @@ public final class SpecValidator {
 
     public static List<FieldError> validate(VMSnapshotSpec spec) {
         List<FieldError> errors = new ArrayList<>();
+        unreadable(spec, errors);
         if (spec == null || blank(spec.getVmName())) {
             errors.add(new FieldError("spec.vmName", "is required: the name of the VirtualMachine to snapshot"));
         }
@@ -88,6 +127,7 @@ public final class SpecValidator {
 
     public static List<FieldError> validate(VMRestoreSpec spec) {
         List<FieldError> errors = new ArrayList<>();
+        unreadable(spec, errors);
         if (spec == null || blank(spec.getSnapshotName())) {
             errors.add(new FieldError("spec.snapshotName", "is required: the name of the VMSnapshot to restore"));
         }
@@ -109,6 +149,8 @@ public final class SpecValidator {
                 errors.add(new FieldError("spec.memory", spec.getMemory() + " is too large (example: 512Mi)"));
             } else if (Quantities.toBytes(spec.getMemory()) < MIN_MEMORY) {
                 errors.add(new FieldError("spec.memory", spec.getMemory() + " is too small; use at least 16Mi"));
+            } else if (Quantities.toBytes(spec.getMemory()) > MAX_MEMORY) {
+                errors.add(new FieldError("spec.memory", spec.getMemory() + " is too large; use at most " + MachineLimits.MAX_MEMORY));
             }
         }
         BootSpec boot = spec.getBoot();
@@ -120,10 +162,28 @@ public final class SpecValidator {
         if (boot != null && boot.getInitrd() != null) {
             path("spec.boot.initrd.path", boot.getInitrd(), errors);
         }
+        if (boot != null && boot.getCmdline() != null && boot.getCmdline().length() > MachineLimits.MAX_CMDLINE) {
+            errors.add(new FieldError("spec.boot.cmdline", "has " + boot.getCmdline().length() + " characters; at most "
+                    + MachineLimits.MAX_CMDLINE + " (x86 Linux takes 2047 and the node may append its own)"));
+        }
         if (spec.getDisks() != null) {
-            Set<String> names = new HashSet<>();
-            for (int i = 0; i < spec.getDisks().size(); i++) {
-                disk("spec.disks[" + i + "]", spec.getDisks().get(i), names, errors);
+            int max = MachineLimits.maxDisks(spec.getProfile(), spec.getNetwork());
+            if (spec.getDisks().size() > max) {
+                Profile profile = spec.getProfile() == null ? Profile.microvm : spec.getProfile();
+                // One short message: the list itself is not repeated back.
+                errors.add(new FieldError("spec.disks", "has " + spec.getDisks().size() + " disks; profile " + profile
+                        + " attaches at most " + max + (profile == Profile.standard
+                        ? " (q35 has " + MachineLimits.Q35_PCI_SLOTS + " free PCI slots"
+                        : " (microvm has " + MachineLimits.MICROVM_VIRTIO_SLOTS + " virtio-mmio slots")
+                        + (max < (profile == Profile.standard ? MachineLimits.Q35_PCI_SLOTS : MachineLimits.MICROVM_VIRTIO_SLOTS)
+                        ? ", one taken by the NIC)" : ")")));
+            } else {
+                Set<String> names = new HashSet<>();
+                for (int i = 0; i < spec.getDisks().size(); i++) {
+                    if (spec.getDisks().get(i) != null) { // an unreadable entry is already reported
+                        disk("spec.disks[" + i + "]", spec.getDisks().get(i), names, errors);
+                    }
+                }
             }
         }
         if (spec.getReadiness() != null && spec.getReadiness().getSerialPattern() != null
@@ -137,7 +197,7 @@ public final class SpecValidator {
 
     private static void disk(String at, DiskSpec disk, Set<String> names, List<FieldError> errors) {
         if (disk.getName() == null || !DNS_LABEL.matcher(disk.getName()).matches()) {
-            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is not a DNS label (lowercase letters, digits, '-'; example: data)"));
+            errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is not a DNS label starting with a letter (at most 32 lowercase letters, digits and '-'; example: data)"));
         } else if (!names.add(disk.getName())) {
             errors.add(new FieldError(at + ".name", "\"" + disk.getName() + "\" is used by another disk; disk names must be unique"));
         }
@@ -150,8 +210,8 @@ public final class SpecValidator {
         }
         if (hasSize && !Quantities.isQuantity(disk.getSize())) {
             errors.add(new FieldError(at + ".size", "\"" + disk.getSize() + "\" is not a quantity (example: 1Gi)"));
-        } else if (hasSize && !Quantities.fitsInBytes(disk.getSize())) {
-            errors.add(new FieldError(at + ".size", disk.getSize() + " is too large (example: 1Gi)"));
+        } else if (hasSize && (!Quantities.fitsInBytes(disk.getSize()) || Quantities.toBytes(disk.getSize()) > MAX_DISK_SIZE)) {
+            errors.add(new FieldError(at + ".size", disk.getSize() + " is too large; use at most " + MachineLimits.MAX_DISK_SIZE));
         }
         if (hasSource) {
             path(at + ".source.path", disk.getSource(), errors);

@@ -9,6 +9,7 @@ import io.kubevmm.node.lifecycle.VmRunner;
 import io.kubevmm.node.registration.NodeCapacity;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -39,6 +40,13 @@ public class VmiAdmission {
         }
         if (alreadyHere) {
             return Optional.empty();
+        }
+        // The name becomes this node's state directory and QEMU's ids: refuse one that would break them
+        // (only for a new instance: one already here keeps running as it is).
+        List<io.kubevmm.api.validation.FieldError> name = new java.util.ArrayList<>();
+        SpecValidator.vmName("metadata.name", vmi.getMetadata().getName(), name);
+        if (!name.isEmpty()) {
+            return Optional.of(new Rejection("InvalidSpec", name.getFirst().toString()));
         }
         long request = Quantities.toBytes(vmi.getSpec().getMemory() == null ? VmiConfigMapper.DEFAULT_MEMORY : vmi.getSpec().getMemory());
         long used = vms.all().stream().filter(VmiAdmission::holdsMemory).mapToLong(r -> r.config().memoryBytes()).sum();

@@ -68,7 +68,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
     @Override
     public UpdateControl<VirtualMachine> reconcile(VirtualMachine vm, Context<VirtualMachine> context) {
         Optional<VirtualMachineInstance> vmi = context.getSecondaryResource(VirtualMachineInstance.class);
-        List<FieldError> errors = SpecValidator.validate(vm.getSpec());
+        List<FieldError> errors = SpecValidator.validate(vm);
         String invalid = errors.isEmpty() ? null : errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
         VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
 

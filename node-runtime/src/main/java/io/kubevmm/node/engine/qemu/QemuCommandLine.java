@@ -136,7 +136,7 @@ public final class QemuCommandLine {
         boolean microvm = config.profile() == Profile.MICROVM;
         List<String> args = new ArrayList<>(List.of(
                 binary,
-                "-name", "guest=" + config.id() + ",debug-threads=on",
+                "-name", "guest=" + QemuOptions.value(config.id()) + ",debug-threads=on",
                 "-machine", (microvm ? "microvm" : "q35") + ",accel=" + accelerator.apiName(),
                 "-nodefaults", "-no-user-config", "-display", "none",
                 // Guest power-off and panic keep the process so we can report and reset it.
@@ -156,18 +156,19 @@ public final class QemuCommandLine {
         }
         args.addAll(List.of("-append", kernelCmdline(config)));
         args.addAll(List.of(
-                "-chardev", "file,id=serial0,append=on,path=" + config.consoleLog(),
+                "-chardev", "file,id=serial0,append=on,path=" + QemuOptions.value(config.consoleLog()),
                 "-serial", "chardev:serial0",
                 "-device", "pvpanic",
-                "-qmp", "unix:" + config.qmpSocket() + ",server=on,wait=off",
+                "-qmp", "unix:" + QemuOptions.value(config.qmpSocket()) + ",server=on,wait=off",
                 "-pidfile", config.pidFile().toString()));
         for (VmConfig.Disk disk : config.disks()) {
-            String node = "disk-" + disk.name();
+            String id = QemuOptions.id("disk name", disk.name());
+            String node = "disk-" + id;
             args.addAll(List.of(
                     "-blockdev", "driver=file,node-name=" + node + "-file,filename="
-                            + launch.activeLayers().getOrDefault(disk.name(), disk.file(config.stateDir())),
+                            + QemuOptions.value(launch.activeLayers().getOrDefault(disk.name(), disk.file(config.stateDir()))),
                     "-blockdev", "driver=qcow2,node-name=" + node + ",file=" + node + "-file",
-                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + disk.name()));
+                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + id));
         }
         if (launch.vmGenerationId() != null) {
             // Same device on every start, only the GUID changes: a restored state stream then loads
@@ -177,7 +178,7 @@ public final class QemuCommandLine {
         if (config.network() == VmConfig.NetworkMode.USER) {
             args.addAll(List.of(
                     "-netdev", "user,id=net0",
-                    "-device", (microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0,mac=" + config.macAddress()));
+                    "-device", (microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0,mac=" + QemuOptions.value(config.macAddress())));
         }
         if (incoming) {
             args.addAll(List.of("-incoming", "defer"));

@@ -135,4 +135,24 @@ class QemuCommandLineTest {
         List<String> current = new QemuCommandLine("q", Accelerator.TCG, new QemuVersion(10, 0, 2), "kubevmm-qemu").forCreate(vm);
         assertThat(current).containsSequence("-run-with", "user=kubevmm-qemu").doesNotContain("-runas");
     }
+
+    @Test
+    void userValuesCannotAddOptionsOfTheirOwn() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        VmConfig config = new VmConfig("default_a,b", Path.of("/state/vms/default_a,b"), VmConfig.Profile.MICROVM, 1, 256L << 20,
+                Path.of("/images/vmlinuz"), null, "console=ttyS0", List.of(new VmConfig.Disk("data", 1L << 20, null)),
+                VmConfig.NetworkMode.NONE, "52:54:00:12:34:56");
+        String args = joined(line.forCreate(config));
+        // QEMU reads ",," as a literal comma inside a value.
+        assertThat(args).contains("guest=default_a,,b,debug-threads=on")
+                .contains("path=/state/vms/default_a,,b/console.log")
+                .contains("filename=/state/vms/default_a,,b/");
+        for (String bad : List.of("a,b", "a=b", "a b", "1data")) {
+            VmConfig withBadDisk = new VmConfig("default_demo", Path.of("/state/vms/default_demo"), VmConfig.Profile.MICROVM, 1,
+                    256L << 20, Path.of("/images/vmlinuz"), null, "console=ttyS0", List.of(new VmConfig.Disk(bad, 1L << 20, null)),
+                    VmConfig.NetworkMode.NONE, "52:54:00:12:34:56");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> line.forCreate(withBadDisk))
+                    .hasMessageContaining("disk name \"" + bad + "\" cannot be a QEMU id");
+        }
+    }
 }
