@@ -81,9 +81,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, r.reason(), r.message()));
         }
 
-        if (existing.isEmpty()) {
-            vms.claim(namespace, name, ownerUid(vmi));
-        }
+        // Records whose disks the state dir holds (also on a migration's target), before anything uses them.
+        vms.claim(namespace, name, ownerUid(vmi));
         VmConfig config = mapper.toConfig(vmi);
         var restoreFrom = vmi.getSpec().getRestoreFrom();
         if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
