@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 
 /** {@code delete KIND NAME...}: deletes objects; {@code --wait} until finalizers let them go (VM: QEMU gone). */
-@Command(name = "delete", description = "Delete objects. A VM's finalizer stops its QEMU and removes its instance first.")
+@Command(name = "delete", description = "Delete objects. A VM's finalizer stops its QEMU and removes its instance first; its disks are deleted from their node with it.")
 final class DeleteCommand extends ClusterCommand {
     @Parameters(index = "0", paramLabel = "KIND")
     String kindName;
