@@ -15,7 +15,7 @@ import java.util.Optional;
  * finalizers let them go (VM: QEMU gone, disks removed).
  */
 @Command(name = "delete", description = {"Delete objects named on the command line or in manifest files.",
-        "Deleting a VM stops its QEMU and removes its instance and its disks first (its finalizer)."})
+        "Deleting a VM stops its QEMU and removes its instance first (its finalizer); its disks are deleted from their node with it."})
 final class DeleteCommand extends ClusterCommand {
     @Parameters(index = "0", arity = "0..1", paramLabel = "KIND", description = "vm, vmi, vmnode, vmmig, vmsnap or vmrestore.")
     String kindName;

@@ -1,6 +1,7 @@
 package io.kubevmm.cli;
 
 import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VmPhase;
 import io.kubevmm.api.v1alpha1.VmState;
 import org.junit.jupiter.api.Test;
@@ -15,11 +16,35 @@ class LifecycleCommandsTest extends MockClusterTest {
 
         Run stop = kubevmm("stop", "demo");
         assertThat(stop.code()).isZero();
-        assertThat(stop.out()).isEqualTo("virtualmachine.kubevmm.io/demo patched (spec.state=Defined)\n");
+        assertThat(stop.out()).isEqualTo("virtualmachine.kubevmm.io/demo patched (spec.state=Defined)\n"
+                + "the guest is shut down and its memory released; the VM has no disks\n");
         assertThat(vm("demo").getSpec().getState()).isEqualTo(VmState.Defined);
 
         assertThat(kubevmm("start", "demo").code()).isZero();
         assertThat(vm("demo").getSpec().getState()).isEqualTo(VmState.Running);
+    }
+
+    @Test
+    void stopSaysWhichNodeKeepsTheDisksAndWhatRemovesThem() {
+        VirtualMachine vm = createVm("db");
+        io.kubevmm.api.v1alpha1.DiskSpec disk = new io.kubevmm.api.v1alpha1.DiskSpec();
+        disk.setName("data");
+        disk.setSize("64Mi");
+        client.resources(VirtualMachine.class).inNamespace("default").withName("db")
+                .edit(v -> { v.getSpec().setDisks(java.util.List.of(disk)); return v; });
+        setVmStatus("db", VmPhase.Running, "node-a");
+        client.resources(VirtualMachine.class).inNamespace("default").withName("db").editStatus(v -> {
+            v.getStatus().setDiskNode("node-a");
+            return v;
+        });
+
+        Run stop = kubevmm("stop", "db");
+
+        assertThat(stop.code()).isZero();
+        assertThat(stop.out()).endsWith("disks are kept on node-a; `kubevmm delete vm db` removes them\n");
+        assertThat(vm.getMetadata().getName()).isEqualTo("db");
+        assertThat(new picocli.CommandLine(new StopCommand()).getUsageMessage())
+                .contains("disks are kept on the node that holds them").contains("kubevmm delete vm NAME");
     }
 
     @Test

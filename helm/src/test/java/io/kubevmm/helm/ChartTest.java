@@ -66,6 +66,7 @@ class ChartTest {
                     Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update", "patch"))),
             "node", Map.ofEntries(
                     Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "update", "patch")),
+                    Map.entry("kubevmm.io/virtualmachines", List.of("get")),
                     Map.entry("kubevmm.io/virtualmachineinstances/status", List.of("update", "patch")),
                     Map.entry("kubevmm.io/virtualmachineinstances/finalizers", List.of("update")),
                     Map.entry("kubevmm.io/vmnodes", List.of("get", "create")),

@@ -19,5 +19,12 @@ public final class Labels {
     public static final String RESTORE_ID = "kubevmm.io/restore-id";
     public static final String RESTORE_NODE = "kubevmm.io/restore-node";
 
+    /**
+     * Annotation the operator sets ({@code "true"}) on a VMI before it deletes it because its VM
+     * is deleted (or rolled back to a snapshot, which brings its own disks): the node runtime then
+     * deletes the VM's disks with the instance. Without it a VMI's deletion (stop) keeps the disks.
+     */
+    public static final String DELETE_DISKS = "kubevmm.io/delete-disks";
+
     private Labels() { }
 }

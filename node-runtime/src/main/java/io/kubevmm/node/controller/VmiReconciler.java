@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.node.config.NodeConfig;
@@ -88,6 +89,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             LOG.infof("refusing %s/%s: %s", namespace, name, refused.getMessage());
             return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, refused.reason(), refused.getMessage()));
         }
+        // Records whose disks the state dir holds (also on a migration's target), before anything uses them.
+        vms.claim(namespace, name, ownerUid(vmi));
         var restoreFrom = vmi.getSpec().getRestoreFrom();
         if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
             // Starts from a snapshot instead of booting: the runner exists once the emulator is restored.
@@ -121,7 +124,10 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     public DeleteControl cleanup(VirtualMachineInstance vmi, Context<VirtualMachineInstance> context) {
         String namespace = vmi.getMetadata().getNamespace();
         String name = vmi.getMetadata().getName();
-        var deletion = vms.delete(namespace, name);
+        // Disks live as long as the VM: only the operator's word that the VM itself goes deletes them.
+        boolean deleteDisks = "true".equals(vmi.getMetadata().getAnnotations() == null ? null
+                : vmi.getMetadata().getAnnotations().get(Labels.DELETE_DISKS));
+        var deletion = vms.delete(namespace, name, deleteDisks);
         if (!deletion.isDone()) {
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(500);
         }
@@ -131,8 +137,17 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                     + deletion.exceptionNow().getMessage());
             return DeleteControl.noFinalizerRemoval().rescheduleAfter(5000);
         }
-        events.normal(vmi, "Deleted", "QEMU stopped and state removed on node " + facts.nodeName());
+        events.normal(vmi, "Deleted", deleteDisks
+                ? "QEMU stopped; state and disks removed on node " + facts.nodeName()
+                : "QEMU stopped; disks kept on node " + facts.nodeName() + " until the VM is deleted");
         return DeleteControl.defaultDelete();
+    }
+
+    /** The uid of the VirtualMachine that owns the VMI, or null when none does. */
+    static String ownerUid(VirtualMachineInstance vmi) {
+        var owners = vmi.getMetadata().getOwnerReferences();
+        return owners == null ? null : owners.stream().filter(o -> "VirtualMachine".equals(o.getKind()))
+                .map(o -> o.getUid()).findFirst().orElse(null);
     }
 
     private UpdateControl<VirtualMachineInstance> writeStatus(VirtualMachineInstance vmi, VirtualMachineInstanceStatus status) {

@@ -114,13 +114,26 @@ public class NodeVms {
         return runner;
     }
 
-    /** Stops and forgets a VM; its state dir is deleted. */
+    /** Stops and forgets a VM; its state dir is deleted, disks included. */
     public CompletableFuture<Void> delete(String namespace, String name) {
+        return delete(namespace, name, true);
+    }
+
+    /**
+     * Stops and forgets a VM's instance. With {@code deleteDisks} its state dir goes; without,
+     * only its disks stay (the VM was stopped, not deleted).
+     */
+    public CompletableFuture<Void> delete(String namespace, String name, boolean deleteDisks) {
         VmRunner runner = runners.get(id(namespace, name));
         if (runner == null) {
+            // No runner (e.g. this runtime restarted since): whatever an earlier one left goes the same way.
+            Path dir = stateDir(namespace, name);
+            if (Files.isDirectory(dir) && !arriving.contains(id(namespace, name))) {
+                reap(dir, deleteDisks);
+            }
             return CompletableFuture.completedFuture(null);
         }
-        return runner.delete().whenComplete((v, e) -> {
+        return runner.delete(deleteDisks).whenComplete((v, e) -> {
             runners.remove(id(namespace, name), runner);
             metrics.untrack(namespace, name);
         });
@@ -148,6 +161,14 @@ public class NodeVms {
 
     /** Ends any emulator still running from a stray state dir, then deletes the dir. */
     public void reap(Path dir) {
+        reap(dir, true);
+    }
+
+    /**
+     * Ends any emulator still running from a state dir nobody runs, then deletes the dir, or with
+     * {@code deleteDisks} false everything in it but the disks.
+     */
+    public void reap(Path dir, boolean deleteDisks) {
         VmConfig probe = new VmConfig(dir.getFileName().toString(), dir, VmConfig.Profile.MICROVM, 1, 0,
                 null, null, "", List.of(), VmConfig.NetworkMode.NONE, null);
         engine.adopt(probe).ifPresent(instance -> {
@@ -155,10 +176,71 @@ public class NodeVms {
             instance.destroy();
         });
         try {
-            VmRunner.deleteTree(dir);
+            if (deleteDisks) {
+                VmRunner.deleteTree(dir);
+            } else {
+                DiskRetention.keepDisksOnly(dir);
+            }
         } catch (IOException e) {
-            LOG.warnf("cannot delete stray %s: %s", dir, e.getMessage());
+            LOG.warnf("cannot clean up stray %s: %s", dir, e.getMessage());
         }
+    }
+
+    /**
+     * Before a VMI is run here: records which VirtualMachine (uid) the state dir's disks belong
+     * to. Disks kept for an earlier VM of the same name (another uid) are deleted first, so a new
+     * VM never sees an old one's data. Serialized with {@link #dropKeptDisks} per VM.
+     */
+    public void claim(String namespace, String name, String vmUid) {
+        if (vmUid == null) {
+            return; // a VMI without an owning VM (tests): nothing to match the disks against
+        }
+        Path dir = stateDir(namespace, name);
+        runners.compute(id(namespace, name), (id, runner) -> {
+            Optional<String> recorded = DiskRetention.owner(dir);
+            try {
+                if (recorded.isPresent() && recorded.get().equals(vmUid)) {
+                    return runner;
+                }
+                if (recorded.isPresent() && runner == null) {
+                    LOG.infof("%s: deleting the disks kept for an earlier VirtualMachine of that name (uid %s; this one is %s)",
+                            id, recorded.get(), vmUid);
+                    VmRunner.deleteTree(dir);
+                }
+                DiskRetention.recordOwner(dir, vmUid);
+            } catch (IOException e) {
+                LOG.warnf("cannot record the owner of %s: %s", dir, e.getMessage());
+            }
+            return runner;
+        });
+    }
+
+    /** State dirs nothing runs or receives right now: those of stopped VMs keep their disks there. */
+    public List<Path> idleStateDirs() {
+        return strayStateDirs(Set.of());
+    }
+
+    /**
+     * Deletes a state dir kept for a stopped VM, unless a runner took it over or its recorded
+     * owner changed since {@code decidedForUid} was read (the decision is then stale).
+     */
+    public boolean dropKeptDisks(Path dir, String decidedForUid) {
+        String id = dir.getFileName().toString();
+        boolean[] dropped = {false};
+        runners.compute(id, (key, runner) -> {
+            if (runner != null || arriving.contains(key)
+                    || !java.util.Objects.equals(DiskRetention.owner(dir).orElse(null), decidedForUid)) {
+                return runner;
+            }
+            try {
+                VmRunner.deleteTree(dir);
+                dropped[0] = true;
+            } catch (IOException e) {
+                LOG.warnf("cannot delete %s: %s", dir, e.getMessage());
+            }
+            return runner;
+        });
+        return dropped[0];
     }
 
     private VmRunner.RunnerHooks hooks(String namespace, String name) {

@@ -265,8 +265,17 @@ public final class VmRunner {
         return done;
     }
 
-    /** Stops the guest (gracefully when it runs), ends its process, and deletes the VM's state dir. */
+    /** Stops the guest and deletes the VM's whole state dir, disks included. */
     public CompletableFuture<Void> delete() {
+        return delete(true);
+    }
+
+    /**
+     * Stops the guest (gracefully when it runs) and ends its process; then deletes the VM's state
+     * dir, or with {@code deleteDisks} false everything in it but its disks (a stop: disks live
+     * as long as the VM).
+     */
+    public CompletableFuture<Void> delete(boolean deleteDisks) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         submit(() -> {
             try {
@@ -278,7 +287,11 @@ public final class VmRunner {
                     instance = null;
                 }
                 readiness.cancel(this);
-                deleteTree(config.stateDir());
+                if (deleteDisks) {
+                    deleteTree(config.stateDir());
+                } else {
+                    DiskRetention.keepDisksOnly(config.stateDir());
+                }
                 machine = MachineState.ABSENT;
                 done.complete(null);
             } catch (Exception e) {

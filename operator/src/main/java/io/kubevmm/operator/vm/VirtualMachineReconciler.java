@@ -81,7 +81,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             Optional<VirtualMachineInstance> current = vmi;
             if (current.isPresent() && !restoreId.equals(annotation(current.get(), Labels.RESTORE_ID))) {
                 if (current.get().getMetadata().getDeletionTimestamp() == null) {
-                    deleteInstance(current.get());
+                    deleteInstance(current.get(), true); // the snapshot brings the disks the VM rolls back to
                     events.normal(vm, "Restoring", "stopping the current instance to start from VMSnapshot "
                             + annotation(vm, Labels.RESTORE_FROM));
                 }
@@ -97,11 +97,14 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn, source, restoreId), current));
         } else if (invalid == null) {
             if (want == VmState.Defined) {
-                vmi.filter(v -> v.getMetadata().getDeletionTimestamp() == null).ifPresent(this::deleteInstance);
+                // Stopped to Defined: the instance goes, the disks stay on their node (status.diskNode).
+                vmi.filter(v -> v.getMetadata().getDeletionTimestamp() == null).ifPresent(v -> deleteInstance(v, false));
                 placedOn = null;
             } else {
                 if (placedOn == null) {
-                    var decision = scheduler.place(Scheduler.Request.of(vm), inventory.candidates(
+                    // A VM whose disks are on a node starts there again, or waits saying why.
+                    var decision = scheduler.place(Scheduler.Request.of(vm).onDiskNode(VmStatusFactory.diskNode(vm, null)),
+                            inventory.candidates(
                             vm.getMetadata().getNamespace(), vm.getMetadata().getName()));
                     placedOn = decision.node().orElse(null);
                     unschedulable = decision.placed() ? null : decision.message();
@@ -132,8 +135,12 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             events.normal(vm, "Deleted", "instance gone; VM deleted");
             return DeleteControl.defaultDelete();
         }
+        if (!"true".equals(annotation(vmi, Labels.DELETE_DISKS))) {
+            // Also on an instance already going away (a stop just before the delete): the VM's disks go with it.
+            markDeleteDisks(vmi);
+        }
         if (vmi.getMetadata().getDeletionTimestamp() == null) {
-            deleteInstance(vmi);
+            deleteInstance(vmi, true);
         }
         // The node runtime's finalizer holds the VMI until its QEMU is gone and its state removed.
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
@@ -166,8 +173,35 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         });
     }
 
-    private void deleteInstance(VirtualMachineInstance vmi) {
+    /**
+     * Deletes the VM's instance. {@code deleteDisks} tells its node runtime (annotation
+     * {@link Labels#DELETE_DISKS}) that the disks go too: the VM is deleted or rolled back. Without
+     * it the node keeps them, since disks live as long as the VM.
+     */
+    private void deleteInstance(VirtualMachineInstance vmi, boolean deleteDisks) {
+        if (deleteDisks) {
+            markDeleteDisks(vmi);
+        }
         client.resource(vmi).delete();
+    }
+
+    private void markDeleteDisks(VirtualMachineInstance vmi) {
+        try {
+            client.resources(VirtualMachineInstance.class).inNamespace(vmi.getMetadata().getNamespace())
+                    .withName(vmi.getMetadata().getName())
+                    .edit(v -> {
+                        var annotations = v.getMetadata().getAnnotations() == null
+                                ? new java.util.HashMap<String, String>() : new java.util.HashMap<>(v.getMetadata().getAnnotations());
+                        annotations.put(Labels.DELETE_DISKS, "true");
+                        v.getMetadata().setAnnotations(annotations);
+                        return v;
+                    });
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+            // Already gone: its node runtime deletes the disks once it finds the VM gone.
+        }
     }
 
     private UpdateControl<VirtualMachine> writeStatus(VirtualMachine vm, VirtualMachineStatus status) {

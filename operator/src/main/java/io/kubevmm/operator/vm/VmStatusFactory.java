@@ -34,6 +34,7 @@ final class VmStatusFactory {
         VirtualMachineInstance vmi = o.vmi();
         var instance = vmi == null ? null : vmi.getStatus();
 
+        s.setDiskNode(diskNode(vm, vmi));
         if (o.placedOn() != null) {
             s.setNodeName(o.placedOn());
             c.set("Scheduled", true, "Scheduled", "placed on node " + o.placedOn());
@@ -59,6 +60,21 @@ final class VmStatusFactory {
         s.setPhase(phase(want, o, instance == null ? null : instance.getPhase(), vmi != null));
         s.setConditions(c.build());
         return s;
+    }
+
+    /**
+     * The node that holds the VM's local disks: where its instance is placed (a migration's
+     * handover moves the instance, and so this, to the target), or while it has none, where it
+     * last was. Null for a VM without disks.
+     */
+    static String diskNode(VirtualMachine vm, VirtualMachineInstance vmi) {
+        if (vm.getSpec() == null || vm.getSpec().getDisks() == null || vm.getSpec().getDisks().isEmpty()) {
+            return null;
+        }
+        if (vmi != null && vmi.getSpec() != null && vmi.getSpec().getNodeName() != null) {
+            return vmi.getSpec().getNodeName();
+        }
+        return vm.getStatus() == null ? null : vm.getStatus().getDiskNode();
     }
 
     /** Live migration moves a guest whose memory is loaded: running, or suspended to memory. */

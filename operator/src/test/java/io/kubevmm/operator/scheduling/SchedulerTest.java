@@ -58,4 +58,30 @@ class SchedulerTest {
     void anEmptyClusterSaysToStartANodeRuntime() {
         assertThat(spread.place(new Scheduler.Request(1, GI, null), List.of()).message()).contains("no VMNode is registered");
     }
+
+    @Test
+    void aVmWithDisksStartsOnTheNodeThatHoldsThemEvenWhenAnotherHasMoreRoom() {
+        var decision = spread.place(new Scheduler.Request(1, GI, null).onDiskNode("node-a"),
+                List.of(node("node-a", 2 * GI), node("node-b", 5 * GI)));
+        assertThat(decision.node()).contains("node-a");
+    }
+
+    @Test
+    void whenTheDiskNodeCannotTakeItTheVmWaitsSayingWhichNodeAndWhy() {
+        var full = spread.place(new Scheduler.Request(1, 4 * GI, null).onDiskNode("node-a"),
+                List.of(node("node-a", 2 * GI), node("node-b", 5 * GI)));
+        assertThat(full.placed()).isFalse();
+        assertThat(full.message()).startsWith("its disks are on node node-a, which has insufficient memory free");
+
+        var cordoned = new NodeCandidate("node-a", Map.of(), true, true, 8, 8 * GI, 0, 0);
+        assertThat(spread.place(new Scheduler.Request(1, GI, null).onDiskNode("node-a"), List.of(cordoned, node("node-b", 5 * GI)))
+                .message()).startsWith("its disks are on node node-a, which is cordoned");
+
+        var dead = new NodeCandidate("node-a", Map.of(), false, false, 8, 8 * GI, 0, 0);
+        assertThat(spread.place(new Scheduler.Request(1, GI, null).onDiskNode("node-a"), List.of(dead, node("node-b", 5 * GI)))
+                .message()).startsWith("its disks are on node node-a, which is not responding");
+
+        assertThat(spread.place(new Scheduler.Request(1, GI, null).onDiskNode("node-z"), List.of(node("node-b", 5 * GI)))
+                .message()).startsWith("its disks are on node node-z, which is not registered (no VMNode node-z)");
+    }
 }

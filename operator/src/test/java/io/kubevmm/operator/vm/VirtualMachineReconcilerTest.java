@@ -198,4 +198,65 @@ class VirtualMachineReconcilerTest {
         client.resources(VirtualMachine.class).inNamespace("default").withName("two").delete();
         await().atMost(WAIT).until(() -> getVm("one") == null && getVm("two") == null);
     }
+
+    @Test
+    void aStoppedVmKeepsItsDiskNodeStartsOnlyThereAndItsDeletionTellsTheNodeToDropTheDisks() {
+        VirtualMachine db = vm("db", "512Mi", VmState.Running);
+        io.kubevmm.api.v1alpha1.DiskSpec disk = new io.kubevmm.api.v1alpha1.DiskSpec();
+        disk.setName("data");
+        disk.setSize("64Mi");
+        db.getSpec().setDisks(List.of(disk));
+        client.resource(db).create();
+        await().atMost(WAIT).until(() -> getVmi("db") != null);
+        String holder = getVmi("db").getSpec().getNodeName();
+        String other = holder.equals("node-a") ? "node-b" : "node-a";
+        reportRunning("db");
+        assertThat(awaitVm("db", v -> v.getStatus().getPhase() == VmPhase.Running).getStatus().getDiskNode()).isEqualTo(holder);
+
+        setState("db", VmState.Defined);
+        await().atMost(WAIT).until(() -> getVmi("db") == null);
+        VirtualMachine defined = awaitVm("db", v -> v.getStatus().getPhase() == VmPhase.Defined);
+        assertThat(defined.getStatus().getNodeName()).isNull();
+        assertThat(defined.getStatus().getDiskNode()).as("the node that keeps its disks").isEqualTo(holder);
+
+        // The holder has less room than the other node: spread alone would pick the other one.
+        VirtualMachine filler = vm("filler", "2Gi", VmState.Running);
+        filler.getSpec().setNodeSelector(Map.of(Labels.NODE, holder));
+        client.resource(filler).create();
+        await().atMost(WAIT).until(() -> getVmi("filler") != null);
+        setCordoned(holder, true);
+        setState("db", VmState.Running);
+        VirtualMachine waiting = awaitVm("db", v -> v.getStatus().getPhase() == VmPhase.Pending);
+        assertThat(condition(waiting, "Scheduled").getMessage()).startsWith("its disks are on node " + holder + ", which is cordoned");
+        assertThat(getVmi("db")).as("never started on " + other + " with empty disks").isNull();
+
+        setCordoned(holder, false);
+        await().atMost(WAIT).until(() -> getVmi("db") != null);
+        assertThat(getVmi("db").getSpec().getNodeName()).isEqualTo(holder);
+
+        // Play the node runtime's finalizer so the deletion can be watched.
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("db").edit(v -> {
+            v.getMetadata().setFinalizers(List.of("kubevmm.io/node-runtime-test"));
+            return v;
+        });
+        client.resources(VirtualMachine.class).inNamespace("default").withName("db").delete();
+        await().atMost(WAIT).until(() -> getVmi("db") != null && getVmi("db").getMetadata().getDeletionTimestamp() != null);
+        assertThat(getVmi("db").getMetadata().getAnnotations()).containsEntry(Labels.DELETE_DISKS, "true");
+        client.resources(VirtualMachineInstance.class).inNamespace("default").withName("db").edit(v -> {
+            v.getMetadata().setFinalizers(List.of());
+            return v;
+        });
+        await().atMost(WAIT).until(() -> getVm("db") == null && getVmi("db") == null);
+        client.resources(VirtualMachine.class).inNamespace("default").withName("filler").delete();
+        await().atMost(WAIT).until(() -> getVm("filler") == null);
+    }
+
+    void setState(String name, VmState state) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name)
+                .edit(v -> { v.getSpec().setState(state); return v; });
+    }
+
+    void setCordoned(String node, boolean cordoned) {
+        client.resources(VMNode.class).withName(node).edit(n -> { n.getSpec().setUnschedulable(cordoned); return n; });
+    }
 }
