@@ -82,7 +82,9 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
 
         VmConfig config = mapper.toConfig(vmi);
         var restoreFrom = vmi.getSpec().getRestoreFrom();
-        if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
+        // A guest an earlier node runtime restored is adopted below, not restored a second time.
+        if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot
+                && !vms.leftByEarlierRuntime(namespace, name)) {
             // Starts from a snapshot instead of booting: the runner exists once the emulator is restored.
             snapshots.restore(vmi, config);
             var outcome = snapshots.restoreOutcome(vmi).orElseThrow();
@@ -94,7 +96,13 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             }
             existing = vms.find(namespace, name);
         }
-        VmRunner runner = vms.runner(namespace, name, config);
+        Optional<VmRunner> held = vms.runner(namespace, name, config);
+        if (held.isEmpty()) {
+            // Its emulator is arriving (migration, restore) and is handed to a runner when it has;
+            // that hand-over triggers a reconcile, the retry covers a lost one.
+            return UpdateControl.<VirtualMachineInstance>noUpdate().rescheduleAfter(1000);
+        }
+        VmRunner runner = held.get();
         var spec = vmi.getSpec();
         runner.converge(config,
                 new Lifecycle.Desired(spec.getState(), spec.getSuspendMode(), spec.getRestartPolicy()),
