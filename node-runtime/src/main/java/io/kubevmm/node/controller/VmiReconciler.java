@@ -11,7 +11,10 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
@@ -41,6 +44,9 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private static final Logger LOG = Logger.getLogger(VmiReconciler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private static final Duration STATUS_RETRY = Duration.ofSeconds(5);
+
+    private final KubernetesClient client;
     private final NodeVms vms;
     private final VmiConfigMapper mapper;
     private final NodeSnapshots snapshots;
@@ -50,7 +56,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private final SimpleInboundEventSource<VirtualMachineInstance> vmChanges = new SimpleInboundEventSource<>("vm-changes");
 
     VmiReconciler(NodeVms vms, VmiConfigMapper mapper, VmiAdmission admission, EventRecorder events, NodeConfig config,
-                  NodeSnapshots snapshots) {
+                  NodeSnapshots snapshots, KubernetesClient client) {
+        this.client = client;
         this.snapshots = snapshots;
         this.vms = vms;
         this.mapper = mapper;
@@ -136,17 +143,24 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         return DeleteControl.defaultDelete();
     }
 
+    /**
+     * Writes the VMI's status as a merge patch (valid whatever the stored object holds), retried
+     * with backoff; a write that still fails is reported in a Warning Event and tried again.
+     */
     private UpdateControl<VirtualMachineInstance> writeStatus(VirtualMachineInstance vmi, VirtualMachineInstanceStatus status) {
         VirtualMachineInstanceStatus previous = vmi.getStatus();
         if (previous != null && JSON.valueToTree(previous).equals(JSON.valueToTree(status))) {
             return UpdateControl.noUpdate();
         }
         announce(vmi, previous, status);
-        VirtualMachineInstance patch = new VirtualMachineInstance();
-        patch.setMetadata(vmi.getMetadata());
-        patch.setSpec(vmi.getSpec());
-        patch.setStatus(status);
-        return UpdateControl.patchStatus(patch);
+        try {
+            StatusPatch.replaceStatus(client, vmi, previous, status);
+        } catch (KubernetesClientException e) {
+            events.warning(vmi, "StatusWriteFailed", "node " + facts.nodeName() + " could not write this VMI's status ("
+                    + e.getMessage() + "); trying again in " + STATUS_RETRY.toSeconds() + " s");
+            return UpdateControl.<VirtualMachineInstance>noUpdate().rescheduleAfter(STATUS_RETRY.toMillis());
+        }
+        return UpdateControl.noUpdate();
     }
 
     /** One Event per visible change: phase, readiness, failure. */
