@@ -154,7 +154,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         }
         announce(vmi, previous, status);
         try {
-            StatusPatch.replaceStatus(client, vmi, previous, status);
+            StatusPatch.replaceStatus(client, vmi, status);
         } catch (KubernetesClientException e) {
             events.warning(vmi, "StatusWriteFailed", "node " + facts.nodeName() + " could not write this VMI's status ("
                     + e.getMessage() + "); trying again in " + STATUS_RETRY.toSeconds() + " s");

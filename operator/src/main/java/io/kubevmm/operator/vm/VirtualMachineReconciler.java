@@ -161,7 +161,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         if (!Objects.equals(current.getSpec().getState(), desired.getSpec().getState())) {
             events.normal(vm, "StateChange", "instance state " + current.getSpec().getState() + " -> " + desired.getSpec().getState());
         }
-        return StatusPatch.replaceSpec(client, current, current.getSpec(), desired.getSpec());
+        return StatusPatch.replaceSpec(client, current, desired.getSpec());
     }
 
     private void deleteInstance(VirtualMachineInstance vmi) {
@@ -176,7 +176,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         announce(vm, previous, status);
         // A merge patch, valid whatever the stored object holds; retried with backoff, reported if it still fails.
         try {
-            StatusPatch.replaceStatus(client, vm, previous, status);
+            StatusPatch.replaceStatus(client, vm, status);
         } catch (KubernetesClientException e) {
             events.warning(vm, "StatusWriteFailed", "the operator could not write this VM's status (" + e.getMessage()
                     + "); trying again in " + STATUS_RETRY_MILLIS / 1000 + " s");
