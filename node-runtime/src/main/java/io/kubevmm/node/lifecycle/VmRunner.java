@@ -150,9 +150,10 @@ public final class VmRunner {
         unreachable = e.process();
         adoptionAttempts++;
         long delay = Math.min(MAX_ADOPTION_DELAY.toMillis(), 1000L << Math.min(adoptionAttempts - 1, 6));
+        // One wording for every attempt: the status (and its Event) changes only when something did.
         lastFailure = new Failure("EmulatorUnreachable", e.getMessage() + "; it is left running (it may hold the guest's"
-                + " only memory) and adoption is retried in " + delay / 1000 + " s; delete the VM to end it", Instant.now());
-        LOG.warnf("%s", lastFailure.message());
+                + " only memory) and adoption is retried with backoff; delete the VM to end it", Instant.now());
+        LOG.warnf("%s (attempt %d; next in %d s)", lastFailure.message(), adoptionAttempts, delay / 1000);
         CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> submit(this::retryAdoption));
     }
 
