@@ -173,7 +173,6 @@ public final class LocalCluster {
         }
     }
 
-    /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
     private static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
@@ -185,6 +184,7 @@ public final class LocalCluster {
         }
     }
 
+    /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
     public List<String> down() throws IOException {
         List<String> stopped = new ArrayList<>();
         // Node runtimes and the operator first, so nothing restarts a guest we are about to end.
@@ -196,10 +196,10 @@ public final class LocalCluster {
                 }
             }
         }
+        // Every QEMU whose arguments point into this cluster's state dirs, pidfile or not.
+        qemus().stopAll(5).forEach(q -> stopped.add(q.toString()));
         for (Path qemuPid : qemuPidFiles()) {
-            if (Processes.stop(qemuPid, 5)) {
-                stopped.add("qemu " + qemuPid.getParent().getFileName());
-            }
+            Files.deleteIfExists(qemuPid);
         }
         if (Processes.stop(home.pidFile(API_SERVER), 5)) {
             stopped.add(API_SERVER);
@@ -218,7 +218,7 @@ public final class LocalCluster {
         for (String name : processNames()) {
             out.printf("%-12s %s%n", name, Processes.alive(home.pidFile(name)).map(p -> "running (pid " + p.pid() + ")").orElse("stopped"));
         }
-        out.printf("%-12s %d running%n", "qemu", qemuPidFiles().stream().filter(p -> Processes.alive(p).isPresent()).count());
+        out.printf("%-12s %d running%n", "qemu", qemus().running().size());
         if (running() && Files.exists(home.kubeconfig())) {
             try (KubernetesClient client = client()) {
                 for (VMNode node : client.resources(VMNode.class).list().getItems()) {
@@ -243,6 +243,11 @@ public final class LocalCluster {
         try (Stream<Path> files = Files.list(pids)) {
             return files.map(p -> p.getFileName().toString().replace(".pid", "")).sorted().toList();
         }
+    }
+
+    /** The QEMUs of this cluster, found by the state dirs their command lines name. */
+    ClusterQemus qemus() {
+        return new ClusterQemus(home.nodesDir());
     }
 
     private List<Path> qemuPidFiles() throws IOException {

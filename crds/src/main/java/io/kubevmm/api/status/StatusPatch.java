@@ -1,6 +1,7 @@
 package io.kubevmm.api.status;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -11,10 +12,13 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.Map;
 
 /**
- * JSON merge patches for objects several components write (an operation's status is written by
- * the operator and by the node runtimes at both ends). Each writer sends only its own fields, so
- * concurrent writers do not undo each other; merge patches work on every API server, the test
- * one included, where server-side apply does not.
+ * How KubeVMM writes status, spec and metadata: patches that are valid whether or not the stored
+ * object has a field (a JSON Patch {@code replace} of a field the stored object lacks is
+ * rejected, which once lost VMI status writes). Objects several components write get JSON merge
+ * patches (RFC 7386) of only the writer's own fields, so concurrent writers do not undo each
+ * other; an object's one status writer replaces the whole status ({@link #replaceStatus}). Both
+ * work on every API server, the test one included, where server-side apply does not. Every write
+ * goes through {@link ApiRetry}.
  */
 public final class StatusPatch {
     private static final ObjectMapper JSON = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
@@ -25,22 +29,46 @@ public final class StatusPatch {
     public static <T extends HasMetadata> T status(KubernetesClient client, T object, Object status) {
         ObjectNode patch = JSON.createObjectNode();
         patch.set("status", JSON.valueToTree(status));
-        return send(client, object, patch, true);
+        return send(client, object, patch, PatchType.JSON_MERGE, true);
+    }
+
+    /**
+     * Makes the object's status {@code status}, for its one writer: a JSON Patch with a single
+     * {@code add} of the whole status, which RFC 6902 defines whether or not the stored object has
+     * a status or any of its fields. A merge patch cannot do this everywhere: the local cluster's
+     * API server (fabric8's CRUD mock) appends lists on merge, so conditions would pile up.
+     */
+    public static <T extends HasMetadata> T replaceStatus(KubernetesClient client, T object, Object status) {
+        return send(client, object, addWhole("status", status), PatchType.JSON, true);
+    }
+
+    /** Makes the object's spec {@code spec} the same way (one {@code add} of the whole spec). */
+    public static <T extends HasMetadata> T replaceSpec(KubernetesClient client, T object, Object spec) {
+        return send(client, object, addWhole("spec", spec), PatchType.JSON, false);
     }
 
     /** Merges labels into the object's metadata. */
     public static <T extends HasMetadata> T labels(KubernetesClient client, T object, Map<String, String> labels) {
         ObjectNode patch = JSON.createObjectNode();
         patch.putObject("metadata").set("labels", JSON.valueToTree(labels));
-        return send(client, object, patch, false);
+        return send(client, object, patch, PatchType.JSON_MERGE, false);
+    }
+
+    private static JsonNode addWhole(String field, Object value) {
+        var op = JSON.createObjectNode().put("op", "add").put("path", "/" + field);
+        op.set("value", JSON.valueToTree(value));
+        return JSON.createArrayNode().add(op);
     }
 
     @SuppressWarnings("unchecked")
-    private static <T extends HasMetadata> T send(KubernetesClient client, T object, ObjectNode patch, boolean toStatus) {
+    private static <T extends HasMetadata> T send(KubernetesClient client, T object, JsonNode patch, PatchType type, boolean toStatus) {
         var kind = client.resources((Class<T>) object.getClass());
         String namespace = object.getMetadata().getNamespace();
         var resource = (namespace == null ? kind : kind.inNamespace(namespace)).withName(object.getMetadata().getName());
-        PatchContext merge = PatchContext.of(PatchType.JSON_MERGE);
-        return toStatus ? resource.subresource("status").patch(merge, patch.toString()) : resource.patch(merge, patch.toString());
+        PatchContext merge = PatchContext.of(type);
+        String what = (toStatus ? "status" : "metadata/spec") + " of " + object.getKind() + " "
+                + (namespace == null ? "" : namespace + "/") + object.getMetadata().getName();
+        String body = patch.toString();
+        return ApiRetry.write(what, () -> toStatus ? resource.subresource("status").patch(merge, body) : resource.patch(merge, body));
     }
 }

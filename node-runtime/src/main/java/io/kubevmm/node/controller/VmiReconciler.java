@@ -11,7 +11,10 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
@@ -42,6 +45,9 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private static final Logger LOG = Logger.getLogger(VmiReconciler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private static final Duration STATUS_RETRY = Duration.ofSeconds(5);
+
+    private final KubernetesClient client;
     private final NodeVms vms;
     private final VmiConfigMapper mapper;
     private final NodeSnapshots snapshots;
@@ -51,7 +57,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private final SimpleInboundEventSource<VirtualMachineInstance> vmChanges = new SimpleInboundEventSource<>("vm-changes");
 
     VmiReconciler(NodeVms vms, VmiConfigMapper mapper, VmiAdmission admission, EventRecorder events, NodeConfig config,
-                  NodeSnapshots snapshots) {
+                  NodeSnapshots snapshots, KubernetesClient client) {
+        this.client = client;
         this.snapshots = snapshots;
         this.vms = vms;
         this.mapper = mapper;
@@ -92,7 +99,9 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         // Records whose disks the state dir holds (also on a migration's target), before anything uses them.
         vms.claim(namespace, name, ownerUid(vmi));
         var restoreFrom = vmi.getSpec().getRestoreFrom();
-        if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot) {
+        // A guest an earlier node runtime restored is adopted below, not restored a second time.
+        if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot
+                && !vms.leftByEarlierRuntime(namespace, name)) {
             // Starts from a snapshot instead of booting: the runner exists once the emulator is restored.
             snapshots.restore(vmi, config);
             var outcome = snapshots.restoreOutcome(vmi).orElseThrow();
@@ -104,7 +113,13 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             }
             existing = vms.find(namespace, name);
         }
-        VmRunner runner = vms.runner(namespace, name, config);
+        Optional<VmRunner> held = vms.runner(namespace, name, config);
+        if (held.isEmpty()) {
+            // Its emulator is arriving (migration, restore) and is handed to a runner when it has;
+            // that hand-over triggers a reconcile, the retry covers a lost one.
+            return UpdateControl.<VirtualMachineInstance>noUpdate().rescheduleAfter(1000);
+        }
+        VmRunner runner = held.get();
         var spec = vmi.getSpec();
         runner.converge(config,
                 new Lifecycle.Desired(spec.getState(), spec.getSuspendMode(), spec.getRestartPolicy()),
@@ -150,17 +165,24 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                 .map(o -> o.getUid()).findFirst().orElse(null);
     }
 
+    /**
+     * Writes the VMI's status as a merge patch (valid whatever the stored object holds), retried
+     * with backoff; a write that still fails is reported in a Warning Event and tried again.
+     */
     private UpdateControl<VirtualMachineInstance> writeStatus(VirtualMachineInstance vmi, VirtualMachineInstanceStatus status) {
         VirtualMachineInstanceStatus previous = vmi.getStatus();
         if (previous != null && JSON.valueToTree(previous).equals(JSON.valueToTree(status))) {
             return UpdateControl.noUpdate();
         }
         announce(vmi, previous, status);
-        VirtualMachineInstance patch = new VirtualMachineInstance();
-        patch.setMetadata(vmi.getMetadata());
-        patch.setSpec(vmi.getSpec());
-        patch.setStatus(status);
-        return UpdateControl.patchStatus(patch);
+        try {
+            StatusPatch.replaceStatus(client, vmi, status);
+        } catch (KubernetesClientException e) {
+            events.warning(vmi, "StatusWriteFailed", "node " + facts.nodeName() + " could not write this VMI's status ("
+                    + e.getMessage() + "); trying again in " + STATUS_RETRY.toSeconds() + " s");
+            return UpdateControl.<VirtualMachineInstance>noUpdate().rescheduleAfter(STATUS_RETRY.toMillis());
+        }
+        return UpdateControl.noUpdate();
     }
 
     /** One Event per visible change: phase, readiness, failure. */

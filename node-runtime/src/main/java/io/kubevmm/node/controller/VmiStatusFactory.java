@@ -29,7 +29,9 @@ final class VmiStatusFactory {
     static VirtualMachineInstanceStatus fromObservation(VirtualMachineInstance vmi, VmObservation obs, NodeFacts node, Sizing sizing) {
         VirtualMachineInstanceStatus previous = vmi.getStatus();
         VirtualMachineInstanceStatus s = base(vmi, node);
-        s.setPhase(obs.phase());
+        // An emulator that does not answer is in whatever phase it was last seen in; the Failure condition says why.
+        s.setPhase(obs.machine() == MachineState.UNREACHABLE && previous != null && previous.getPhase() != null
+                ? previous.getPhase() : obs.phase());
         s.setQemuPid(obs.pid());
         s.setGuestMemory(Quantities.format(sizing.guestMemoryBytes()));
         s.setWorkarounds(sizing.workarounds().isEmpty() ? null : sizing.workarounds());
@@ -81,7 +83,8 @@ final class VmiStatusFactory {
     }
 
     private static String notReadyReason(VmObservation obs) {
-        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED)) {
+        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED
+                || obs.machine() == MachineState.UNREACHABLE)) {
             return obs.lastFailure().reason();
         }
         return switch (obs.phase()) {
@@ -94,7 +97,8 @@ final class VmiStatusFactory {
     }
 
     private static String notReadyMessage(VmObservation obs) {
-        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED)) {
+        if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED
+                || obs.machine() == MachineState.UNREACHABLE)) {
             return obs.lastFailure().message();
         }
         return switch (obs.phase()) {

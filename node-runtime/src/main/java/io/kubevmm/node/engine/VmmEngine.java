@@ -63,9 +63,14 @@ public interface VmmEngine {
 
     /**
      * Re-attaches to a VMM process left running by an earlier node runtime, found through the
-     * VM's state dir. Empty when no live process belongs to this VM.
+     * VM's state dir. Empty when no live process belongs to this VM. Only for processes nothing
+     * in this node runtime holds: a monitor serves one client, so a second connection to an
+     * emulator this runtime already drives gets no answer.
+     *
+     * @throws EmulatorUnreachableException the VM's process is alive but its monitor does not
+     *         answer; it is left running (never killed on a guess)
      */
-    Optional<VmmInstance> adopt(VmConfig config);
+    Optional<VmmInstance> adopt(VmConfig config) throws EmulatorUnreachableException;
 
     /** RAM the emulator will actually give the guest (may differ from the request; see workarounds). */
     long effectiveMemoryBytes(VmConfig config);

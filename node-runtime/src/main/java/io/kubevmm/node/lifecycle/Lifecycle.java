@@ -26,7 +26,7 @@ public final class Lifecycle {
     public static Action next(MachineState actual, Desired desired) {
         InstanceState want = desired.state();
         return switch (actual) {
-            case FINISHED, FAILED, MIGRATED -> Action.NONE;
+            case FINISHED, FAILED, MIGRATED, UNREACHABLE -> Action.NONE;
             case ABSENT -> Action.CREATE;
             case CREATED -> want == InstanceState.Stopped ? Action.NONE : Action.START;
             case RUNNING -> switch (want) {
@@ -63,7 +63,8 @@ public final class Lifecycle {
             case NONE -> switch (actual) {
                 case ABSENT -> InstancePhase.Pending;
                 case CREATED -> InstancePhase.Stopped;
-                case RUNNING -> InstancePhase.Running;
+                // Unknown until its monitor answers; the status writer keeps the last phase it reported.
+                case RUNNING, UNREACHABLE -> InstancePhase.Running;
                 case PAUSED, SAVED_TO_DISK -> InstancePhase.Suspended;
                 case POWERED_OFF, CRASHED -> InstancePhase.Stopping;
                 case FINISHED -> InstancePhase.Succeeded;

@@ -19,6 +19,11 @@ public enum MachineState {
     FINISHED,
     /** The guest was live-migrated to another node; nothing of it runs here any more. Terminal. */
     MIGRATED,
+    /**
+     * A process of this VM is alive but its monitor does not answer. Left running (it may hold
+     * the guest's only memory), reported, and adopted again later; nothing else is started.
+     */
+    UNREACHABLE,
     /** A failure the restart policy does not retry, or a spec that cannot run here. Terminal until the spec changes. */
     FAILED
 }

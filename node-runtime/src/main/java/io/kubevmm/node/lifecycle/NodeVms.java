@@ -2,6 +2,7 @@ package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.console.ReadinessWatcher;
+import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
@@ -36,6 +37,10 @@ public class NodeVms {
     private final Map<String, VmRunner> runners = new ConcurrentHashMap<>();
     /** VMs arriving by live migration: their state dirs are in use before any VMI points here. */
     private final Set<String> arriving = ConcurrentHashMap.newKeySet();
+    /** State dirs present when this runtime started: the only VMs adopted from pidfile and socket. */
+    private final Set<String> leftByEarlierRuntime = ConcurrentHashMap.newKeySet();
+    /** Guards the claims on a VM (runner, arrival) so two parts never both take one emulator. */
+    private final Object claims = new Object();
     /** Told (namespace, name) whenever a VM's observable state changed. */
     private volatile BiConsumer<String, String> changeListener = (ns, n) -> { };
 
@@ -45,6 +50,14 @@ public class NodeVms {
         this.metrics = metrics;
         this.vmsDir = config.stateDir().resolve("vms");
         this.nodeName = config.name();
+        // Nothing of this runtime runs yet: every VM dir now is what an earlier runtime left.
+        if (Files.isDirectory(vmsDir)) {
+            try (var dirs = Files.list(vmsDir)) {
+                dirs.filter(Files::isDirectory).forEach(d -> leftByEarlierRuntime.add(d.getFileName().toString()));
+            } catch (IOException e) {
+                LOG.warnf("cannot list %s: %s", vmsDir, e.getMessage());
+            }
+        }
     }
 
     @PostConstruct
@@ -76,39 +89,79 @@ public class NodeVms {
         return runners.values();
     }
 
-    /** The VM's runner, created on first use and re-attached to whatever an earlier runtime left running. */
-    public VmRunner runner(String namespace, String name, VmConfig config) {
-        return runners.computeIfAbsent(id(namespace, name), id -> {
-            VmRunner runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
+    /**
+     * The VM's runner, created on first use. Empty while another part of this node runtime holds
+     * the VM's emulator (a guest arriving by migration, a restore): it hands the emulator over
+     * itself ({@link #takeOver}), and a second monitor connection to it would get no answer.
+     * Only a VM whose state dir an earlier node runtime left is adopted from pidfile and socket.
+     */
+    public Optional<VmRunner> runner(String namespace, String name, VmConfig config) {
+        String id = id(namespace, name);
+        VmRunner runner;
+        boolean adopt;
+        synchronized (claims) {
+            VmRunner existing = runners.get(id);
+            if (existing != null) {
+                return Optional.of(existing);
+            }
+            if (arriving.contains(id)) {
+                return Optional.empty();
+            }
+            runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
+            adopt = leftByEarlierRuntime.remove(id);
+            runners.put(id, runner);
+        }
+        if (adopt) {
             try {
                 // Wait: a status computed before adoption would report a running guest as absent.
                 runner.adopt().get(30, java.util.concurrent.TimeUnit.SECONDS);
             } catch (Exception e) {
                 LOG.warnf("adoption of %s did not finish: %s", id, e.getMessage());
             }
-            metrics.track(namespace, name, runner);
-            return runner;
-        });
+        }
+        metrics.track(namespace, name, runner);
+        return Optional.of(runner);
+    }
+
+    /** True when the VM's state dir was there when this node runtime started and no runner has taken it yet. */
+    public boolean leftByEarlierRuntime(String namespace, String name) {
+        return leftByEarlierRuntime.contains(id(namespace, name));
     }
 
     /**
-     * Claims the state dir of a VM about to arrive by live migration, so the stray reaper leaves
-     * its incoming emulator alone. False if this node already runs or receives that VM.
+     * Claims the state dir of a VM about to arrive (live migration, restore), so nothing else in
+     * this runtime touches its emulator: no runner, no adoption, no stray reaping. False if this
+     * node already runs or receives that VM.
      */
     public boolean reserveArrival(String namespace, String name) {
         String id = id(namespace, name);
-        return !runners.containsKey(id) && arriving.add(id);
+        synchronized (claims) {
+            return !runners.containsKey(id) && arriving.add(id);
+        }
     }
 
     public void releaseArrival(String namespace, String name) {
-        arriving.remove(id(namespace, name));
+        synchronized (claims) {
+            arriving.remove(id(namespace, name));
+        }
     }
 
-    /** Makes a guest that arrived by live migration one of this node's VMs, running in {@code arrived}. */
+    /**
+     * Makes a guest that arrived (live migration, restore) one of this node's VMs: its emulator,
+     * with the one monitor connection its launcher holds, goes to a new runner.
+     */
     public VmRunner takeOver(String namespace, String name, VmConfig config, VmmInstance arrived, boolean guestReady) {
+        String id = id(namespace, name);
         VmRunner runner = new VmRunner(config, engine, readiness, hooks(namespace, name));
-        runners.put(id(namespace, name), runner);
-        arriving.remove(id(namespace, name));
+        synchronized (claims) {
+            VmRunner existing = runners.putIfAbsent(id, runner);
+            if (existing != null) {
+                throw new IllegalStateException("VM " + id + " already has a runner on node " + nodeName
+                        + "; the arrived QEMU " + arrived.pid() + " was not claimed before it started");
+            }
+            arriving.remove(id);
+            leftByEarlierRuntime.remove(id);
+        }
         metrics.track(namespace, name, runner);
         runner.takeOver(arrived, guestReady).join();
         return runner;
@@ -159,7 +212,10 @@ public class NodeVms {
         }
     }
 
-    /** Ends any emulator still running from a stray state dir, then deletes the dir. */
+    /**
+     * Ends any emulator still running from a stray state dir (no VMI for it exists any more, so
+     * that is the decision, not a guess), then deletes the dir.
+     */
     public void reap(Path dir) {
         reap(dir, true);
     }
@@ -169,12 +225,20 @@ public class NodeVms {
      * {@code deleteDisks} false everything in it but the disks.
      */
     public void reap(Path dir, boolean deleteDisks) {
-        VmConfig probe = new VmConfig(dir.getFileName().toString(), dir, VmConfig.Profile.MICROVM, 1, 0,
+        String id = dir.getFileName().toString();
+        VmConfig probe = new VmConfig(id, dir, VmConfig.Profile.MICROVM, 1, 0,
                 null, null, "", List.of(), VmConfig.NetworkMode.NONE, null);
-        engine.adopt(probe).ifPresent(instance -> {
-            LOG.warnf("stopping QEMU %d of %s: no VirtualMachineInstance for it exists any more", instance.pid(), dir);
-            instance.destroy();
-        });
+        try {
+            engine.adopt(probe).ifPresent(instance -> {
+                LOG.warnf("stopping QEMU %d of %s: no VirtualMachineInstance for it exists any more", instance.pid(), dir);
+                instance.destroy();
+            });
+        } catch (EmulatorUnreachableException e) {
+            LOG.warnf("%s; stopping it: no VirtualMachineInstance for it exists any more", e.getMessage());
+            e.process().destroyForcibly();
+            e.process().onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(x -> null).join();
+        }
+        leftByEarlierRuntime.remove(id);
         try {
             if (deleteDisks) {
                 VmRunner.deleteTree(dir);

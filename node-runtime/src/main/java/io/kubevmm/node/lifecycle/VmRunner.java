@@ -2,6 +2,7 @@ package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.node.console.ConsoleLog;
 import io.kubevmm.node.console.ReadinessWatcher;
+import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmEvent;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,6 +31,7 @@ import java.util.concurrent.TimeoutException;
 public final class VmRunner {
     private static final Logger LOG = Logger.getLogger(VmRunner.class);
     private static final Duration MAX_RETRY_DELAY = Duration.ofMinutes(5);
+    private static final Duration MAX_ADOPTION_DELAY = Duration.ofMinutes(1);
 
     private final VmmEngine engine;
     private final ReadinessWatcher readiness;
@@ -51,6 +54,9 @@ public final class VmRunner {
     private volatile long retryNotBeforeNanos;
     private volatile boolean driveQueued;
     private volatile CompletableFuture<Void> powerOffSeen = new CompletableFuture<>();
+    /** The live process of an UNREACHABLE machine, and how often adoption was tried. */
+    private volatile ProcessHandle unreachable;
+    private volatile int adoptionAttempts;
 
     public VmRunner(VmConfig config, VmmEngine engine, ReadinessWatcher readiness, RunnerHooks hooks) {
         this.config = config;
@@ -97,7 +103,15 @@ public final class VmRunner {
 
     private void adoptNow() {
         RuntimeRecord.read(config.stateDir()).ifPresent(r -> record = r);
-        engine.adopt(config).ifPresentOrElse(found -> {
+        Optional<VmmInstance> adopted;
+        try {
+            adopted = engine.adopt(config);
+        } catch (EmulatorUnreachableException e) {
+            leaveUnreachable(e);
+            hooks.changed(this);
+            return;
+        }
+        adopted.ifPresentOrElse(found -> {
             attach(found);
             machine = switch (found.runState()) {
                 case CREATED -> MachineState.CREATED;
@@ -124,6 +138,39 @@ public final class VmRunner {
             }
         });
         hooks.changed(this);
+    }
+
+    /**
+     * An emulator of this VM is alive but does not answer. It is neither killed (it may hold the
+     * guest's only memory) nor joined by a second emulator; the reason goes into status and
+     * adoption is tried again with backoff.
+     */
+    private void leaveUnreachable(EmulatorUnreachableException e) {
+        machine = MachineState.UNREACHABLE;
+        unreachable = e.process();
+        adoptionAttempts++;
+        long delay = Math.min(MAX_ADOPTION_DELAY.toMillis(), 1000L << Math.min(adoptionAttempts - 1, 6));
+        // One wording for every attempt: the status (and its Event) changes only when something did.
+        lastFailure = new Failure("EmulatorUnreachable", e.getMessage() + "; it is left running (it may hold the guest's"
+                + " only memory) and adoption is retried with backoff; delete the VM to end it", Instant.now());
+        LOG.warnf("%s (attempt %d; next in %d s)", lastFailure.message(), adoptionAttempts, delay / 1000);
+        CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS).execute(() -> submit(this::retryAdoption));
+    }
+
+    private void retryAdoption() {
+        if (machine != MachineState.UNREACHABLE) {
+            return; // deleted meanwhile
+        }
+        adoptNow();
+        if (machine != MachineState.UNREACHABLE) {
+            unreachable = null;
+            adoptionAttempts = 0;
+            if (lastFailure != null && "EmulatorUnreachable".equals(lastFailure.reason())) {
+                lastFailure = null;
+            }
+            hooks.changed(this);
+            scheduleDrive();
+        }
     }
 
     /**
@@ -286,6 +333,7 @@ public final class VmRunner {
                     instance.destroy();
                     instance = null;
                 }
+                endUnreachable();
                 readiness.cancel(this);
                 if (deleteDisks) {
                     deleteTree(config.stateDir());
@@ -301,12 +349,24 @@ public final class VmRunner {
         return done.whenComplete((v, e) -> thread.shutdown());
     }
 
+    /** The user deleted the VM: an emulator that never answered is ended now, by that decision. */
+    private void endUnreachable() {
+        ProcessHandle process = unreachable;
+        if (process != null && machine == MachineState.UNREACHABLE) {
+            LOG.infof("%s is deleted: ending QEMU %d, which never answered", config.id(), process.pid());
+            process.destroyForcibly();
+            process.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            unreachable = null;
+        }
+    }
+
     public VmObservation observe() {
         MachineState m = machine;
         Action a = inFlight;
         VmmInstance i = instance;
         RuntimeRecord r = record;
-        return new VmObservation(Lifecycle.phase(m, a), m, a, i == null ? null : i.pid(),
+        ProcessHandle u = unreachable;
+        return new VmObservation(Lifecycle.phase(m, a), m, a, i != null ? Long.valueOf(i.pid()) : u != null ? Long.valueOf(u.pid()) : null,
                 r.createdTime(), r.startedTime(), r.guestReadyTime(), r.bootMillis(), r.restartCount(), lastFailure,
                 m == MachineState.SAVED_TO_DISK ? config.suspendStateFile() : null, config.consoleLog());
     }

@@ -152,6 +152,11 @@ public class NodeSnapshots {
         String namespace = vmi.getMetadata().getNamespace();
         String snapshotName = vmi.getSpec().getRestoreFrom().getName();
         String name = namespace + "_" + snapshotName;
+        // The restored emulator is this thread's until the VM's runner takes it: no adoption meanwhile.
+        if (!vms.reserveArrival(namespace, vmi.getMetadata().getName())) {
+            restores.put(uid, new RestoreOutcome(true, "VM " + vmi.getMetadata().getName() + " already runs on node " + vms.nodeName()));
+            return;
+        }
         Thread.ofVirtual().name("restore " + name + " -> " + config.id()).start(() -> {
             long t0 = System.nanoTime();
             try {
@@ -170,6 +175,7 @@ public class NodeSnapshots {
                 String message = (e instanceof CompletionException && e.getCause() != null ? e.getCause() : e).getMessage();
                 LOG.warnf("Restore of %s from %s failed: %s", config.id(), name, message);
                 events.warning(vmi, "RestoreFailed", message);
+                vms.releaseArrival(namespace, vmi.getMetadata().getName());
                 restores.put(uid, new RestoreOutcome(true, message));
             }
         });

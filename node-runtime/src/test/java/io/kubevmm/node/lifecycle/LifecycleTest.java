@@ -26,6 +26,13 @@ class LifecycleTest {
     }
 
     @Test
+    void aGuestWhoseEmulatorDoesNotAnswerIsNeitherStartedAgainNorStopped() {
+        for (InstanceState state : InstanceState.values()) {
+            assertThat(next(MachineState.UNREACHABLE, want(state))).as("wanted " + state).isEqualTo(Action.NONE);
+        }
+    }
+
+    @Test
     void runningIsReachedByCreateThenStart() {
         assertThat(next(MachineState.ABSENT, want(InstanceState.Running))).isEqualTo(Action.CREATE);
         assertThat(next(MachineState.CREATED, want(InstanceState.Running))).isEqualTo(Action.START);

@@ -12,7 +12,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.status.EventWriter;
+import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
@@ -41,6 +43,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
     static final String NAME = "vm";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long UNSCHEDULABLE_RETRY_MILLIS = 5000;
+    private static final long STATUS_RETRY_MILLIS = 5000;
 
     private final KubernetesClient client;
     private final NodeInventory inventory;
@@ -153,8 +156,6 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
 
     private VirtualMachineInstance ensureInstance(VirtualMachine vm, VirtualMachineInstance desired, Optional<VirtualMachineInstance> existing) {
         String node = desired.getSpec().getNodeName();
-        var resource = client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace())
-                .withName(vm.getMetadata().getName());
         if (existing.isEmpty()) {
             VirtualMachineInstance created = client.resource(desired).create();
             events.normal(vm, "Scheduled", "placed on node " + node + "; instance created");
@@ -167,10 +168,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         if (!Objects.equals(current.getSpec().getState(), desired.getSpec().getState())) {
             events.normal(vm, "StateChange", "instance state " + current.getSpec().getState() + " -> " + desired.getSpec().getState());
         }
-        return resource.edit(v -> {
-            v.setSpec(desired.getSpec());
-            return v;
-        });
+        return StatusPatch.replaceSpec(client, current, desired.getSpec());
     }
 
     /**
@@ -210,11 +208,15 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             return UpdateControl.noUpdate();
         }
         announce(vm, previous, status);
-        VirtualMachine patch = new VirtualMachine();
-        patch.setMetadata(vm.getMetadata());
-        patch.setSpec(vm.getSpec());
-        patch.setStatus(status);
-        return UpdateControl.patchStatus(patch);
+        // A merge patch, valid whatever the stored object holds; retried with backoff, reported if it still fails.
+        try {
+            StatusPatch.replaceStatus(client, vm, status);
+        } catch (KubernetesClientException e) {
+            events.warning(vm, "StatusWriteFailed", "the operator could not write this VM's status (" + e.getMessage()
+                    + "); trying again in " + STATUS_RETRY_MILLIS / 1000 + " s");
+            return UpdateControl.<VirtualMachine>noUpdate().rescheduleAfter(STATUS_RETRY_MILLIS);
+        }
+        return UpdateControl.noUpdate();
     }
 
     /** Events for what changed: phase, validity, scheduling failures. */

@@ -119,6 +119,13 @@ class VirtualMachineReconcilerTest {
         client.resource(vmi).updateStatus();
     }
 
+    /** As a user's `kubectl patch --type merge` would: no resourceVersion, so the operator's own writes cannot make it conflict. */
+    void setState(String name, VmState state) {
+        client.resources(VirtualMachine.class).inNamespace("default").withName(name).patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"state\":\"" + state + "\"}}");
+    }
+
     List<Event> events(String name) {
         return client.v1().events().inNamespace("default").list().getItems().stream()
                 .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
@@ -145,8 +152,7 @@ class VirtualMachineReconcilerTest {
         assertThat(vm.getStatus().getObservedGeneration()).isEqualTo(vm.getMetadata().getGeneration());
         assertThat(events("web")).extracting(Event::getReason).contains("Scheduled", "Running");
 
-        client.resources(VirtualMachine.class).inNamespace("default").withName("web")
-                .edit(v -> { v.getSpec().setState(VmState.Suspended); return v; });
+        setState("web", VmState.Suspended);
         await().atMost(WAIT).until(() -> getVmi("web").getSpec().getState() == InstanceState.Suspended);
 
         client.resources(VirtualMachine.class).inNamespace("default").withName("web").delete();
@@ -188,8 +194,7 @@ class VirtualMachineReconcilerTest {
 
         assertThat(getVmi("one").getSpec().getNodeName()).isNotEqualTo(getVmi("two").getSpec().getNodeName());
 
-        client.resources(VirtualMachine.class).inNamespace("default").withName("two")
-                .edit(v -> { v.getSpec().setState(VmState.Defined); return v; });
+        setState("two", VmState.Defined);
         await().atMost(WAIT).until(() -> getVmi("two") == null);
         VirtualMachine two = awaitVm("two", v -> v.getStatus().getPhase() == VmPhase.Defined);
         assertThat(two.getStatus().getNodeName()).isNull();

@@ -2,6 +2,7 @@ package io.kubevmm.node.engine.qemu;
 
 import io.kubevmm.node.engine.Accelerator;
 import io.kubevmm.node.engine.DiskChain;
+import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.SnapshotImage;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
@@ -218,7 +219,7 @@ public final class QemuEngine implements VmmEngine {
     }
 
     @Override
-    public Optional<VmmInstance> adopt(VmConfig config) {
+    public Optional<VmmInstance> adopt(VmConfig config) throws EmulatorUnreachableException {
         Optional<ProcessHandle> process = readPid(config.pidFile())
                 .flatMap(ProcessHandle::of)
                 .filter(ProcessHandle::isAlive)
@@ -226,16 +227,16 @@ public final class QemuEngine implements VmmEngine {
         if (process.isEmpty()) {
             return Optional.empty();
         }
+        ProcessHandle handle = process.get();
         try {
             QmpClient qmp = QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(5));
-            ProcessHandle handle = process.get();
             // Not our child: no exit code, only the fact that it ended.
             return Optional.of(new QemuInstance(config, handle, qmp, layers, action -> handle.onExit().thenRun(() -> action.accept(-1))));
         } catch (QmpException e) {
-            LOG.warnf("QEMU %d of %s is alive but its QMP socket does not answer (%s); killing it to avoid a duplicate",
-                    process.get().pid(), config.id(), e.getMessage());
-            process.get().destroyForcibly();
-            return Optional.empty();
+            // No greeting is no proof of a dead guest (the monitor may be busy or held by another
+            // client): the process may hold the guest's only memory, so it stays.
+            throw new EmulatorUnreachableException(handle, "QEMU " + handle.pid() + " of " + config.id()
+                    + " is alive but its QMP monitor does not answer (" + e.getMessage() + ")", e);
         }
     }
 
