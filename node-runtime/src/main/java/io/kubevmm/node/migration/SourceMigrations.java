@@ -223,7 +223,7 @@ public class SourceMigrations {
                 endpoints.add(TunnelClient.listen(dir.resolve("outgoing-nbd.sock"), address, ref.uid(), "nbd", secret, tunnel.tls()));
                 disks = dir.resolve("outgoing-nbd.sock");
             }
-            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration.getSpec()), stream, disks,
+            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration), stream, disks,
                     () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null),
                     new StatusProgress(migration));
