@@ -85,48 +85,75 @@ class CrashRecoverySystemTest extends ClusterTestBase {
 
     @Test
     void killingTheSourceNodeRuntimeDuringALiveMigrationLeavesOneManagedCopyAndTheTruth() throws Exception {
+        killSourceDuringMigration("crash-mig", false);
+    }
+
+    @Test
+    void aSourceRestartedAfterQemuCompletedTheMigrationHandsTheVmOver() throws Exception {
+        killSourceDuringMigration("crash-done", true);
+    }
+
+    /**
+     * @param restartAfterTheTargetActed restart the source only once the target took the guest over
+     *                                   (QEMU finished alone) or dropped it; else restart at once
+     */
+    void killSourceDuringMigration(String name, boolean restartAfterTheTargetActed) throws Exception {
         assumeLocalCluster();
-        client.resource(vm("crash-mig", "256Mi", "memcheck:64")).create();
-        awaitPhase("crash-mig", VmPhase.Running, true);
-        awaitTickAbove("crash-mig", 2);
-        String source = vmi("crash-mig").getSpec().getNodeName();
+        String migrationName = name + "-1";
+        client.resource(vm(name, "256Mi", "memcheck:64")).create();
+        awaitPhase(name, VmPhase.Running, true);
+        awaitTickAbove(name, 2);
+        String source = vmi(name).getSpec().getNodeName();
         // Capped so the transfer runs for several seconds after the kill.
-        migration("crash-mig-1", "crash-mig", s -> { s.setStrategy(Strategy.PreCopy); s.setBandwidthMiBps(8L); });
-        awaitMigrationPhase("crash-mig-1", Phase.Running);
-        String target = getMigration("crash-mig-1").getStatus().getTargetNode();
-        long sourcePid = pid(vmDir(source, "crash-mig"));
-        long targetPid = pid(vmDir(target, "crash-mig"));
+        migration(migrationName, name, s -> { s.setStrategy(Strategy.PreCopy); s.setBandwidthMiBps(8L); });
+        awaitMigrationPhase(migrationName, Phase.Running);
+        String target = getMigration(migrationName).getStatus().getTargetNode();
+        long sourcePid = pid(vmDir(source, name));
+        long targetPid = pid(vmDir(target, name));
         cluster.kill9(source);
+        boolean handedOff = Files.readString(cluster.home().log(source)).contains("migration default/" + migrationName
+                + ": memory stream leaves by hand-off");
+        if (restartAfterTheTargetActed) {
+            // With the stream handed to QEMU, QEMU finishes the migration without its node runtime.
+            await().atMost(LONG).pollInterval(Duration.ofMillis(200)).until(() ->
+                    Conditions.isTrue(getMigration(migrationName).getStatus().getConditions(), "TargetRunning")
+                            || Files.readString(cluster.home().log(target)).contains("dropping the target of migration default/" + migrationName));
+        }
         cluster.restart(source);
 
-        VMMigration done = awaitOutcome("crash-mig-1");
+        VMMigration done = awaitOutcome(migrationName);
         String runsOn = done.getStatus().getPhase() == Phase.Succeeded ? target : source;
+        if (restartAfterTheTargetActed && handedOff) {
+            assertThat(done.getStatus().getPhase()).as("QEMU completed it alone: %s", done.getStatus().getFailureReason())
+                    .isEqualTo(Phase.Succeeded);
+            assertThat(console(name)).as("no second boot on the target").doesNotContain("KUBEVMM-GUEST-READY");
+        }
         assertThat(done.getStatus().getPhase()).as("outcome: %s", done.getStatus().getFailureReason()).isIn(Phase.Succeeded, Phase.Failed);
         if (done.getStatus().getPhase() == Phase.Failed) {
             assertThat(done.getStatus().getFailureReason()).contains("stays on " + source);
         }
         // Exactly one QEMU holds the guest, on the node the VMI and the VMMigration name, and it reports fresh status.
         await().atMost(BOOT).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            assertThat(liveQemus("crash-mig")).as("QEMUs of crash-mig").hasSize(1);
-            VirtualMachineInstance vmi = vmi("crash-mig");
+            assertThat(liveQemus(name)).as("QEMUs of crash-mig").hasSize(1);
+            VirtualMachineInstance vmi = vmi(name);
             assertThat(vmi.getSpec().getNodeName()).isEqualTo(runsOn);
             assertThat(vmi.getStatus().getNodeName()).isEqualTo(runsOn);
-            assertThat(vmi.getStatus().getQemuPid()).isEqualTo(liveQemus("crash-mig").getFirst().pid());
-            assertThat(get("crash-mig").getStatus().getPhase()).isEqualTo(VmPhase.Running);
+            assertThat(vmi.getStatus().getQemuPid()).isEqualTo(liveQemus(name).getFirst().pid());
+            assertThat(get(name).getStatus().getPhase()).isEqualTo(VmPhase.Running);
         });
-        assertThat(liveQemus("crash-mig").getFirst().pid()).isEqualTo(runsOn.equals(source) ? sourcePid : targetPid);
-        int tick = lastTick("crash-mig");
-        awaitTickAbove("crash-mig", tick);
-        assertThat(console("crash-mig")).doesNotContain("memcheck BAD");
+        assertThat(liveQemus(name).getFirst().pid()).isEqualTo(runsOn.equals(source) ? sourcePid : targetPid);
+        int tick = lastTick(name);
+        awaitTickAbove(name, tick);
+        assertThat(console(name)).doesNotContain("memcheck BAD");
 
-        edit("crash-mig", v -> { v.getSpec().setState(VmState.Stopped); return v; });
-        awaitPhase("crash-mig", VmPhase.Stopped, false);
+        edit(name, v -> { v.getSpec().setState(VmState.Stopped); return v; });
+        awaitPhase(name, VmPhase.Stopped, false);
         assertThat(ProcessHandle.of(sourcePid).filter(ProcessHandle::isAlive)).as("source QEMU after stop").isEmpty();
         assertThat(ProcessHandle.of(targetPid).filter(ProcessHandle::isAlive)).as("target QEMU after stop").isEmpty();
-        int stoppedAt = lastTickOnDisk("crash-mig");
+        int stoppedAt = lastTickOnDisk(name);
         Thread.sleep(3000);
-        assertThat(lastTickOnDisk("crash-mig")).as("no guest ticks anywhere after stop").isEqualTo(stoppedAt);
-        deleteAndAwaitGone("crash-mig");
+        assertThat(lastTickOnDisk(name)).as("no guest ticks anywhere after stop").isEqualTo(stoppedAt);
+        deleteAndAwaitGone(name);
     }
 
     @Test

@@ -151,7 +151,14 @@ public final class OutgoingRun {
                     }
                     return out.totals();
                 }
-                case "failed" -> throw failed(out, "QEMU reported the migration failed");
+                case "failed" -> {
+                    // A cancel reaches the target too, which may drop its end first: that failure is the cancellation.
+                    String stop = postCopy ? null : stopRequested.get();
+                    if (stop != null) {
+                        throw new MigrationStopped(Phase.Cancelled, "Cancelled", stop + "; the VM keeps running on the source");
+                    }
+                    throw failed(out, "QEMU reported the migration failed");
+                }
                 case "cancelled" -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
                 default -> { }
             }
