@@ -114,7 +114,9 @@ class CrashRecoverySystemTest extends ClusterTestBase {
         boolean handedOff = Files.readString(cluster.home().log(source)).contains("migration default/" + migrationName
                 + ": memory stream leaves by hand-off");
         if (restartAfterTheTargetActed) {
-            // With the stream handed to QEMU, QEMU finishes the migration without its node runtime.
+            // With the stream handed to QEMU, QEMU finishes the migration without its node runtime once
+            // the guest converges: lift the cap through QEMU's own monitor, as a guest going quiet would.
+            liftBandwidthCap(vmDir(source, name).resolve("qmp.sock"));
             await().atMost(LONG).pollInterval(Duration.ofMillis(200)).until(() ->
                     Conditions.isTrue(getMigration(migrationName).getStatus().getConditions(), "TargetRunning")
                             || Files.readString(cluster.home().log(target)).contains("dropping the target of migration default/" + migrationName));
@@ -212,6 +214,26 @@ class CrashRecoverySystemTest extends ClusterTestBase {
     }
 
     // ---- helpers ----
+
+    /** One QMP session on a QEMU whose node runtime is down (QMP serves one client at a time). */
+    static void liftBandwidthCap(Path qmpSocket) throws Exception {
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(qmpSocket))) {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.channels.Channels.newInputStream(channel),
+                    StandardCharsets.UTF_8));
+            var out = java.nio.channels.Channels.newOutputStream(channel);
+            assertThat(in.readLine()).contains("QMP");
+            for (String command : List.of("{\"execute\":\"qmp_capabilities\"}",
+                    "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"max-bandwidth\":4294967296}}")) {
+                out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                String reply;
+                do {
+                    reply = in.readLine();
+                } while (reply != null && reply.contains("\"event\""));
+                assertThat(reply).as("QMP reply to %s", command).contains("\"return\"");
+            }
+        }
+    }
 
     Path vmDir(String node, String vm) {
         return cluster.home().nodeStateDir(node).resolve("vms/default_" + vm);
