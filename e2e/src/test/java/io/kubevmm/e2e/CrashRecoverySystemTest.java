@@ -113,15 +113,11 @@ class CrashRecoverySystemTest extends ClusterTestBase {
         cluster.kill9(source);
         boolean handedOff = Files.readString(cluster.home().log(source)).contains("migration default/" + migrationName
                 + ": memory stream leaves by hand-off");
-        if (restartAfterTheTargetActed) {
-            // With the stream handed to QEMU, QEMU finishes the migration without its node runtime once
-            // the guest converges: lift the cap through QEMU's own monitor, as a guest going quiet would.
-            liftBandwidthCap(vmDir(source, name).resolve("qmp.sock"));
-            await().atMost(LONG).pollInterval(Duration.ofMillis(200)).until(() ->
-                    Conditions.isTrue(getMigration(migrationName).getStatus().getConditions(), "TargetRunning")
-                            || Files.readString(cluster.home().log(target)).contains("dropping the target of migration default/" + migrationName));
+        try {
+            awaitTargetIfAsked(restartAfterTheTargetActed, source, target, name, migrationName);
+        } finally {
+            cluster.restart(source); // also when the wait failed: the next tests need both nodes
         }
-        cluster.restart(source);
 
         VMMigration done = awaitOutcome(migrationName);
         String runsOn = done.getStatus().getPhase() == Phase.Succeeded ? target : source;
@@ -156,6 +152,18 @@ class CrashRecoverySystemTest extends ClusterTestBase {
         Thread.sleep(3000);
         assertThat(lastTickOnDisk(name)).as("no guest ticks anywhere after stop").isEqualTo(stoppedAt);
         deleteAndAwaitGone(name);
+    }
+
+    void awaitTargetIfAsked(boolean restartAfterTheTargetActed, String source, String target, String name, String migrationName)
+            throws Exception {
+        if (restartAfterTheTargetActed) {
+            // With the stream handed to QEMU, QEMU finishes the migration without its node runtime once
+            // the guest converges: lift the cap through QEMU's own monitor, as a guest going quiet would.
+            liftBandwidthCap(vmDir(source, name).resolve("qmp.sock"));
+            await().atMost(LONG).pollInterval(Duration.ofMillis(200)).until(() ->
+                    Conditions.isTrue(getMigration(migrationName).getStatus().getConditions(), "TargetRunning")
+                            || Files.readString(cluster.home().log(target)).contains("dropping the target of migration default/" + migrationName));
+        }
     }
 
     @Test
