@@ -28,7 +28,7 @@ public class VMMigrationSpec extends LenientSpec {
     @JsonPropertyDescription("Bandwidth cap in MiB/s; 0 means no cap.")
     private Long bandwidthMiBps;
     @Min(1)
-    @JsonPropertyDescription("Abort (the VM keeps running on the source) if not complete after this many seconds.")
+    @JsonPropertyDescription("Abort (the VM keeps running on the source) if still in pre-copy after this many seconds; unset: the operator's default scaled by the VM's memory (status.completionTimeoutSeconds says which).")
     private Long completionTimeoutSeconds;
     @Default("true")
     @JsonPropertyDescription("Throttle the guest's vCPUs when it dirties memory faster than it can be copied.")

@@ -37,6 +37,8 @@ public class VMMigrationStatus {
     private String startTime;
     @JsonPropertyDescription("When it succeeded, failed or was cancelled.")
     private String completionTime;
+    @JsonPropertyDescription("Seconds after which a migration still in pre-copy is aborted (the VM stays on the source): spec.completionTimeoutSeconds, or when unset the operator's default scaled by the VM's memory (150 s per GiB, at least 60 s by default).")
+    private Long completionTimeoutSeconds;
     @JsonPropertyDescription("Why it failed.")
     private String failureReason;
     @JsonPropertyDescription("Conditions of the migration.")
@@ -68,6 +70,8 @@ public class VMMigrationStatus {
     public void setStartTime(String startTime) { this.startTime = startTime; }
     public String getCompletionTime() { return completionTime; }
     public void setCompletionTime(String completionTime) { this.completionTime = completionTime; }
+    public Long getCompletionTimeoutSeconds() { return completionTimeoutSeconds; }
+    public void setCompletionTimeoutSeconds(Long seconds) { this.completionTimeoutSeconds = seconds; }
     public String getFailureReason() { return failureReason; }
     public void setFailureReason(String failureReason) { this.failureReason = failureReason; }
     public List<Condition> getConditions() { return conditions; }

@@ -101,6 +101,15 @@ public class NodeApi {
         return Map.of("secret", TunnelSecrets.encode(secret));
     }
 
+    /** Whether this node receives or runs a VM a migration sends here (asked by a source that restarted mid-way). */
+    @GET
+    @Path("/namespaces/{namespace}/vms/{name}/arrival")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> arrival(@PathParam("namespace") String namespace, @PathParam("name") String name,
+                                       @QueryParam("migration") String uid) {
+        return targets.arrivalFacts(namespace, name, uid == null ? "" : uid);
+    }
+
     /** What this node knows about one VM right now (for debugging; the VMI status is the API). */
     @GET
     @Path("/namespaces/{namespace}/vms/{name}")

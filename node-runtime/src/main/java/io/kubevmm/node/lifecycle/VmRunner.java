@@ -57,6 +57,8 @@ public final class VmRunner {
     /** The live process of an UNREACHABLE machine, and how often adoption was tried. */
     private volatile ProcessHandle unreachable;
     private volatile int adoptionAttempts;
+    /** An outgoing migration an earlier runtime left under way: no lifecycle step until it is settled. */
+    private volatile OperationIntent pendingMigration;
 
     public VmRunner(VmConfig config, VmmEngine engine, ReadinessWatcher readiness, RunnerHooks hooks) {
         this.config = config;
@@ -103,6 +105,7 @@ public final class VmRunner {
 
     private void adoptNow() {
         RuntimeRecord.read(config.stateDir()).ifPresent(r -> record = r);
+        OperationIntent intent = OperationIntent.read(config.stateDir()).orElse(null);
         Optional<VmmInstance> adopted;
         try {
             adopted = engine.adopt(config);
@@ -110,6 +113,18 @@ public final class VmRunner {
             leaveUnreachable(e);
             hooks.changed(this);
             return;
+        }
+        if (intent != null && intent.operation() == OperationIntent.Operation.SuspendToDisk) {
+            new SaveRecovery(this).recover(intent, adopted.orElse(null));
+            hooks.changed(this);
+            return;
+        }
+        if (intent != null) {
+            // QEMU may have sent the guest away, or still be sending it: only the target's facts
+            // tell which copy is the guest (SourceMigrations settles it). Nothing is ended meanwhile.
+            pendingMigration = intent;
+            LOG.infof("%s: an outgoing migration (%s to %s) was under way when the node runtime stopped; holding the VM until it is settled",
+                    config.id(), intent.migrationName(), intent.targetNode());
         }
         adopted.ifPresentOrElse(found -> {
             attach(found);
@@ -121,7 +136,7 @@ public final class VmRunner {
                 case CRASHED, GONE -> MachineState.CRASHED;
                 case MIGRATED -> MachineState.MIGRATED;
             };
-            if (machine == MachineState.MIGRATED) {
+            if (machine == MachineState.MIGRATED && pendingMigration == null) {
                 // Its guest completed a migration and runs elsewhere: this copy must never resume.
                 LOG.infof("QEMU %d of %s finished a migration away; ending it", found.pid(), config.id());
                 release();
@@ -135,9 +150,97 @@ public final class VmRunner {
         }, () -> {
             if (Files.exists(config.suspendStateFile())) {
                 machine = MachineState.SAVED_TO_DISK;
+            } else if (pendingMigration != null) {
+                machine = MachineState.CRASHED; // no emulator here; whether the guest lives on the target is settled later
             }
         });
         hooks.changed(this);
+    }
+
+    // ---- used by SaveRecovery and migration recovery, on the VM thread ----
+
+    VmmInstance instanceNow() { return instance; }
+
+    void attachRecovered(VmmInstance found) { attach(found); }
+
+    void settled(MachineState state, Failure failure) {
+        machine = state;
+        if (failure != null) {
+            lastFailure = failure;
+        }
+        persist();
+    }
+
+    void releaseEmulator() { release(); }
+
+    /** The outgoing migration an earlier node runtime left under way here, if it is not settled yet. */
+    public Optional<OperationIntent> pendingMigration() {
+        return Optional.ofNullable(pendingMigration);
+    }
+
+    /** The emulator as it is now (on the VM thread, so no lifecycle step races the look). */
+    public CompletableFuture<RecoveryDecision.Qemu> observeEmulator() {
+        CompletableFuture<RecoveryDecision.Qemu> seen = new CompletableFuture<>();
+        submit(() -> seen.complete(SaveRecovery.observe(instance)));
+        return seen;
+    }
+
+    /**
+     * Carries out the settlement of the pending outgoing migration. {@link RecoveryDecision.MigrationAction#CANCEL}
+     * and {@code WAIT} leave it pending (look again); every other action ends it.
+     */
+    public CompletableFuture<Void> settleMigration(RecoveryDecision.MigrationAction action, String detail) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        submit(() -> {
+            OperationIntent intent = pendingMigration;
+            try {
+                switch (action) {
+                    case WAIT -> { }
+                    case CANCEL -> {
+                        if (instance != null) {
+                            instance.outgoing().cancel();
+                        }
+                    }
+                    case HAND_OVER -> {
+                        // The VMI points at the target already; this copy is paused for good and goes with the state dir.
+                        release();
+                        machine = MachineState.MIGRATED;
+                    }
+                    case STAY, RESUME_HERE -> {
+                        if (instance == null) {
+                            machine = MachineState.CRASHED;
+                        } else {
+                            boolean running = intent == null || intent.wasRunning();
+                            io.kubevmm.node.engine.RunState now = instance.runState();
+                            // QEMU allows cont after a migration, completed (postmigrate) or not.
+                            if (now != io.kubevmm.node.engine.RunState.RUNNING && (running || now == io.kubevmm.node.engine.RunState.MIGRATED)) {
+                                instance.resume();
+                            }
+                            if (!running && instance.runState() == io.kubevmm.node.engine.RunState.RUNNING) {
+                                instance.pause();
+                            }
+                            machine = running ? MachineState.RUNNING : MachineState.PAUSED;
+                        }
+                    }
+                    case LOST -> {
+                        release();
+                        machine = MachineState.CRASHED;
+                        lastFailure = new Failure("MigrationInterrupted", detail, Instant.now());
+                    }
+                }
+                if (action != RecoveryDecision.MigrationAction.WAIT && action != RecoveryDecision.MigrationAction.CANCEL) {
+                    pendingMigration = null;
+                    OperationIntent.clear(config.stateDir());
+                    persist();
+                }
+                done.complete(null);
+            } catch (EngineException | RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+            hooks.changed(this);
+            scheduleDrive();
+        });
+        return done;
     }
 
     /**
@@ -209,12 +312,22 @@ public final class VmRunner {
      * this node's copy ends and the runner is terminal; on failure before switchover the guest
      * keeps running (or stays paused) here as before.
      */
-    public CompletableFuture<Void> migrateOut(OutgoingWork work) {
+    public CompletableFuture<Void> migrateOut(OperationIntent intent, OutgoingWork work) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         submit(() -> {
-            if (instance == null || (machine != MachineState.RUNNING && machine != MachineState.PAUSED)) {
+            if (instance == null || (machine != MachineState.RUNNING && machine != MachineState.PAUSED) || pendingMigration != null) {
                 done.completeExceptionally(new EngineException(EngineException.Reason.OperationFailed,
-                        "VM " + config.id() + " is " + Lifecycle.phase(machine, inFlight) + ", not running or suspended to memory"));
+                        "VM " + config.id() + " is " + Lifecycle.phase(machine, inFlight) + ", not running or suspended to memory"
+                                + (pendingMigration == null ? "" : " (an earlier migration is not settled yet)")));
+                return;
+            }
+            OperationIntent recorded = new OperationIntent(intent.operation(), intent.migrationName(), intent.migrationUid(),
+                    intent.targetNode(), intent.startTime(), machine == MachineState.RUNNING);
+            try {
+                recorded.write(config.stateDir());
+            } catch (IOException e) {
+                done.completeExceptionally(new EngineException(EngineException.Reason.OperationFailed,
+                        "cannot record the migration in " + config.stateDir() + " (needed to recover from a crash): " + e.getMessage(), e));
                 return;
             }
             inFlight = Action.MIGRATE_OUT;
@@ -229,6 +342,9 @@ public final class VmRunner {
                 machine = afterFailedMigration();
                 done.completeExceptionally(e);
             } finally {
+                if (machine != MachineState.MIGRATED) {
+                    OperationIntent.clear(config.stateDir()); // on success the state dir goes once the VMI is handed over
+                }
                 inFlight = Action.NONE;
                 hooks.operationDone(this, Action.MIGRATE_OUT, Duration.ofNanos(System.nanoTime() - t0), done.isDone() && !done.isCompletedExceptionally());
                 persist();
@@ -362,7 +478,7 @@ public final class VmRunner {
 
     public VmObservation observe() {
         MachineState m = machine;
-        Action a = inFlight;
+        Action a = pendingMigration != null ? Action.MIGRATE_OUT : inFlight;
         VmmInstance i = instance;
         RuntimeRecord r = record;
         ProcessHandle u = unreachable;
@@ -386,7 +502,7 @@ public final class VmRunner {
 
     private void drive() {
         driveQueued = false;
-        if (desired == null) {
+        if (desired == null || pendingMigration != null) {
             return;
         }
         while (true) {
@@ -438,6 +554,13 @@ public final class VmRunner {
             }
             case SAVE_TO_DISK -> {
                 VmmInstance current = instance;
+                try {
+                    // QEMU finishes a save on its own: a runtime restarted meanwhile must know one was under way.
+                    OperationIntent.suspendToDisk(machine == MachineState.RUNNING).write(config.stateDir());
+                } catch (IOException e) {
+                    throw new EngineException(EngineException.Reason.OperationFailed, "cannot record the suspend in "
+                            + config.stateDir() + " (needed to recover from a crash): " + e.getMessage(), e);
+                }
                 instance = null;
                 try {
                     long bytes = current.saveState();
@@ -446,6 +569,8 @@ public final class VmRunner {
                     instance = current; // the guest is still there, paused: keep it
                     machine = MachineState.PAUSED;
                     throw e;
+                } finally {
+                    OperationIntent.clear(config.stateDir());
                 }
                 machine = MachineState.SAVED_TO_DISK;
             }

@@ -14,6 +14,7 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 @ControllerConfiguration(name = MigrationSourceReconciler.NAME, generationAwareEventProcessing = false)
 public class MigrationSourceReconciler implements Reconciler<VMMigration> {
     static final String NAME = "migration-source";
+    private static final long RETRY_MILLIS = 1000;
 
     private final SourceMigrations sources;
 
@@ -24,14 +25,21 @@ public class MigrationSourceReconciler implements Reconciler<VMMigration> {
     @Override
     public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
         var status = migration.getStatus();
-        if (status == null || status.getPhase() == null || Boolean.TRUE.equals(migration.getSpec().getCancel())) {
+        if (status == null || status.getPhase() == null) {
             return UpdateControl.noUpdate();
         }
+        boolean cancel = Boolean.TRUE.equals(migration.getSpec().getCancel());
         switch (status.getPhase()) {
-            case TargetReady -> sources.start(migration);
+            case TargetReady -> {
+                if (!cancel) {
+                    sources.start(migration);
+                }
+            }
+            // Also when cancelled: a migration that QEMU may have completed while this runtime was down
+            // is settled from the facts, not from the wish to cancel it.
             case Running, PostCopy -> {
-                if (!sources.isSending(migration.getMetadata().getUid())) {
-                    sources.recover(migration);
+                if (!sources.isSending(migration.getMetadata().getUid()) && !sources.recover(migration)) {
+                    return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RETRY_MILLIS);
                 }
             }
             default -> { }

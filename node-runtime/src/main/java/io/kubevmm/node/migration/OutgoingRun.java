@@ -110,6 +110,17 @@ public final class OutgoingRun {
         this.progress = progress;
     }
 
+    /** The spec's settings; without a completion timeout in the spec, the default the operator put in status. */
+    public static MigrationSettings settings(io.kubevmm.api.v1alpha1.VMMigration migration) {
+        MigrationSettings fromSpec = settings(migration.getSpec());
+        Long fallback = migration.getStatus() == null ? null : migration.getStatus().getCompletionTimeoutSeconds();
+        if (fromSpec.completionTimeout() != null || fallback == null) {
+            return fromSpec;
+        }
+        return new MigrationSettings(fromSpec.strategy(), fromSpec.maxDowntimeMillis(), fromSpec.bandwidthBytesPerSecond(),
+                Duration.ofSeconds(fallback), fromSpec.autoConverge());
+    }
+
     public static MigrationSettings settings(VMMigrationSpec spec) {
         return new MigrationSettings(spec.getStrategy() == null ? VMMigrationSpec.Strategy.Auto : spec.getStrategy(),
                 spec.getMaxDowntimeMillis() == null ? 300 : spec.getMaxDowntimeMillis(),
@@ -140,7 +151,14 @@ public final class OutgoingRun {
                     }
                     return out.totals();
                 }
-                case "failed" -> throw failed(out, "QEMU reported the migration failed");
+                case "failed" -> {
+                    // A cancel reaches the target too, which may drop its end first: that failure is the cancellation.
+                    String stop = postCopy ? null : stopRequested.get();
+                    if (stop != null) {
+                        throw new MigrationStopped(Phase.Cancelled, "Cancelled", stop + "; the VM keeps running on the source");
+                    }
+                    throw failed(out, "QEMU reported the migration failed");
+                }
                 case "cancelled" -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
                 default -> { }
             }

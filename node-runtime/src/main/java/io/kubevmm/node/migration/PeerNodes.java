@@ -82,6 +82,28 @@ public class PeerNodes {
         }
     }
 
+    /**
+     * Asks the target of a migration whether it receives or runs the VM. Anything but a clear
+     * answer (node down, unreachable, an older node runtime) is {@code UNKNOWN}.
+     */
+    public io.kubevmm.node.lifecycle.RecoveryDecision.Target arrival(String node, String namespace, String vm, String migrationUid) {
+        try (java.io.InputStream in = get(node, "/api/v1/namespaces/" + namespace + "/vms/" + vm + "/arrival?migration=" + migrationUid)) {
+            JsonNode facts = JSON.readTree(in);
+            if (facts.path("runs").asBoolean(false)) {
+                return io.kubevmm.node.lifecycle.RecoveryDecision.Target.RUNS;
+            }
+            if (facts.path("receiving").asBoolean(false)) {
+                return io.kubevmm.node.lifecycle.RecoveryDecision.Target.RECEIVING;
+            }
+            if (!facts.has("leftover") || facts.path("leftover").asBoolean(true)) {
+                return io.kubevmm.node.lifecycle.RecoveryDecision.Target.UNKNOWN;
+            }
+            return io.kubevmm.node.lifecycle.RecoveryDecision.Target.ABSENT;
+        } catch (IOException | RuntimeException e) {
+            return io.kubevmm.node.lifecycle.RecoveryDecision.Target.UNKNOWN;
+        }
+    }
+
     private InetSocketAddress address(String node, boolean tunnel) {
         VMNode vmNode = client.resources(VMNode.class).withName(node).get();
         String endpoint = vmNode == null || vmNode.getStatus() == null ? null

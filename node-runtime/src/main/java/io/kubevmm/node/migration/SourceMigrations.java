@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
@@ -14,6 +15,8 @@ import io.kubevmm.node.controller.EventRecorder;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
+import io.kubevmm.node.lifecycle.OperationIntent;
+import io.kubevmm.node.lifecycle.RecoveryDecision;
 import io.kubevmm.node.lifecycle.VmRunner;
 import io.kubevmm.node.migration.tunnel.TunnelClient;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The sending end of live migrations: collects the target's tunnel secret, opens the tunnel,
@@ -75,32 +79,119 @@ public class SourceMigrations {
     }
 
     /**
-     * A migration this runtime was sending when it restarted. If QEMU had completed it, the guest
-     * runs on the target: finish the handover. Otherwise it cannot be resumed: fail it; the VM
-     * stays here.
+     * A migration this runtime was sending when it restarted. QEMU may have completed it on its
+     * own (the guest then runs on the target), still be sending, or have failed. Where the guest is
+     * comes from the target's facts before anything is done (see {@link RecoveryDecision}); then
+     * the VMMigration reports what happened and exactly one copy stays, managed.
+     *
+     * @return false when nothing could be settled yet (ask again shortly)
      */
-    public void recover(VMMigration migration) {
+    public boolean recover(VMMigration migration) {
         MigrationRef ref = MigrationRef.of(migration);
         if (running.contains(ref.uid())) {
-            return;
+            return true;
         }
         String target = migration.getStatus().getTargetNode();
-        var runner = vms.find(ref.namespace(), ref.vmName());
-        if (runner.isPresent() && runner.get().observe().machine() == MachineState.MIGRATED) {
-            handOver(ref, target);
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setPhase(Phase.Succeeded);
-            status.setCompletionTime(Instant.now().toString());
-            StatusPatch.status(client, migration, status);
-            events.normal(migration, "Succeeded", "VM " + ref.vmName() + " runs on " + target
-                    + " (handover finished after a node-runtime restart; QEMU's figures were lost with it)");
-            vms.delete(ref.namespace(), ref.vmName());
-            return;
+        var found = vms.find(ref.namespace(), ref.vmName());
+        if (found.isEmpty()) {
+            // Its runner (which adopts the emulator) is made when this node's VMI reconciler sees the VMI.
+            if (java.nio.file.Files.isDirectory(vms.stateDir(ref.namespace(), ref.vmName()))) {
+                return false;
+            }
+            if (targetFacts(migration, ref, target) == RecoveryDecision.Target.RUNS) {
+                handOver(ref, target);
+                succeedAfterRestart(migration, ref, target);
+            } else {
+                finish(migration, Phase.Failed, "VMNotHere", "the node runtime on " + vms.nodeName() + " restarted during the "
+                        + "migration and finds no trace of VM " + ref.vmName() + ", and node " + target + " does not run it");
+                metrics.ended(Phase.Failed.name());
+            }
+            return true;
         }
-        runner.ifPresent(r -> r.abortOutgoingMigration());
+        VmRunner runner = found.get();
+        var pending = runner.pendingMigration().filter(i -> ref.uid().equals(i.migrationUid()));
+        if (pending.isEmpty()) {
+            return recoverUnrecorded(migration, ref, runner, target);
+        }
+        try {
+            RecoveryDecision.Qemu qemu = runner.observeEmulator().get(30, TimeUnit.SECONDS);
+            RecoveryDecision.Target facts = targetFacts(migration, ref, target);
+            RecoveryDecision.MigrationAction action = RecoveryDecision.migration(qemu, facts);
+            LOG.infof("migration %s after a node-runtime restart: source QEMU %s (migration %s), target %s %s: %s", ref,
+                    qemu.alive() ? qemu.runState() : "gone", qemu.migrationStatus(), target, facts, action);
+            String detail = "the node runtime on " + vms.nodeName() + " restarted during the migration";
+            switch (action) {
+                case WAIT, CANCEL -> {
+                    runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
+                    return false;
+                }
+                case HAND_OVER -> {
+                    handOver(ref, target);
+                    runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
+                    succeedAfterRestart(migration, ref, target);
+                }
+                case STAY, RESUME_HERE -> {
+                    runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
+                    finish(migration, Phase.Failed, "SourceRestarted", detail + "; node " + target + " does not run the guest"
+                            + (action == RecoveryDecision.MigrationAction.RESUME_HERE ? " although QEMU had sent all of it, so it "
+                            + "was resumed from the copy kept paused here" : "") + "; the VM stays on " + vms.nodeName());
+                    metrics.ended(Phase.Failed.name());
+                }
+                case LOST -> {
+                    runner.settleMigration(action, detail + "; neither node holds a usable copy of the guest").get(30, TimeUnit.SECONDS);
+                    finish(migration, Phase.Failed, "GuestLost", detail + (qemu.alive() ? " after post-copy switchover" : " and its QEMU is gone")
+                            + "; node " + target + " does not run the guest, so its state is lost");
+                    metrics.ended(Phase.Failed.name());
+                }
+            }
+            return true;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            LOG.warnf("migration %s: settling after a restart failed (%s); trying again", ref, e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Recovery without a recorded intent (sending had not started, or an older runtime sent it). */
+    private boolean recoverUnrecorded(VMMigration migration, MigrationRef ref, VmRunner runner, String target) {
+        if (runner.observe().machine() == MachineState.MIGRATED) {
+            handOver(ref, target);
+            succeedAfterRestart(migration, ref, target);
+            return true;
+        }
+        if (targetFacts(migration, ref, target) == RecoveryDecision.Target.RUNS) {
+            return false; // the target claims the guest while this copy runs: never guess which one to end
+        }
+        runner.abortOutgoingMigration();
         finish(migration, Phase.Failed, "SourceRestarted", "the node runtime on " + vms.nodeName()
                 + " restarted during the migration; the VM stays on " + vms.nodeName());
         metrics.ended(Phase.Failed.name());
+        return true;
+    }
+
+    /** What the target says: its condition in the VMMigration status first, else its node API. */
+    private RecoveryDecision.Target targetFacts(VMMigration migration, MigrationRef ref, String target) {
+        VMMigration now = ref.current(client);
+        VMMigration seen = now == null ? migration : now;
+        if (seen.getStatus() != null && Conditions.isTrue(seen.getStatus().getConditions(), "TargetRunning")) {
+            return RecoveryDecision.Target.RUNS;
+        }
+        return peers.arrival(target, ref.namespace(), ref.vmName(), ref.uid());
+    }
+
+    private void succeedAfterRestart(VMMigration migration, MigrationRef ref, String target) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setPhase(Phase.Succeeded);
+        status.setRemainingBytes(0L);
+        status.setCompletionTime(Instant.now().toString());
+        StatusPatch.status(client, migration, status);
+        events.normal(migration, "Succeeded", "VM " + ref.vmName() + " runs on " + target
+                + " (QEMU completed the migration while the node runtime on " + vms.nodeName()
+                + " was down; the handover finished after its restart; QEMU's figures were lost with it)");
+        metrics.ended(Phase.Succeeded.name());
+        vms.delete(ref.namespace(), ref.vmName());
     }
 
     private void send(VMMigration migration, MigrationRef ref) {
@@ -132,12 +223,13 @@ public class SourceMigrations {
                 endpoints.add(TunnelClient.listen(dir.resolve("outgoing-nbd.sock"), address, ref.uid(), "nbd", secret, tunnel.tls()));
                 disks = dir.resolve("outgoing-nbd.sock");
             }
-            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration.getSpec()), stream, disks,
+            OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration), stream, disks,
                     () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null),
                     new StatusProgress(migration));
             MigrationTotals[] totals = new MigrationTotals[1];
-            runner.migrateOut(source -> totals[0] = run.run(source.outgoing())).get();
+            runner.migrateOut(OperationIntent.migrateOut(ref.name(), ref.uid(), target, true),
+                    source -> totals[0] = run.run(source.outgoing())).get();
             handOver(ref, target);
             succeed(migration, totals[0], target);
             vms.delete(ref.namespace(), ref.vmName());

@@ -128,6 +128,44 @@ public class TargetMigrations {
         events.normal(migration, "TargetReady", "node " + vms.nodeName() + " is ready to receive VM " + migration.getSpec().getVmName());
     }
 
+    /**
+     * A fact the source needs if it restarts before handing the VMI over: this node runs the guest
+     * now (condition {@code TargetRunning}). Best effort: the source can also ask {@link #arrivalFacts}.
+     */
+    private void reportTargetRunning(Arrival arrival) {
+        try {
+            VMMigration now = arrival.ref().current(client);
+            if (now == null) {
+                return;
+            }
+            long generation = now.getMetadata().getGeneration() == null ? 0 : now.getMetadata().getGeneration();
+            VMMigrationStatus status = new VMMigrationStatus();
+            status.setConditions(new Conditions(now.getStatus() == null ? null : now.getStatus().getConditions(), generation)
+                    .set("TargetRunning", true, "GuestArrived", "QEMU " + arrival.instance().pid() + " on node " + vms.nodeName()
+                            + " runs the guest").build());
+            StatusPatch.status(client, now, status);
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: cannot record that the guest runs here: %s", arrival.ref(), e.getMessage());
+        }
+    }
+
+    /**
+     * What this node knows of a VM a migration sends here, for a source that restarted mid-way:
+     * {@code receiving} (the incoming emulator for that migration is up), {@code runs} (a guest
+     * that arrived runs here), {@code leftover} (its state dir exists without either: an emulator
+     * may still live there, so nothing can be concluded).
+     */
+    public Map<String, Object> arrivalFacts(String namespace, String name, String uid) {
+        boolean receiving = arrivals.containsKey(uid);
+        var runner = vms.find(namespace, name);
+        boolean runs = runner.isPresent() && switch (runner.get().observe().machine()) {
+            case RUNNING, PAUSED, CREATED -> true;
+            default -> false;
+        };
+        boolean leftover = !receiving && !runs && java.nio.file.Files.exists(vms.stateDir(namespace, name));
+        return Map.of("node", vms.nodeName(), "receiving", receiving, "runs", runs, "leftover", leftover);
+    }
+
     /** Waits for the guest on the target; hands it over on success, cleans up on anything else. */
     private void watch(Arrival arrival, boolean guestReady) {
         long started = System.nanoTime();
@@ -142,6 +180,7 @@ public class TargetMigrations {
                     vms.takeOver(arrival.ref().namespace(), arrival.ref().vmName(), arrival.config(), arrival.instance(), guestReady);
                     arrivals.remove(arrival.ref().uid());
                     secrets.remove(arrival.ref().uid());
+                    reportTargetRunning(arrival);
                     LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
                     return;
                 }

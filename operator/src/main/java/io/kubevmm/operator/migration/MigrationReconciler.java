@@ -47,13 +47,16 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
     private final MeterRegistry metrics;
     private final MigrationAdmission.Limits limits;
     private final Duration targetReadyTimeout;
+    private final CompletionTimeout completionTimeout;
 
     MigrationReconciler(KubernetesClient client, NodeInventory inventory, MeterRegistry metrics,
                         @ConfigProperty(name = "kubevmm.operator.scheduling", defaultValue = "spread") String strategy,
                         @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance,
                         @ConfigProperty(name = "kubevmm.operator.migration.max-parallel", defaultValue = "5") int maxParallel,
                         @ConfigProperty(name = "kubevmm.operator.migration.max-outbound-per-node", defaultValue = "2") int maxOutbound,
-                        @ConfigProperty(name = "kubevmm.operator.migration.target-ready-timeout", defaultValue = "90s") Duration targetReadyTimeout) {
+                        @ConfigProperty(name = "kubevmm.operator.migration.target-ready-timeout", defaultValue = "90s") Duration targetReadyTimeout,
+                        @ConfigProperty(name = "kubevmm.operator.migration.completion-timeout-per-gib", defaultValue = "150s") Duration timeoutPerGiB,
+                        @ConfigProperty(name = "kubevmm.operator.migration.completion-timeout-floor", defaultValue = "60s") Duration timeoutFloor) {
         this.client = client;
         this.inventory = inventory;
         this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
@@ -61,6 +64,7 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         this.metrics = metrics;
         this.limits = new MigrationAdmission.Limits(maxParallel, maxOutbound);
         this.targetReadyTimeout = targetReadyTimeout;
+        this.completionTimeout = new CompletionTimeout(timeoutPerGiB, timeoutFloor);
     }
 
     @Override
@@ -108,7 +112,7 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         return switch (decision) {
             case MigrationAdmission.Decision.Reject r -> finish(migration, Phase.Failed, r.reason(), r.message());
             case MigrationAdmission.Decision.Wait w -> waitFor(migration, w);
-            case MigrationAdmission.Decision.Admit a -> schedule(migration, a);
+            case MigrationAdmission.Decision.Admit a -> schedule(migration, a, Scheduler.Request.of(vm).memoryBytes());
         };
     }
 
@@ -124,7 +128,7 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }
 
-    private UpdateControl<VMMigration> schedule(VMMigration migration, MigrationAdmission.Decision.Admit admit) {
+    private UpdateControl<VMMigration> schedule(VMMigration migration, MigrationAdmission.Decision.Admit admit, long memoryBytes) {
         // Labels first: they are what the two node runtimes select on.
         StatusPatch.labels(client, migration, Map.of(Labels.SOURCE_NODE, admit.sourceNode(),
                 Labels.TARGET_NODE, admit.targetNode(), Labels.VM, migration.getSpec().getVmName()));
@@ -132,11 +136,14 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         status.setPhase(Phase.Scheduling);
         status.setSourceNode(admit.sourceNode());
         status.setTargetNode(admit.targetNode());
+        long timeout = completionTimeout.seconds(migration.getSpec().getCompletionTimeoutSeconds(), memoryBytes);
+        status.setCompletionTimeoutSeconds(timeout);
         status.setConditions(conditions(migration).set("Scheduled", true, "Scheduled",
                 admit.sourceNode() + " -> " + admit.targetNode()).build());
         StatusPatch.status(client, migration, status);
         events.normal(migration, "Scheduled", "migrating VM " + migration.getSpec().getVmName() + " from " + admit.sourceNode()
-                + " to " + admit.targetNode() + "; preparing the target");
+                + " to " + admit.targetNode() + "; preparing the target; completion timeout " + timeout + "s"
+                + (migration.getSpec().getCompletionTimeoutSeconds() == null ? " (default for its memory)" : ""));
         metrics.counter("kubevmm.migration.scheduled").increment();
         return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }

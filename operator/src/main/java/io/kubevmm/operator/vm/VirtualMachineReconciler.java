@@ -134,6 +134,8 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
     public DeleteControl cleanup(VirtualMachine vm, Context<VirtualMachine> context) {
         var vmi = client.resources(VirtualMachineInstance.class).inNamespace(vm.getMetadata().getNamespace())
                 .withName(vm.getMetadata().getName()).get();
+        VmDeletion deletion = new VmDeletion(client, events);
+        List<String> migrations = deletion.cancelMigrations(vm);
         if (vmi == null) {
             events.normal(vm, "Deleted", "instance gone; VM deleted");
             return DeleteControl.defaultDelete();
@@ -145,6 +147,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         if (vmi.getMetadata().getDeletionTimestamp() == null) {
             deleteInstance(vmi, true);
         }
+        deletion.report(vm, migrations, vmi);
         // The node runtime's finalizer holds the VMI until its QEMU is gone and its state removed.
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
     }
