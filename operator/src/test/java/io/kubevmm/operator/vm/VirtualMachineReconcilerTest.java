@@ -256,11 +256,6 @@ class VirtualMachineReconcilerTest {
         await().atMost(WAIT).until(() -> getVm("filler") == null);
     }
 
-    void setState(String name, VmState state) {
-        client.resources(VirtualMachine.class).inNamespace("default").withName(name)
-                .edit(v -> { v.getSpec().setState(state); return v; });
-    }
-
     void setCordoned(String node, boolean cordoned) {
         client.resources(VMNode.class).withName(node).edit(n -> { n.getSpec().setUnschedulable(cordoned); return n; });
     }
