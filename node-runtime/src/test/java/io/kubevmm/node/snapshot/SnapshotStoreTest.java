@@ -111,8 +111,11 @@ class SnapshotStoreTest {
             f.write(1);
         }
         assertThatThrownBy(() -> store.verify(snap))
-                .isInstanceOf(SnapshotIntegrityException.class)
-                .hasMessageContaining(snap.dir().resolve("state.bin").toString())
+                .isInstanceOfSatisfying(SnapshotIntegrityException.class,
+                        e -> assertThat(e.file()).isEqualTo(snap.dir().resolve("state.bin")))
+                .hasMessageContaining("artifact state.bin ")
+                .message().as("the message reaches status: no host path").doesNotContain(snap.dir().toString());
+        assertThatThrownBy(() -> store.verify(snap))
                 .hasMessageContaining("corrupt");
     }
 
@@ -121,8 +124,11 @@ class SnapshotStoreTest {
         StoredSnapshot snap = fullState("s1");
         Files.writeString(snap.dir().resolve("disk-data.qcow2"), "bottom");
         assertThatThrownBy(() -> store.verify(snap))
-                .isInstanceOf(SnapshotIntegrityException.class)
-                .hasMessageContaining(snap.dir().resolve("disk-data.qcow2").toString())
+                .isInstanceOfSatisfying(SnapshotIntegrityException.class,
+                        e -> assertThat(e.file()).isEqualTo(snap.dir().resolve("disk-data.qcow2")))
+                .hasMessageContaining("artifact disk-data.qcow2 ")
+                .message().as("the message reaches status: no host path").doesNotContain(snap.dir().toString());
+        assertThatThrownBy(() -> store.verify(snap))
                 .hasMessageContaining("truncated");
     }
 
