@@ -83,7 +83,7 @@ public final class LenientSpecSerializer extends StdSerializer<LenientSpec> {
             return known;
         }
         BeanDescription description = provider.getConfig().introspect(type);
-        JsonSerializer<Object> bean = Plain.INSTANCE.bean(provider, type, description);
+        JsonSerializer<Object> bean = new Plain().bean(provider, type, description);
         if (bean instanceof ResolvableSerializer resolvable) {
             resolvable.resolve(provider);
         }
@@ -93,8 +93,6 @@ public final class LenientSpecSerializer extends StdSerializer<LenientSpec> {
 
     /** Opens the factory's bean serializer construction, which skips class-level serializer annotations. */
     private static final class Plain extends BeanSerializerFactory {
-        static final Plain INSTANCE = new Plain();
-
         private Plain() { super(null); }
 
         JsonSerializer<Object> bean(SerializerProvider provider, JavaType type, BeanDescription description)
