@@ -54,7 +54,9 @@ public final class LenientSpecDeserializer extends StdDeserializer<LenientSpec> 
         JavaType type = ctxt.getContextualType() != null ? ctxt.getContextualType() : property.getType();
         BeanDescription description = ctxt.getConfig().introspect(type);
         // The factory's bean deserializer, built without looking at class annotations (this class's own).
-        JsonDeserializer<Object> bean = BeanDeserializerFactory.instance.buildBeanDeserializer(ctxt, type, description);
+        // The mapper's own factory, so its modules' modifiers apply as they would without this class.
+        BeanDeserializerFactory factory = ctxt.getFactory() instanceof BeanDeserializerFactory own ? own : BeanDeserializerFactory.instance;
+        JsonDeserializer<Object> bean = factory.buildBeanDeserializer(ctxt, type, description);
         if (bean instanceof ResolvableDeserializer resolvable) {
             resolvable.resolve(ctxt);
         }

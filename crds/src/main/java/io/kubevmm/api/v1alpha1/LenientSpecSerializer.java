@@ -29,19 +29,20 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LenientSpecSerializer extends StdSerializer<LenientSpec> {
     private static final ObjectMapper TREES = new ObjectMapper();
-    private static final Map<Class<?>, JsonSerializer<Object>> STRICT = new ConcurrentHashMap<>();
+    /** Per instance, so per ObjectMapper (Jackson keeps one serializer per mapper and type): configs stay apart. */
+    private final Map<Class<?>, JsonSerializer<Object>> strict = new ConcurrentHashMap<>();
 
     public LenientSpecSerializer() { super(LenientSpec.class); }
 
     @Override
     public void serialize(LenientSpec value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-        JsonSerializer<Object> strict = strict(provider, provider.constructType(value.getClass()));
+        JsonSerializer<Object> bean = strict(provider, provider.constructType(value.getClass()));
         if (value.unreadable().isEmpty()) {
-            strict.serialize(value, gen, provider);
+            bean.serialize(value, gen, provider);
             return;
         }
         TokenBuffer buffer = new TokenBuffer(gen.getCodec(), false);
-        strict.serialize(value, buffer, provider);
+        bean.serialize(value, buffer, provider);
         JsonNode tree = TREES.readTree(buffer.asParser());
         for (LenientSpec.Unreadable u : value.unreadable()) {
             tree = restore(tree, u.path(), u.raw());
@@ -76,24 +77,22 @@ public final class LenientSpecSerializer extends StdSerializer<LenientSpec> {
 
     /** The bean serializer Jackson would use without this class's annotation. */
     @SuppressWarnings("unchecked")
-    static JsonSerializer<Object> strict(SerializerProvider provider, JavaType type) throws JsonMappingException {
-        JsonSerializer<Object> known = STRICT.get(type.getRawClass());
+    private JsonSerializer<Object> strict(SerializerProvider provider, JavaType type) throws JsonMappingException {
+        JsonSerializer<Object> known = strict.get(type.getRawClass());
         if (known != null) {
             return known;
         }
         BeanDescription description = provider.getConfig().introspect(type);
-        JsonSerializer<Object> strict = Plain.INSTANCE.bean(provider, type, description);
-        if (strict instanceof ResolvableSerializer resolvable) {
+        JsonSerializer<Object> bean = new Plain().bean(provider, type, description);
+        if (bean instanceof ResolvableSerializer resolvable) {
             resolvable.resolve(provider);
         }
-        STRICT.put(type.getRawClass(), strict);
-        return strict;
+        strict.put(type.getRawClass(), bean);
+        return bean;
     }
 
     /** Opens the factory's bean serializer construction, which skips class-level serializer annotations. */
     private static final class Plain extends BeanSerializerFactory {
-        static final Plain INSTANCE = new Plain();
-
         private Plain() { super(null); }
 
         JsonSerializer<Object> bean(SerializerProvider provider, JavaType type, BeanDescription description)

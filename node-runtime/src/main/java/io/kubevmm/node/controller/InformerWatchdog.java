@@ -9,11 +9,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 /**
- * Watches the health of every informer the operator-sdk runs in the node runtime (VMIs, migrations, snapshots). A fabric8 informer whose watch
- * fails with an error it does not retry stops for good, and without a handler (the Quarkus
- * extension installs none by default) the node runtime would go on running deaf to every later
- * object of that kind. An informer cannot be started again once stopped, so the node runtime logs
- * why and exits; its DaemonSet (or whoever started it) restarts it, and it re-adopts the running guests.
+ * Watches the health of every informer the operator-sdk runs in the node runtime (VMIs,
+ * migrations, snapshots). A fabric8 informer whose watch fails with an error it does not retry
+ * stops for good, and without a handler (the Quarkus extension installs none by default) the
+ * node runtime would go on running deaf to every later object of that kind. An informer cannot
+ * be started again once stopped, so the node runtime logs why and exits; its DaemonSet (or
+ * whoever started it) restarts it, and it re-adopts the running guests.
  */
 @ApplicationScoped
 @Unremovable

@@ -42,6 +42,14 @@ class BadObjectReconcilerTest {
 
     @Inject
     KubernetesClient client;
+    @Inject
+    io.quarkiverse.operatorsdk.runtime.QuarkusConfigurationService configuration;
+
+    @Test
+    void aWatchThatStopsIsNoticedNotIgnored() {
+        // Without a handler bean the extension installs none, and a stopped informer goes unnoticed.
+        assertThat(configuration.getInformerStoppedHandler()).get().isInstanceOf(io.kubevmm.operator.health.InformerWatchdog.class);
+    }
 
     void applyRaw(String name, String specLines) {
         String yaml = """
