@@ -126,8 +126,22 @@ abstract class ClusterTestBase {
         return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
     }
 
+    /**
+     * Read-modify-write of a VM's spec, as kubectl edit does: a 409 means the operator wrote the
+     * VM's status in between (a new resourceVersion), so the change is made again on the fresh
+     * object, the optimistic-concurrency loop every Kubernetes client runs.
+     */
     void edit(String name, UnaryOperator<VirtualMachine> change) {
-        client.resources(VirtualMachine.class).inNamespace("default").withName(name).edit(change);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.resources(VirtualMachine.class).inNamespace("default").withName(name).edit(change);
+                return;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     VirtualMachine awaitPhase(String name, VmPhase phase, boolean ready) {

@@ -195,8 +195,11 @@ class MigrationSystemTest extends ClusterTestBase {
         String source = node("mig-cancel");
         migration("mig-cancel-1", "mig-cancel", s -> { s.setStrategy(Strategy.PreCopy); s.setAutoConverge(false); s.setBandwidthMiBps(8L); });
         awaitMigrationPhase("mig-cancel-1", Phase.Running);
-        client.resources(VMMigration.class).inNamespace("default").withName("mig-cancel-1")
-                .edit(m -> { m.getSpec().setCancel(true); return m; });
+        // A merge patch, as `kubevmm migrate --cancel` sends: a read-modify-write would race the
+        // node runtimes' once-a-second status writes and fail with 409.
+        client.resources(VMMigration.class).inNamespace("default").withName("mig-cancel-1").patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"spec\":{\"cancel\":true}}");
         VMMigration done = awaitOutcome("mig-cancel-1");
         assertThat(done.getStatus().getPhase()).isEqualTo(Phase.Cancelled);
         assertThat(node("mig-cancel")).isEqualTo(source);
