@@ -148,6 +148,13 @@ public final class LenientSpecDeserializer extends StdDeserializer<LenientSpec> 
 
     /** What is wrong with the value, from the type Jackson wanted: enum values, integer range, kind of value. */
     private static String problem(JsonProcessingException e, JsonNode raw) {
+        if (e instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException unknown) {
+            // Only a strict reader (kubevmm apply) gets here: a misspelt field would otherwise be dropped.
+            String known = unknown.getKnownPropertyIds() == null ? "" : unknown.getKnownPropertyIds().stream()
+                    .map(String::valueOf).sorted().collect(Collectors.joining(", "));
+            return "is not a field of " + unknown.getReferringClass().getSimpleName().replaceFirst("Spec$", "")
+                    + (known.isEmpty() ? "" : "; known here: " + known);
+        }
         Class<?> target = null;
         for (Throwable t = e; t != null && target == null; t = t.getCause()) {
             if (t instanceof MismatchedInputException mismatch) {
