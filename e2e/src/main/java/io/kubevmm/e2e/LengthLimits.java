@@ -51,7 +51,8 @@ final class LengthLimits extends KubernetesMixedDispatcher {
             JSONSchemaProps schema = m.matches() ? schemas.get(m.group(1)) : null;
             String contentType = Optional.ofNullable(request.getHeader("Content-Type")).orElse("");
             if (schema != null && !contentType.contains("json-patch")) {
-                Optional<String> problem = check(request.getUtf8Body(), schema);
+                // getBytes leaves the body unread for the CRUD dispatcher (getUtf8Body would consume it).
+                Optional<String> problem = check(new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8), schema);
                 if (problem.isPresent()) {
                     return new MockResponse().setResponseCode(422).addHeader("Content-Type: application/json")
                             .setBody(status(m.group(1), problem.get()));
