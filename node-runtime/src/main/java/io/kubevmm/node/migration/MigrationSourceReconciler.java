@@ -42,7 +42,13 @@ public class MigrationSourceReconciler implements Reconciler<VMMigration> {
                     return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RETRY_MILLIS);
                 }
             }
-            default -> { }
+            default -> {
+                // Ended meanwhile (the target gave up while this runtime was down, say): the VM's
+                // runner still holds the recorded intent, and only settling it frees the VM.
+                if (sources.holdsUnsettled(migration) && !sources.recover(migration)) {
+                    return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RETRY_MILLIS);
+                }
+            }
         }
         return UpdateControl.noUpdate();
     }

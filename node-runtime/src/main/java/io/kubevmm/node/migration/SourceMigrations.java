@@ -79,6 +79,17 @@ public class SourceMigrations {
     }
 
     /**
+     * Whether the VM still holds the recorded intent of this migration, unsettled: in its runner,
+     * or, before the VMI reconciler made the runner after a restart, in its state dir.
+     */
+    public boolean holdsUnsettled(VMMigration migration) {
+        MigrationRef ref = MigrationRef.of(migration);
+        var intent = vms.find(ref.namespace(), ref.vmName()).map(VmRunner::pendingMigration)
+                .orElseGet(() -> io.kubevmm.node.lifecycle.OperationIntent.read(vms.stateDir(ref.namespace(), ref.vmName())));
+        return intent.filter(i -> ref.uid().equals(i.migrationUid())).isPresent();
+    }
+
+    /**
      * A migration this runtime was sending when it restarted. QEMU may have completed it on its
      * own (the guest then runs on the target), still be sending, or have failed. Where the guest is
      * comes from the target's facts before anything is done (see {@link RecoveryDecision}); then
@@ -132,6 +143,10 @@ public class SourceMigrations {
                 }
                 case STAY, RESUME_HERE -> {
                     runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
+                    Phase was = migration.getStatus().getPhase();
+                    if (action == RecoveryDecision.MigrationAction.STAY && (was == Phase.Failed || was == Phase.Cancelled)) {
+                        return true; // it already says it ended and the VM stays: that is still the truth
+                    }
                     finish(migration, Phase.Failed, "SourceRestarted", detail + "; node " + target + " does not run the guest"
                             + (action == RecoveryDecision.MigrationAction.RESUME_HERE ? " although QEMU had sent all of it, so it "
                             + "was resumed from the copy kept paused here" : "") + "; the VM stays on " + vms.nodeName());
