@@ -43,7 +43,7 @@ import static org.awaitility.Awaitility.await;
  * processes, real QEMU guests. What a user applies and what the guest prints are the evidence.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@org.junit.jupiter.api.extension.ExtendWith(LogWindow.class)
+@org.junit.jupiter.api.extension.ExtendWith({LogWindow.class, TestIsolation.class})
 abstract class ClusterTestBase {
     static final Duration BOOT = Duration.ofSeconds(120);
     static final Pattern TICK = Pattern.compile("^tick (\\d+)", Pattern.MULTILINE);
