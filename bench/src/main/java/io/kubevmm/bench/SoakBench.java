@@ -145,7 +145,7 @@ public final class SoakBench {
         int succeeded = 0;
         for (String node : List.of(a, b)) { // away from node-a, then back from node-b
             migrations += three.size();
-            succeeded += evacuate(node);
+            succeeded += evacuate(node, three);
             check(three, rebooted, memoryBad);
         }
 
@@ -172,15 +172,23 @@ public final class SoakBench {
         return new Run(migrations, succeeded, rebooted, memoryBad, leftovers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
-    /** Evacuates a node, waits until done, lets it take VMs again; returns how many it migrated. */
-    private int evacuate(String node) throws Exception {
+    /**
+     * Evacuates a node, waits until done, lets it take VMs again; returns how many of the VMs it
+     * ran now run elsewhere, and says so when the evacuation's own count disagrees.
+     */
+    private int evacuate(String node, List<String> vms) throws Exception {
         setNode(node, "evacuate", true);
         try {
             awaitUntil(STEP, "evacuation of " + node, () -> {
                 EvacuationStatus e = client.resources(VMNode.class).withName(node).get().getStatus().getEvacuation();
                 return e != null && e.getPhase() == EvacuationStatus.Phase.Completed;
             });
-            return client.resources(VMNode.class).withName(node).get().getStatus().getEvacuation().getMigrated();
+            int reported = client.resources(VMNode.class).withName(node).get().getStatus().getEvacuation().getMigrated();
+            int moved = (int) vms.stream().filter(vm -> !node.equals(vmi(vm).getStatus().getNodeName())).count();
+            if (reported != moved) {
+                System.err.printf("evacuation of %s reports %d migrated, %d of %s moved%n", node, reported, moved, vms);
+            }
+            return moved;
         } finally {
             setNode(node, "evacuate", false);
         }

@@ -38,6 +38,13 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
     static final String NAME = "evacuation";
     /** On migrations an evacuation created: the node being emptied. */
     static final String EVACUATION = "kubevmm.io/evacuation";
+    /**
+     * Which evacuation of the node a migration belongs to (its start, epoch milliseconds): a node
+     * evacuated again later counts, retries and names its migrations afresh instead of adding up
+     * the earlier evacuations' (the third evacuation of a node otherwise saw its VM's three earlier
+     * successful moves as three failed attempts and stopped).
+     */
+    static final String EVACUATION_ID = "kubevmm.io/evacuation-id";
     private static final int ATTEMPTS = 3;
     private static final long RECHECK_MILLIS = 2000;
 
@@ -63,7 +70,10 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         }
         List<VirtualMachineInstance> placed = client.resources(VirtualMachineInstance.class).inAnyNamespace()
                 .withLabel(Labels.NODE, name).list().getItems();
-        List<VMMigration> ours = client.resources(VMMigration.class).inAnyNamespace().withLabel(EVACUATION, name).list().getItems();
+        String startTime = previous == null || previous.getStartTime() == null ? Instant.now().toString() : previous.getStartTime();
+        String evacuationId = evacuationId(startTime);
+        List<VMMigration> ours = client.resources(VMMigration.class).inAnyNamespace()
+                .withLabels(Map.of(EVACUATION, name, EVACUATION_ID, evacuationId)).list().getItems();
         List<VMMigration> all = client.resources(VMMigration.class).inAnyNamespace().list().getItems();
         int rescheduled = previous == null || previous.getRescheduled() == null ? 0 : previous.getRescheduled();
         List<String> blocked = new ArrayList<>();
@@ -79,7 +89,7 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
                     if (attempts >= ATTEMPTS) {
                         blocked.add(ns + "/" + vm + ": " + ATTEMPTS + " migrations failed; see kubevmm get vmmig -l " + EVACUATION + "=" + name);
                     } else {
-                        createMigration(ns, vm, name, attempts + 1);
+                        createMigration(ns, vm, name, evacuationId, attempts + 1);
                     }
                 }
                 case RESCHEDULE -> {
@@ -96,7 +106,7 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         status.setMigrated((int) ours.stream().filter(m -> phase(m) == Phase.Succeeded).count());
         status.setFailed((int) ours.stream().filter(m -> phase(m) == Phase.Failed).count());
         status.setRescheduled(rescheduled);
-        status.setStartTime(previous == null || previous.getStartTime() == null ? Instant.now().toString() : previous.getStartTime());
+        status.setStartTime(startTime);
         if (placed.isEmpty()) {
             status.setPhase(EvacuationStatus.Phase.Completed);
             status.setMessage("node " + name + " runs no VM");
@@ -126,13 +136,21 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
                 ? Movability.LIVE : Movability.RESCHEDULE;
     }
 
-    private void createMigration(String namespace, String vm, String node, long attempt) {
+    private static String evacuationId(String startTime) {
+        try {
+            return Long.toString(Instant.parse(startTime).toEpochMilli());
+        } catch (java.time.format.DateTimeParseException e) {
+            return Integer.toHexString(startTime.hashCode()); // written by someone else: still one id per start
+        }
+    }
+
+    private void createMigration(String namespace, String vm, String node, String evacuationId, long attempt) {
         VMMigrationSpec spec = new VMMigrationSpec();
         spec.setVmName(vm);
         spec.setStrategy(VMMigrationSpec.Strategy.Auto);
         VMMigration migration = new VMMigration();
-        migration.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName("evacuate-" + node + "-" + vm + "-" + attempt)
-                .withLabels(Map.of(EVACUATION, node, Labels.VM, vm)).build());
+        migration.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName("evacuate-" + node + "-" + vm + "-" + evacuationId + "-" + attempt)
+                .withLabels(Map.of(EVACUATION, node, EVACUATION_ID, evacuationId, Labels.VM, vm)).build());
         migration.setSpec(spec);
         client.resource(migration).create();
     }
