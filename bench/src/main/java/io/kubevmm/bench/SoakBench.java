@@ -65,8 +65,11 @@ public final class SoakBench {
     private final KubernetesClient client;
     private final String token;
     private final HttpClient http = HttpClient.newHttpClient();
-    /** The last tick each guest printed before its latest move. */
-    private final Map<String, Integer> lastTick = new LinkedHashMap<>();
+    /** What each guest's console showed before its latest move (or attempt at one). */
+    private final Map<String, Seen> seen = new LinkedHashMap<>();
+
+    /** A guest's console as last recorded: where it ran, its last tick, how many ticks and boot markers. */
+    private record Seen(String node, int lastTick, int ticks, int markers) { }
 
     private SoakBench(LocalCluster cluster, KubernetesClient client, String token) {
         this.cluster = cluster;
@@ -130,7 +133,7 @@ public final class SoakBench {
         List<String> five = List.of("soak-1", "soak-2", "soak-3", "soak-4", "soak-5");
         List<String> rebooted = new ArrayList<>();
         List<String> memoryBad = new ArrayList<>();
-        lastTick.clear();
+        seen.clear();
 
         setNode(b, "unschedulable", true); // the three start on node-a
         try {
@@ -219,33 +222,58 @@ public final class SoakBench {
     private void recordTicks(List<String> vms) throws Exception {
         for (String vm : vms) {
             awaitUntil(STEP, "ticks of " + vm, () -> ticks(console(vm)).size() > 1);
-            List<Integer> ticks = ticks(console(vm));
-            lastTick.put(vm, ticks.getLast());
+            record(vm, console(vm));
         }
     }
 
+    private void record(String vm, String console) {
+        List<Integer> ticks = ticks(console);
+        seen.put(vm, new Seen(vmi(vm).getStatus().getNodeName(), ticks.getLast(), ticks.size(), markers(console)));
+    }
+
+    private static int markers(String console) {
+        return console.split(MARKER, -1).length - 1;
+    }
+
     /**
-     * After a move each guest's console (the node it runs on now writes it from the arrival on)
-     * must show ticks going on from where they were, no boot marker, and memcheck passes only.
+     * After a move each guest must tick on from where it was and pass memcheck only. A guest that
+     * moved is read from the console its new node writes since the arrival: a boot marker there,
+     * or a first tick below the last one seen, is a reboot. A guest that stayed (its migration
+     * did not happen) is read from the same console: a further boot marker, or ticks going back
+     * after what was seen, is a reboot.
      */
     private void check(List<String> vms, List<String> rebooted, List<String> memoryBad) throws Exception {
         for (String vm : vms) {
             awaitReady(List.of(vm));
-            int before = lastTick.get(vm);
-            awaitUntil(STEP, "ticks of " + vm + " past " + before, () -> {
-                List<Integer> t = ticks(console(vm));
-                return !t.isEmpty() && t.getLast() > before + 1 || console(vm).contains(MARKER);
+            Seen before = seen.get(vm);
+            awaitUntil(STEP, "ticks of " + vm + " past " + before.lastTick(), () -> {
+                String c = console(vm);
+                List<Integer> t = ticks(c);
+                return !t.isEmpty() && t.getLast() > before.lastTick() + 1 || markers(c) > (moved(vm, before) ? 0 : before.markers());
             });
             String console = console(vm);
             List<Integer> ticks = ticks(console);
-            if (console.contains(MARKER) || ticks.getFirst() < before - 1) {
+            boolean rebootedNow;
+            if (moved(vm, before)) {
+                rebootedNow = markers(console) > 0 || ticks.getFirst() < before.lastTick() - 1;
+            } else {
+                rebootedNow = markers(console) > before.markers();
+                for (int i = Math.max(1, before.ticks()); i < ticks.size(); i++) {
+                    rebootedNow |= ticks.get(i) < ticks.get(i - 1);
+                }
+            }
+            if (rebootedNow) {
                 rebooted.add(vm + "@" + vmi(vm).getStatus().getNodeName());
             }
             if (console.contains("memcheck BAD")) {
                 memoryBad.add(vm);
             }
-            lastTick.put(vm, ticks.getLast());
+            record(vm, console);
         }
+    }
+
+    private boolean moved(String vm, Seen before) {
+        return !before.node().equals(vmi(vm).getStatus().getNodeName());
     }
 
     /** QEMUs still running from this cluster's state dirs, and VM state dirs left, after the run's VMs are gone. */
@@ -298,9 +326,12 @@ public final class SoakBench {
     }
 
     private void awaitReady(List<String> vms) throws Exception {
+        // Phase Running too, not only Ready: right after a move the VM may still say Migrating, and
+        // a migration is admitted only for a Running VM (as `kubevmm migrate` would be told).
         awaitUntil(STEP, "VMs " + vms + " Running and Ready", () -> vms.stream().allMatch(n -> {
             VirtualMachine vm = vmObject(n);
-            return vm != null && vm.getStatus() != null && Conditions.isTrue(vm.getStatus().getConditions(), "Ready");
+            return vm != null && vm.getStatus() != null && vm.getStatus().getPhase() == io.kubevmm.api.v1alpha1.VmPhase.Running
+                    && Conditions.isTrue(vm.getStatus().getConditions(), "Ready");
         }));
     }
 
