@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * named). The mock enforces no schema; this part of it matters locally because an object past
  * those limits (e.g. a 70 KB boot.cmdline) makes a watch event over 64 KiB, which the mock sends
  * as a fragmented WebSocket message that fabric8's Vert.x client never completes: the operator's
- * watch would stall without an error. Enums and ranges stay unenforced, as on an API server
+ * watch would stall without an error. A request the mock cannot apply (it throws, and would
+ * never answer) gets the 422 a real API server sends. Enums and ranges stay unenforced, as on an API server
  * whose stored objects predate the schema: the operator's lenient reading handles those.
  */
 final class LengthLimits extends KubernetesMixedDispatcher {
@@ -59,7 +60,16 @@ final class LengthLimits extends KubernetesMixedDispatcher {
                 }
             }
         }
-        return super.dispatch(request);
+        try {
+            return super.dispatch(request);
+        } catch (RuntimeException e) {
+            // The mock throws where a real API server refuses (a JSON Patch whose test op fails, a
+            // replace of a missing field) and then never answers: the client would wait 10 s and retry.
+            return new MockResponse().setResponseCode(422).addHeader("Content-Type: application/json")
+                    .setBody(JSON.createObjectNode().put("kind", "Status").put("apiVersion", "v1").put("status", "Failure")
+                            .put("message", "the request does not apply to the stored object: " + e.getMessage())
+                            .put("reason", "Invalid").put("code", 422).toString());
+        }
     }
 
     private static Optional<String> check(String body, JSONSchemaProps schema) {

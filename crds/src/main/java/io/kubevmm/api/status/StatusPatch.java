@@ -3,9 +3,11 @@ package io.kubevmm.api.status;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 
@@ -40,6 +42,31 @@ public final class StatusPatch {
      */
     public static <T extends HasMetadata> T replaceStatus(KubernetesClient client, T object, Object status) {
         return send(client, object, addWhole("status", status), PatchType.JSON, true);
+    }
+
+    /**
+     * {@link #replaceStatus} only while the stored object's field at {@code pointer} (a JSON
+     * Pointer, e.g. {@code /spec/nodeName}) still holds {@code expected}: one JSON Patch of a
+     * {@code test} and the {@code add}, so the check and the write are one step on the server. A
+     * writer whose right to the status went with that field (a node runtime once its guest moved)
+     * cannot overwrite the new writer's status from a reconcile that began before the handover.
+     *
+     * @return false when the field no longer holds {@code expected} (nothing was written)
+     */
+    public static <T extends HasMetadata> boolean replaceStatusWhile(KubernetesClient client, T object, Object status,
+                                                                     String pointer, String expected) {
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", pointer).put("value", expected);
+        patch.addAll((ArrayNode) addWhole("status", status));
+        try {
+            send(client, object, patch, PatchType.JSON, true);
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 422) {
+                return false; // the test op failed: the field moved on
+            }
+            throw e;
+        }
     }
 
     /** Makes the object's spec {@code spec} the same way (one {@code add} of the whole spec). */

@@ -20,6 +20,8 @@ public class EvacuationStatus {
     private Integer failed;
     @JsonPropertyDescription("What is happening or what blocks it.")
     private String message;
+    @JsonPropertyDescription("Which evacuation of the node this is (the VMNode's generation when it began); its migrations carry it in the label kubevmm.io/evacuation-id.")
+    private String id;
     @JsonPropertyDescription("When the evacuation started.")
     private String startTime;
     @JsonPropertyDescription("When the node became empty.")
@@ -37,6 +39,8 @@ public class EvacuationStatus {
     public void setFailed(Integer failed) { this.failed = failed; }
     public String getMessage() { return message; }
     public void setMessage(String message) { this.message = message; }
+    public String getId() { return id; }
+    public void setId(String id) { this.id = id; }
     public String getStartTime() { return startTime; }
     public void setStartTime(String startTime) { this.startTime = startTime; }
     public String getCompletionTime() { return completionTime; }

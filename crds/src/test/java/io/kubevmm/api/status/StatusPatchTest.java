@@ -32,7 +32,16 @@ class StatusPatchTest {
     @BeforeEach
     void startApiServer() {
         java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher() {
+            @Override
+            public io.fabric8.mockwebserver.http.MockResponse dispatch(io.fabric8.mockwebserver.http.RecordedRequest request) {
+                try {
+                    return super.dispatch(request);
+                } catch (RuntimeException e) { // as a real API server answers a patch that does not apply (the mock throws)
+                    return new io.fabric8.mockwebserver.http.MockResponse().setResponseCode(422).setBody(String.valueOf(e.getMessage()));
+                }
+            }
+        }, false);
         server.init();
         client = server.createClient();
         Crds.all().forEach(crd -> client.resource(crd).create());
@@ -63,6 +72,28 @@ class StatusPatchTest {
         assertThat(now.getPhase()).isEqualTo(InstancePhase.Stopped);
         assertThat(now.getCreatedTime()).isNull();
         assertThat(now.getQemuPid()).isNull();
+    }
+
+    @Test
+    void aWriterWhoseGuestMovedAwayCannotOverwriteTheNewWritersStatus() {
+        VirtualMachineInstance stored = vmi("moved");
+        stored.getSpec().setNodeName("node-a");
+        client.resource(stored).create();
+        VirtualMachineInstanceStatus migrating = status(InstancePhase.Migrating, null, 4711L);
+        assertThat(StatusPatch.replaceStatusWhile(client, stored, migrating, "/spec/nodeName", "node-a")).isTrue();
+        assertThat(read("moved").getStatus().getPhase()).isEqualTo(InstancePhase.Migrating);
+
+        // The handover: the instance is placed on node-b, whose node runtime writes its status now.
+        VirtualMachineInstance handedOver = read("moved");
+        handedOver.getSpec().setNodeName("node-b");
+        client.resource(handedOver).update();
+        VirtualMachineInstanceStatus running = status(InstancePhase.Running, null, 10300L);
+        assertThat(StatusPatch.replaceStatusWhile(client, handedOver, running, "/spec/nodeName", "node-b")).isTrue();
+
+        // node-a's reconcile that began before the handover writes late, from its stale copy: refused, nothing changes.
+        assertThat(StatusPatch.replaceStatusWhile(client, stored, migrating, "/spec/nodeName", "node-a")).isFalse();
+        assertThat(read("moved").getStatus().getPhase()).isEqualTo(InstancePhase.Running);
+        assertThat(read("moved").getStatus().getQemuPid()).isEqualTo(10300L);
     }
 
     @Test

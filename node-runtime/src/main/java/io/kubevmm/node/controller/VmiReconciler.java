@@ -166,7 +166,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     }
 
     /**
-     * Writes the VMI's status as a merge patch (valid whatever the stored object holds), retried
+     * Writes the VMI's status as one JSON Patch (valid whatever the stored object holds) while the VMI
+     * is placed on this node, retried
      * with backoff; a write that still fails is reported in a Warning Event and tried again.
      */
     private UpdateControl<VirtualMachineInstance> writeStatus(VirtualMachineInstance vmi, VirtualMachineInstanceStatus status) {
@@ -174,9 +175,15 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         if (previous != null && JSON.valueToTree(previous).equals(JSON.valueToTree(status))) {
             return UpdateControl.noUpdate();
         }
-        announce(vmi, previous, status);
         try {
-            StatusPatch.replaceStatus(client, vmi, status);
+            // Only while the instance is placed here: a reconcile that began before a migration's
+            // handover would otherwise overwrite the target's Running with this node's Migrating.
+            if (!StatusPatch.replaceStatusWhile(client, vmi, status, "/spec/nodeName", facts.nodeName())) {
+                LOG.debugf("%s/%s is no longer placed on %s: its status is not this node's to write",
+                        vmi.getMetadata().getNamespace(), vmi.getMetadata().getName(), facts.nodeName());
+                return UpdateControl.noUpdate();
+            }
+            announce(vmi, previous, status);
         } catch (KubernetesClientException e) {
             events.warning(vmi, "StatusWriteFailed", "node " + facts.nodeName() + " could not write this VMI's status ("
                     + e.getMessage() + "); trying again in " + STATUS_RETRY.toSeconds() + " s");

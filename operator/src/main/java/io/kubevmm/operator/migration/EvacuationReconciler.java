@@ -39,7 +39,7 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
     /** On migrations an evacuation created: the node being emptied. */
     static final String EVACUATION = "kubevmm.io/evacuation";
     /**
-     * Which evacuation of the node a migration belongs to (its start, epoch milliseconds): a node
+     * Which evacuation of the node a migration belongs to (see {@link #evacuationId}): a node
      * evacuated again later counts, retries and names its migrations afresh instead of adding up
      * the earlier evacuations' (the third evacuation of a node otherwise saw its VM's three earlier
      * successful moves as three failed attempts and stopped).
@@ -71,7 +71,7 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         List<VirtualMachineInstance> placed = client.resources(VirtualMachineInstance.class).inAnyNamespace()
                 .withLabel(Labels.NODE, name).list().getItems();
         String startTime = previous == null || previous.getStartTime() == null ? Instant.now().toString() : previous.getStartTime();
-        String evacuationId = evacuationId(startTime);
+        String evacuationId = previous != null && previous.getId() != null ? previous.getId() : evacuationId(node, startTime);
         List<VMMigration> ours = client.resources(VMMigration.class).inAnyNamespace()
                 .withLabels(Map.of(EVACUATION, name, EVACUATION_ID, evacuationId)).list().getItems();
         List<VMMigration> all = client.resources(VMMigration.class).inAnyNamespace().list().getItems();
@@ -106,6 +106,7 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         status.setMigrated((int) ours.stream().filter(m -> phase(m) == Phase.Succeeded).count());
         status.setFailed((int) ours.stream().filter(m -> phase(m) == Phase.Failed).count());
         status.setRescheduled(rescheduled);
+        status.setId(evacuationId);
         status.setStartTime(startTime);
         if (placed.isEmpty()) {
             status.setPhase(EvacuationStatus.Phase.Completed);
@@ -136,12 +137,14 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
                 ? Movability.LIVE : Movability.RESCHEDULE;
     }
 
-    private static String evacuationId(String startTime) {
-        try {
-            return Long.toString(Instant.parse(startTime).toEpochMilli());
-        } catch (java.time.format.DateTimeParseException e) {
-            return Integer.toHexString(startTime.hashCode()); // written by someone else: still one id per start
-        }
+    /**
+     * The VMNode's generation when the evacuation began: a reconcile that reads the node before
+     * its first status write (a stale cache) finds the same id, where a start time taken anew
+     * would not (and counted that evacuation's migrations as another's).
+     */
+    private static String evacuationId(VMNode node, String startTime) {
+        Long generation = node.getMetadata().getGeneration();
+        return generation != null ? "g" + generation : Long.toString(Instant.parse(startTime).toEpochMilli());
     }
 
     private void createMigration(String namespace, String vm, String node, String evacuationId, long attempt) {
