@@ -107,9 +107,9 @@ final class LifecycleDriver {
             return false;
         }
         if (!wait.equals(vm.restartWait)) {
-            vm.restartWait = wait;
             LOG.infof("%s keeps going down; restart %d waits %s, until %s", vm.config.id(), wait.restart(), wait.delay(), wait.at());
-            runner.after(Duration.between(now, wait.at()), this::scheduleDrive);
+            runner.after(Duration.between(now, wait.at()), this::scheduleDrive); // set before the wait shows
+            vm.restartWait = wait;
             runner.changed();
         }
         return true;
