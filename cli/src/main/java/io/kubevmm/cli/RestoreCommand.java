@@ -23,7 +23,7 @@ final class RestoreCommand extends ClusterCommand {
     @Option(names = "--as", paramLabel = "NEWVM", description = "Clone into a new VM with this name (default: roll back the snapshot's own VM).")
     String newVm;
 
-    @Option(names = "--node", paramLabel = "NODE", description = "Node to restore onto (default: the scheduler chooses).")
+    @Option(names = "--node", paramLabel = "NODE", description = "Node to restore onto (default: the node that holds the snapshot).")
     String node;
 
     @Option(names = "--no-wait", description = "Create the restore and return.")

@@ -25,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
  * sees of them.
  */
 public final class VmRunner {
-
     private final VmState vm;
     private final RunnerHooks hooks;
     private final RunnerTime time;
