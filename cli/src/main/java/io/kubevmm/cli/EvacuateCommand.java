@@ -8,7 +8,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-
 /**
  * {@code evacuate NODE}: sets the VMNode's spec.evacuate, so the operator live-migrates every VM
  * away (within the migration limits), and follows status.evacuation until the node is empty.
@@ -43,13 +42,12 @@ final class EvacuateCommand extends ClusterCommand {
         if (undo || noWait) {
             return 0;
         }
-        Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
+        new FollowOptions(timeoutText, intervalText).follow(out(), "evacuation", "kubevmm describe vmnode " + node, () -> {
             VMNode now = nodes.withName(node).get();
             return now == null || now.getStatus() == null ? null : now.getStatus().getEvacuation();
         }, e -> e == null ? "waiting for the operator" : e.getPhase() + ": " + e.getMessage() + " (migrated "
                 + zero(e.getMigrated()) + ", rescheduled " + zero(e.getRescheduled()) + ", failed attempts " + zero(e.getFailed()) + ")",
-                e -> e != null && e.getPhase() == EvacuationStatus.Phase.Completed).orElseThrow(() -> new CliException(
-                "stopped following after " + timeoutText + "; the evacuation goes on: kubevmm describe vmnode " + node));
+                e -> e != null && e.getPhase() == EvacuationStatus.Phase.Completed);
         return 0;
     }
 

@@ -9,6 +9,7 @@ import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -46,14 +47,8 @@ final class MigrateCommand extends ClusterCommand {
     @Option(names = "--cancel", description = "Cancel the VM's migration in progress; the VM stays where it runs.")
     boolean cancel;
 
-    @Option(names = "--no-wait", description = "Create the migration and return.")
-    boolean noWait;
-
-    @Option(names = "--timeout", defaultValue = "30m", paramLabel = "DURATION", description = "Stop following after this long (default: ${DEFAULT-VALUE}).")
-    String timeoutText;
-
-    @Option(names = "--interval", defaultValue = "500ms", hidden = true)
-    String intervalText;
+    @Mixin
+    FollowOptions following;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -63,7 +58,7 @@ final class MigrateCommand extends ClusterCommand {
             throw ClusterObjects.notFound(Kind.VM, namespace(), name);
         }
         String migrationName = cancel ? cancelRunning() : create();
-        if (noWait) {
+        if (following.noWait) {
             return 0;
         }
         return follow(migrationName);
@@ -104,14 +99,13 @@ final class MigrateCommand extends ClusterCommand {
     }
 
     private int follow(String migrationName) throws InterruptedException {
-        VMMigrationStatus end = Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
+        VMMigrationStatus end = following.follow(out(), "migration", "kubevmm get vmmig " + migrationName, () -> {
             VMMigration m = client().resources(VMMigration.class).inNamespace(namespace()).withName(migrationName).get();
             if (m == null) {
                 throw new CliException("vmmigration/" + migrationName + " was deleted (which cancels it)");
             }
             return m.getStatus() == null ? new VMMigrationStatus() : m.getStatus();
-        }, MigrateCommand::progress, s -> s.getPhase() != null && DONE.contains(s.getPhase())).orElseThrow(() -> new CliException(
-                "stopped following after " + timeoutText + "; the migration goes on: kubevmm get vmmig " + migrationName));
+        }, MigrateCommand::progress, s -> s.getPhase() != null && DONE.contains(s.getPhase()));
         return outcome(migrationName, end);
     }
 

@@ -7,6 +7,7 @@ import io.kubevmm.api.v1alpha1.VMRestoreStatus;
 import io.kubevmm.api.v1alpha1.VMRestoreStatus.Phase;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,17 +24,11 @@ final class RestoreCommand extends ClusterCommand {
     @Option(names = "--as", paramLabel = "NEWVM", description = "Clone into a new VM with this name (default: roll back the snapshot's own VM).")
     String newVm;
 
-    @Option(names = "--node", paramLabel = "NODE", description = "Node to restore onto (default: the scheduler chooses).")
+    @Option(names = "--node", paramLabel = "NODE", description = "Node to restore onto (default: the node that holds the snapshot).")
     String node;
 
-    @Option(names = "--no-wait", description = "Create the restore and return.")
-    boolean noWait;
-
-    @Option(names = "--timeout", defaultValue = "30m", paramLabel = "DURATION", description = "Stop following after this long (default: ${DEFAULT-VALUE}).")
-    String timeoutText;
-
-    @Option(names = "--interval", defaultValue = "500ms", hidden = true)
-    String intervalText;
+    @Mixin
+    FollowOptions following;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -60,19 +55,17 @@ final class RestoreCommand extends ClusterCommand {
                 ? "rolling vm/" + target + " back to vmsnapshot/" + snapshotName
                 : "cloning vmsnapshot/" + snapshotName + " into new vm/" + target);
         out().flush();
-        if (noWait) {
+        if (following.noWait) {
             return 0;
         }
-        VMRestoreStatus end = Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
+        VMRestoreStatus end = following.follow(out(), "restore", "kubevmm get vmrestore " + name, () -> {
             VMRestore r = client().resources(VMRestore.class).inNamespace(namespace()).withName(name).get();
             if (r == null) {
                 throw new CliException("vmrestore/" + name + " was deleted");
             }
             return r.getStatus() == null ? new VMRestoreStatus() : r.getStatus();
         }, s -> (s.getPhase() == null ? Phase.Pending : s.getPhase()) + (s.getTargetNode() == null ? "" : "  on " + s.getTargetNode()),
-                s -> s.getPhase() == Phase.Succeeded || s.getPhase() == Phase.Failed)
-                .orElseThrow(() -> new CliException("stopped following after " + timeoutText
-                        + "; the restore goes on: kubevmm get vmrestore " + name));
+                s -> s.getPhase() == Phase.Succeeded || s.getPhase() == Phase.Failed);
         if (end.getPhase() == Phase.Failed) {
             throw new CliException("vmrestore/" + name + " failed: " + end.getError() + ". See: kubevmm describe vmrestore " + name);
         }

@@ -7,6 +7,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,14 +33,8 @@ final class SnapshotCommand extends ClusterCommand {
     @Option(names = "--name", paramLabel = "SNAP", description = "Name of the VMSnapshot (default: NAME-<UTC time>).")
     String snapshotName;
 
-    @Option(names = "--no-wait", description = "Create the snapshot and return.")
-    boolean noWait;
-
-    @Option(names = "--timeout", defaultValue = "30m", paramLabel = "DURATION", description = "Stop following after this long (default: ${DEFAULT-VALUE}).")
-    String timeoutText;
-
-    @Option(names = "--interval", defaultValue = "500ms", hidden = true)
-    String intervalText;
+    @Mixin
+    FollowOptions following;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -60,18 +55,16 @@ final class SnapshotCommand extends ClusterCommand {
         client().resource(snapshot).create();
         out().printf("vmsnapshot/%s created: %s snapshot of vm/%s%n", name, type == null ? "FullState" : type, vmName);
         out().flush();
-        if (noWait) {
+        if (following.noWait) {
             return 0;
         }
-        VMSnapshotStatus end = Follow.until(out(), Durations.parse(timeoutText), Durations.parse(intervalText), () -> {
+        VMSnapshotStatus end = following.follow(out(), "snapshot", "kubevmm get vmsnap " + name, () -> {
             VMSnapshot s = client().resources(VMSnapshot.class).inNamespace(namespace()).withName(name).get();
             if (s == null) {
                 throw new CliException("vmsnapshot/" + name + " was deleted");
             }
             return s.getStatus() == null ? new VMSnapshotStatus() : s.getStatus();
-        }, SnapshotCommand::progress, s -> s.getPhase() == Phase.Ready || s.getPhase() == Phase.Failed)
-                .orElseThrow(() -> new CliException("stopped following after " + timeoutText
-                        + "; the snapshot goes on: kubevmm get vmsnap " + name));
+        }, SnapshotCommand::progress, s -> s.getPhase() == Phase.Ready || s.getPhase() == Phase.Failed);
         if (end.getPhase() == Phase.Failed) {
             throw new CliException("vmsnapshot/" + name + " failed: " + end.getError() + ". See: kubevmm describe vmsnap " + name);
         }

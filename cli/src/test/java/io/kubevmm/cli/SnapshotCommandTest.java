@@ -129,4 +129,25 @@ class SnapshotCommandTest extends MockClusterTest {
         assertThat(run.out()).contains("rolling vm/demo back to vmsnapshot/s1");
         assertThat(kubevmm("restore", "nope").err()).contains("vmsnapshot \"nope\" not found");
     }
+
+    @Test
+    void aSnapshotStillInProgressWhenFollowingStopsIsLeftRunningAndTheMessageSaysWhereToLook() {
+        createVm("demo");
+
+        Run run = kubevmm("snapshot", "demo", "--name", "slow", "--interval", "100ms", "--timeout", "300ms");
+
+        assertThat(run.code()).isNotZero();
+        assertThat(run.err()).contains("stopped following after 300ms; the snapshot goes on: kubevmm get vmsnap slow");
+        assertThat(snapshots()).extracting(sn -> sn.getMetadata().getName()).containsExactly("slow");
+    }
+
+    @Test
+    void restoreHelpSaysAnUnsetNodeIsTheSnapshotsNode() {
+        Run help = kubevmm("restore", "--help");
+
+        String text = help.out().replaceAll("\\s+", " "); // picocli wraps long descriptions
+        assertThat(text).contains("--node=NODE Node to restore onto (default: the node that holds the snapshot)",
+                        "--no-wait", "--timeout=DURATION")
+                .doesNotContain("scheduler").doesNotContain("--interval");
+    }
 }

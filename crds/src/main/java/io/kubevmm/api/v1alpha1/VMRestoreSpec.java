@@ -13,7 +13,7 @@ public class VMRestoreSpec extends LenientSpec {
     @Required
     @JsonPropertyDescription("The snapshot's own VM rolls it back; a new name creates a clone with a new identity.")
     private String targetVmName;
-    @JsonPropertyDescription("Node to restore onto; unset lets the scheduler choose.")
+    @JsonPropertyDescription("Node to restore onto; unset restores onto the node that holds the snapshot (status.nodeName of the VMSnapshot).")
     private String targetNode;
 
     public String getSnapshotName() { return snapshotName; }

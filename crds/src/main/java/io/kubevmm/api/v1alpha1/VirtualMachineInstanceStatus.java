@@ -33,6 +33,10 @@ public class VirtualMachineInstanceStatus {
     private Long bootMillis;
     @JsonPropertyDescription("How often the guest was booted again after a power-off or crash.")
     private Integer restartCount;
+    @JsonPropertyDescription("While a guest that keeps going down (crash loop, or power-off loop under restartPolicy Always) waits"
+            + " for its next restart: when that restart happens (RFC 3339). Restarts in a row back off: the first at once, then"
+            + " 10s doubling up to 5m; the count starts again after 10m up or a spec change. Condition Ready says RestartBackoff meanwhile.")
+    private String nextRestartTime;
     @JsonPropertyDescription("While suspended to disk: the file holding the saved machine state.")
     private String suspendStateFile;
     @JsonPropertyDescription("Serial console log file on the node.")
@@ -66,6 +70,8 @@ public class VirtualMachineInstanceStatus {
     public void setBootMillis(Long bootMillis) { this.bootMillis = bootMillis; }
     public Integer getRestartCount() { return restartCount; }
     public void setRestartCount(Integer restartCount) { this.restartCount = restartCount; }
+    public String getNextRestartTime() { return nextRestartTime; }
+    public void setNextRestartTime(String nextRestartTime) { this.nextRestartTime = nextRestartTime; }
     public String getSuspendStateFile() { return suspendStateFile; }
     public void setSuspendStateFile(String suspendStateFile) { this.suspendStateFile = suspendStateFile; }
     public String getConsoleLog() { return consoleLog; }

@@ -40,6 +40,7 @@ final class VmiStatusFactory {
         s.setGuestReadyTime(time(obs.guestReadyTime()));
         s.setBootMillis(obs.bootMillis());
         s.setRestartCount(obs.restartCount());
+        s.setNextRestartTime(obs.restartWait() == null ? null : time(obs.restartWait().at()));
         s.setSuspendStateFile(obs.suspendStateFile() == null ? null : obs.suspendStateFile().toString());
         s.setConsoleLog(obs.consoleLog() == null ? null : obs.consoleLog().toString());
 
@@ -83,6 +84,9 @@ final class VmiStatusFactory {
     }
 
     private static String notReadyReason(VmObservation obs) {
+        if (obs.restartWait() != null) {
+            return "RestartBackoff";
+        }
         if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED
                 || obs.machine() == MachineState.UNREACHABLE)) {
             return obs.lastFailure().reason();
@@ -97,6 +101,9 @@ final class VmiStatusFactory {
     }
 
     private static String notReadyMessage(VmObservation obs) {
+        if (obs.restartWait() != null) {
+            return restartWaitMessage(obs);
+        }
         if (obs.lastFailure() != null && (obs.phase() == InstancePhase.Failed || obs.machine() == MachineState.CRASHED
                 || obs.machine() == MachineState.UNREACHABLE)) {
             return obs.lastFailure().message();
@@ -108,6 +115,14 @@ final class VmiStatusFactory {
             case Succeeded -> "guest powered off and restartPolicy keeps it off";
             default -> "guest is " + obs.phase().name().toLowerCase();
         };
+    }
+
+    private static String restartWaitMessage(VmObservation obs) {
+        var wait = obs.restartWait();
+        Failure f = obs.lastFailure();
+        return "the guest keeps going down (" + (f != null ? f.reason() + ": " + f.message() : "it powered off") + "); restart "
+                + wait.restart() + " in a row waits " + wait.delay().toSeconds() + "s, until " + wait.at()
+                + " (restarts back off up to 5m; fix the guest or change the spec to retry at once)";
     }
 
     private static long generation(VirtualMachineInstance vmi) {

@@ -1,5 +1,7 @@
 package io.kubevmm.node.lifecycle;
 
+import io.kubevmm.node.engine.RunState;
+
 /** Where a VM's machine is, as this node knows it. */
 public enum MachineState {
     /** No emulator process and no saved state. */
@@ -25,5 +27,20 @@ public enum MachineState {
      */
     UNREACHABLE,
     /** A failure the restart policy does not retry, or a spec that cannot run here. Terminal until the spec changes. */
-    FAILED
+    FAILED;
+
+    /**
+     * The one reading of what an emulator reports about its vCPUs as a machine state: used when a
+     * runner adopts an emulator, takes over one that arrived, and after a migration that failed.
+     */
+    public static MachineState of(RunState state) {
+        return switch (state) {
+            case CREATED -> CREATED;
+            case RUNNING -> RUNNING;
+            case PAUSED -> PAUSED;
+            case SHUTDOWN -> POWERED_OFF;
+            case CRASHED, GONE -> CRASHED;
+            case MIGRATED -> MIGRATED;
+        };
+    }
 }

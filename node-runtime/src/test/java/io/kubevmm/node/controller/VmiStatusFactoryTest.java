@@ -1,0 +1,54 @@
+package io.kubevmm.node.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.InstanceState;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.node.lifecycle.Action;
+import io.kubevmm.node.lifecycle.MachineState;
+import io.kubevmm.node.lifecycle.VmObservation;
+import io.kubevmm.node.testing.Vmis;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class VmiStatusFactoryTest {
+    private static final VmiStatusFactory.NodeFacts NODE = new VmiStatusFactory.NodeFacts("node-a", "tcg", "10.0.0");
+    private static final VmiStatusFactory.Sizing SIZING = new VmiStatusFactory.Sizing(256L << 20, List.of());
+    private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
+
+    private static VmObservation crashed(VmObservation.RestartWait wait) {
+        return new VmObservation(InstancePhase.Stopping, MachineState.CRASHED, Action.NONE, 4242L, T, T, T, 900L, 3,
+                new VmObservation.Failure("GuestCrashed", "Kernel panic - not syncing", T.plusSeconds(4)), null, null, wait);
+    }
+
+    private static Condition ready(VirtualMachineInstanceStatus status) {
+        return status.getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aGuestWaitingForItsRestartShowsWhenAndWhyInStatus() {
+        var wait = new VmObservation.RestartWait(4, Duration.ofSeconds(40), T.plusSeconds(44));
+        VirtualMachineInstanceStatus status = VmiStatusFactory.fromObservation(
+                Vmis.vmi("looping", "node-a", "256Mi", "idle", InstanceState.Running), crashed(wait), NODE, SIZING);
+
+        assertThat(status.getNextRestartTime()).isEqualTo("2026-01-01T00:00:44Z");
+        Condition ready = ready(status);
+        assertThat(ready.getStatus()).isEqualTo("False");
+        assertThat(ready.getReason()).isEqualTo("RestartBackoff");
+        assertThat(ready.getMessage()).contains("GuestCrashed: Kernel panic", "restart 4", "40s", "2026-01-01T00:00:44Z");
+    }
+
+    @Test
+    void aGuestRestartedAtOnceHasNoNextRestartTime() {
+        VirtualMachineInstanceStatus status = VmiStatusFactory.fromObservation(
+                Vmis.vmi("crashed", "node-a", "256Mi", "idle", InstanceState.Running), crashed(null), NODE, SIZING);
+
+        assertThat(status.getNextRestartTime()).isNull();
+        assertThat(ready(status).getReason()).isEqualTo("GuestCrashed");
+    }
+}
