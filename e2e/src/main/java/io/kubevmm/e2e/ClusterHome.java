@@ -18,5 +18,7 @@ public record ClusterHome(Path dir) {
     public Path nodesDir() { return dir.resolve("nodes"); }
 
     /** The kubeconfig a process of the cluster runs with: its own ServiceAccount's token. */
-    public Path identity(String process) { return dir.resolve("identities").resolve(process + ".kubeconfig"); }
+    public Path identity(String process) { return identitiesDir().resolve(process + ".kubeconfig"); }
+
+    public Path identitiesDir() { return dir.resolve("identities"); }
 }

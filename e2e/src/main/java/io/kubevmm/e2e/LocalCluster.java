@@ -244,7 +244,7 @@ public final class LocalCluster {
         if (purge) {
             controlPlane.purge();
             deleteTree(home.nodesDir());
-            deleteTree(home.identity("x").getParent());
+            deleteTree(home.identitiesDir());
         }
         return stopped;
     }
