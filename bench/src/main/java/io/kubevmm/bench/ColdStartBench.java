@@ -48,7 +48,7 @@ public final class ColdStartBench {
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
         Path work = Files.createTempDirectory("kubevmm-bench-cold");
         LocalCluster cluster = new LocalCluster(repo, repo.resolve("bench/target/cold-start-cluster"), System.err);
-        cluster.down();
+        cluster.down(true); // an empty cluster: no VM of an earlier run starts beside the measured ones
         cluster.up(1, "8Gi");
         List<Long> raw = new ArrayList<>();
         List<Long> controlPlane = new ArrayList<>();

@@ -88,7 +88,7 @@ public final class SoakBench {
             }
         }
         LocalCluster cluster = new LocalCluster(repo, repo.resolve("bench/target/soak-cluster"), System.err);
-        cluster.down();
+        cluster.down(true); // every soak starts on an empty cluster
         List<Run> results = new ArrayList<>();
         try {
             cluster.up(2, "4Gi");

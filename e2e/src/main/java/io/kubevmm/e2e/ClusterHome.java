@@ -16,4 +16,9 @@ public record ClusterHome(Path dir) {
     public Path nodeStateDir(String node) { return dir.resolve("nodes").resolve(node); }
 
     public Path nodesDir() { return dir.resolve("nodes"); }
+
+    /** The kubeconfig a process of the cluster runs with: its own ServiceAccount's token. */
+    public Path identity(String process) { return identitiesDir().resolve(process + ".kubeconfig"); }
+
+    public Path identitiesDir() { return dir.resolve("identities"); }
 }

@@ -20,12 +20,12 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A KubeVMM cluster on this machine: an API server, the operator and N node runtimes, each a
- * separate JVM with its own log (and, for nodes, state dir) under the cluster home. Used by
+ * A KubeVMM cluster on this machine: a real Kubernetes control plane ({@link ControlPlane}), the
+ * operator and N node runtimes, each a separate process with its own log (and, for nodes, state
+ * dir) under the cluster home, each authenticated as the chart's ServiceAccount for it. Used by
  * {@code bin/kubevmm local} and by the system tests.
  */
 public final class LocalCluster {
-    static final String API_SERVER = "apiserver";
     static final String OPERATOR = "operator";
     private static final List<String> JVM_OPTIONS = List.of("--enable-native-access=ALL-UNNAMED",
             "-XX:+UseSerialGC", "-Xmx192m", "-XX:TieredStopAtLevel=1", "-Xshare:auto");
@@ -33,10 +33,13 @@ public final class LocalCluster {
     private final Path repo;
     private final ClusterHome home;
     private final PrintStream out;
+    private final ControlPlane controlPlane;
     /** How each process was started, so tests can kill and restart one the same way. */
     private final Map<String, Launch> launches = new java.util.concurrent.ConcurrentHashMap<>();
     /** The node runtimes' image directory; default the built guest, {@code <repo>/guest/out}. */
     private Path imageDir;
+    /** Where the control plane's binaries are (known once {@link #up} ran). */
+    private Path binaries;
 
     private record Launch(List<String> command, Map<String, String> env) { }
 
@@ -44,6 +47,7 @@ public final class LocalCluster {
         this.repo = repo.toAbsolutePath();
         this.home = new ClusterHome(homeDir.toAbsolutePath());
         this.out = out;
+        this.controlPlane = new ControlPlane(home, out);
     }
 
     public ClusterHome home() { return home; }
@@ -59,7 +63,7 @@ public final class LocalCluster {
     }
 
     public boolean running() {
-        return Processes.alive(home.pidFile(API_SERVER)).isPresent();
+        return controlPlane.running();
     }
 
     /** Starts everything and returns once every node runtime has registered its VMNode. */
@@ -70,6 +74,7 @@ public final class LocalCluster {
         }
         requireApp("operator"); // fail before starting anything
         Path nodeJar = requireApp("node-runtime");
+        binaries = controlPlaneBinaries();
         Files.createDirectories(home.dir());
         Files.deleteIfExists(home.kubeconfig());
         String token = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
@@ -77,13 +82,10 @@ public final class LocalCluster {
         Files.setPosixFilePermissions(home.nodeToken(), PosixFilePermissions.fromString("rw-------"));
 
         String java = ProcessHandle.current().info().command().orElse("java");
-        int apiPort = Processes.freePort();
-        out.printf("starting API server on 127.0.0.1:%d%n", apiPort);
-        Processes.start(List.of(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                        ApiServerMain.class.getName(), Integer.toString(apiPort), home.kubeconfig().toString()),
-                Map.of(), home.log(API_SERVER), home.pidFile(API_SERVER));
-        awaitFile(home.kubeconfig(), API_SERVER, Duration.ofSeconds(60));
-        String apiUrl = "http://127.0.0.1:" + apiPort;
+        controlPlane.start(binaries);
+        try (KubernetesClient admin = client()) {
+            ClusterInstall.install(admin, repo.resolve("helm/kubevmm"));
+        }
 
         startOperator(OPERATOR);
         for (int i = 0; i < nodes; i++) {
@@ -91,7 +93,7 @@ public final class LocalCluster {
             int port = Processes.freePort();
             out.printf("starting node runtime %s (API on 127.0.0.1:%d, state in %s)%n", name, port, home.nodeStateDir(name));
             launch(name, javaApp(java, nodeJar), Map.of(
-                            "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                            "KUBECONFIG", identity(name, ClusterInstall.NODE_ACCOUNT).toString(),
                             "KUBEVMM_NODE_NAME", name,
                             "KUBEVMM_NODE_PORT", Integer.toString(port),
                             "KUBEVMM_NODE_TUNNEL_PORT", Integer.toString(Processes.freePort()),
@@ -103,7 +105,38 @@ public final class LocalCluster {
                             "KUBEVMM_NODE_CAPACITY_CPU", "8"));
         }
         awaitNodes(nodes, Duration.ofSeconds(120));
-        out.printf("local cluster up: %d node(s); kubeconfig %s%n", nodes, home.kubeconfig());
+        out.printf("local cluster up: %d node(s); kubeconfig %s (kubectl --kubeconfig %s get vmnodes)%n",
+                nodes, home.kubeconfig(), home.kubeconfig());
+    }
+
+    /** The kubectl of the control plane's release when bin/kube-binaries built it, else the one on PATH. */
+    public String kubectl() {
+        return binaries != null && Files.isExecutable(binaries.resolve("kubectl")) ? binaries.resolve("kubectl").toString() : "kubectl";
+    }
+
+    /**
+     * The control plane's binaries: bin/kube-binaries builds them on first use (it says what it does
+     * and how long it takes) and names their directory.
+     */
+    private Path controlPlaneBinaries() throws IOException, InterruptedException {
+        Process build = new ProcessBuilder("bash", repo.resolve("bin/kube-binaries").toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String printed = new String(build.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        if (build.waitFor() != 0 || printed.isEmpty()) {
+            throw new IllegalStateException("the control plane's binaries are not available (bin/kube-binaries said why, above)");
+        }
+        return Path.of(printed.lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    /** Writes the kubeconfig process {@code name} runs with: a fresh token of ServiceAccount {@code account}. */
+    private Path identity(String name, String account) throws IOException {
+        Path kubeconfig = home.identity(name);
+        try (KubernetesClient admin = client()) {
+            controlPlane.writeKubeconfig(kubeconfig, admin.getMasterUrl().toString().replaceAll("/$", ""),
+                    "system:serviceaccount:" + ClusterInstall.NAMESPACE + ":" + account,
+                    Map.of("token", ClusterInstall.token(admin, account)), ClusterInstall.NAMESPACE);
+        }
+        return kubeconfig;
     }
 
     /**
@@ -112,9 +145,8 @@ public final class LocalCluster {
      */
     public void startOperator(String name) throws IOException {
         out.println("starting " + name);
-        String apiUrl = Config.fromKubeconfig(Files.readString(home.kubeconfig())).getMasterUrl();
         launch(name, javaApp(ProcessHandle.current().info().command().orElse("java"), requireApp("operator")), Map.of(
-                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiUrl,
+                "KUBECONFIG", identity(name, ClusterInstall.OPERATOR_ACCOUNT).toString(),
                 "KUBEVMM_OPERATOR_PORT", Integer.toString(Processes.freePort()),
                 "KUBEVMM_OPERATOR_IDENTITY", name));
     }
@@ -173,7 +205,7 @@ public final class LocalCluster {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
@@ -184,16 +216,22 @@ public final class LocalCluster {
         }
     }
 
-    /** Stops every process the cluster started, QEMU guests included. Returns what it stopped. */
+    /**
+     * Stops every process the cluster started, QEMU guests included, and keeps its data: the
+     * control plane's objects and the nodes' disks and snapshots are there again after {@link #up}.
+     * Returns what it stopped.
+     */
     public List<String> down() throws IOException {
+        return down(false);
+    }
+
+    /** {@link #down()}; with {@code purge} also removes all the cluster's data (objects, disks, snapshots, keys). */
+    public List<String> down(boolean purge) throws IOException {
         List<String> stopped = new ArrayList<>();
         // Node runtimes and the operator first, so nothing restarts a guest we are about to end.
-        try (Stream<Path> pids = Files.exists(home.dir().resolve("pids")) ? Files.list(home.dir().resolve("pids")) : Stream.empty()) {
-            for (Path pidFile : pids.sorted().toList()) {
-                String name = pidFile.getFileName().toString().replace(".pid", "");
-                if (!name.equals(API_SERVER) && Processes.stop(pidFile, 10)) {
-                    stopped.add(name);
-                }
+        for (String name : processNames()) {
+            if (!ControlPlane.COMPONENTS.contains(name) && Processes.stop(home.pidFile(name), 10)) {
+                stopped.add(name);
             }
         }
         // Every QEMU whose arguments point into this cluster's state dirs, pidfile or not.
@@ -201,15 +239,12 @@ public final class LocalCluster {
         for (Path qemuPid : qemuPidFiles()) {
             Files.deleteIfExists(qemuPid);
         }
-        if (Processes.stop(home.pidFile(API_SERVER), 5)) {
-            stopped.add(API_SERVER);
-        }
+        stopped.addAll(controlPlane.stop());
         Files.deleteIfExists(home.kubeconfig());
-        // The API server kept its objects in memory: no VMSnapshot refers to the stores' contents any more.
-        try (Stream<Path> nodes = Files.exists(home.dir().resolve("nodes")) ? Files.list(home.dir().resolve("nodes")) : Stream.empty()) {
-            for (Path node : nodes.toList()) {
-                deleteTree(node.resolve("snapshots"));
-            }
+        if (purge) {
+            controlPlane.purge();
+            deleteTree(home.nodesDir());
+            deleteTree(home.identitiesDir());
         }
         return stopped;
     }
@@ -231,8 +266,18 @@ public final class LocalCluster {
         }
     }
 
+    /** A client with the admin kubeconfig ({@code system:masters}). */
     public KubernetesClient client() throws IOException {
-        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(home.kubeconfig()))).build();
+        return client(home.kubeconfig());
+    }
+
+    static KubernetesClient client(Path kubeconfig) throws IOException {
+        return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
+    }
+
+    /** A client authenticated as the process {@code name} of this cluster is (its ServiceAccount token). */
+    public KubernetesClient clientAs(String name) throws IOException {
+        return client(home.identity(name));
     }
 
     private List<String> processNames() throws IOException {
@@ -276,17 +321,6 @@ public final class LocalCluster {
                     + "mvn -B -DskipTests package");
         }
         return jar;
-    }
-
-    private void awaitFile(Path file, String process, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!Files.exists(file)) {
-            if (System.nanoTime() > deadline || Processes.alive(home.pidFile(process)).isEmpty()) {
-                throw new IllegalStateException(process + " did not come up; its log (" + home.log(process) + ") ends:\n"
-                        + Processes.tail(home.log(process), 20));
-            }
-            Thread.sleep(100);
-        }
     }
 
     private void awaitNodes(int nodes, Duration timeout) throws IOException, InterruptedException {

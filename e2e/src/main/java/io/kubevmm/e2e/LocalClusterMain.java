@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code bin/kubevmm local up [--nodes N] [--node-memory Q] | status | down}; run from the
+ * {@code bin/kubevmm local up [--nodes N] [--node-memory Q] | status | down [--purge]}; run from the
  * repository root (bin/kubevmm-local does).
  */
 public final class LocalClusterMain {
@@ -27,8 +27,16 @@ public final class LocalClusterMain {
                     cluster.up(nodes, memory);
                 }
                 case "down" -> {
-                    List<String> stopped = cluster.down();
+                    boolean purge = List.of(args).subList(1, args.length).contains("--purge");
+                    for (int i = 1; i < args.length; i++) {
+                        if (!args[i].equals("--purge")) {
+                            throw new IllegalArgumentException("unknown option " + args[i] + " (use --purge)");
+                        }
+                    }
+                    List<String> stopped = cluster.down(purge);
                     System.out.println(stopped.isEmpty() ? "nothing was running" : "stopped: " + String.join(", ", stopped));
+                    System.out.println(purge ? "removed its data (objects, disks, snapshots, keys)"
+                            : "its data is kept for the next `local up` (VMs, disks, snapshots); `local down --purge` removes it");
                 }
                 case "status" -> cluster.status();
                 default -> throw new IllegalArgumentException("unknown command '" + command + "' (use up, status, down)");

@@ -69,6 +69,14 @@ final class Processes {
         }
     }
 
+    static boolean portFree(int port) {
+        try (var socket = new java.net.ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException inUse) {
+            return false;
+        }
+    }
+
     static String tail(Path log, int lines) {
         try {
             List<String> all = Files.readAllLines(log);

@@ -17,9 +17,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Objects a hostile or careless user applies as raw YAML (what no typed client writes): each is
- * refused on its own, naming the field, while the operator keeps running VMs applied after them,
- * also once it has restarted and read them all again at startup.
+ * Objects a hostile or careless user applies as raw YAML (what no typed client writes): the API
+ * server refuses what the CRD's schema and CEL rules can say, naming the field; the operator
+ * refuses the rest on each object alone (condition Valid=False naming the field), while it keeps
+ * running VMs applied after them, also once it has restarted and read them all again at startup.
  */
 class BadObjectSystemTest extends ClusterTestBase {
     static final ResourceDefinitionContext VMS = new ResourceDefinitionContext.Builder()
@@ -38,8 +39,7 @@ class BadObjectSystemTest extends ClusterTestBase {
                 kind: VirtualMachine
                 metadata: {name: %s, namespace: default}
                 spec:
-                  memory: 256Mi
-                """.formatted(name) + (specLines.contains("boot:") ? "" : "  boot: {kernel: {path: vmlinuz}, initrd: {path: initrd.img}}\n")
+                """.formatted(name) + (specLines.contains("memory:") ? "" : "  memory: 256Mi\n") + (specLines.contains("boot:") ? "" : "  boot: {kernel: {path: vmlinuz}, initrd: {path: initrd.img}}\n")
                 + specLines.indent(2);
         GenericKubernetesResource raw = client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
         client.genericKubernetesResources(VMS).inNamespace("default").resource(raw).create();
@@ -58,34 +58,44 @@ class BadObjectSystemTest extends ClusterTestBase {
     }
 
     void assertAllRefused() {
-        assertThat(invalidBecause("bad-cpu")).isEqualTo("spec.cpu 99999999999 is out of range (1-64)");
-        assertThat(invalidBecause("bad-profile")).isEqualTo("spec.profile \"xen\" is not one of microvm, standard");
-        assertThat(invalidBecause("bad-state")).isEqualTo("spec.state \"Flying\" is not one of Defined, Stopped, Running, Suspended");
-        assertThat(invalidBecause("bad-disks"))
-                .isEqualTo("spec.disks has 200 disks; profile microvm attaches at most 24 (microvm has 24 virtio-mmio slots)");
+        assertThat(invalidBecause("bad-small")).isEqualTo("spec.memory 8Mi is too small; use at least 16Mi");
+        assertThat(invalidBecause("bad-huge")).isEqualTo("spec.memory 2Ti is too large; use at most 1Ti");
+        assertThat(invalidBecause("bad-path")).startsWith("spec.boot.kernel.path");
+    }
+
+    void assertRefusedByTheApiServer(String name, String specLines, String... named) {
+        assertThatThrownBy(() -> applyRaw(name, specLines)).as(name)
+                .isInstanceOf(KubernetesClientException.class)
+                .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+                .hasMessageContainingAll(named);
+        assertThat(get(name)).as(name + " stored").isNull();
     }
 
     @Test
     void badObjectsAreRefusedOneByOneAndGoodOnesRunAlsoAcrossAnOperatorRestart() throws Exception {
-        applyRaw("bad-cpu", "cpu: 99999999999");
-        applyRaw("bad-profile", "profile: xen");
-        applyRaw("bad-state", "state: Flying");
+        // What the CRD's schema and CEL rules say, the API server enforces, naming the field.
+        assertRefusedByTheApiServer("bad-cpu", "cpu: 99999999999", "spec.cpu", "64");
+        assertRefusedByTheApiServer("bad-profile", "profile: xen", "spec.profile", "Unsupported value: \"xen\"");
+        assertRefusedByTheApiServer("bad-state", "state: Flying", "spec.state", "Unsupported value: \"Flying\"");
         StringBuilder disks = new StringBuilder("disks:\n");
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 25; i++) {
             disks.append("- {name: d").append(i).append(", size: 1Mi}\n");
         }
-        applyRaw("bad-disks", disks.toString());
-        // The API server refuses this one itself (the CRD's maxLength), naming the field.
-        assertThatThrownBy(() -> applyRaw("bad-cmdline", "boot: {kernel: {path: vmlinuz}, cmdline: " + "x".repeat(70_000) + "}"))
-                .isInstanceOf(KubernetesClientException.class)
-                .hasMessageContaining("spec.boot.cmdline").hasMessageContaining("1920");
+        assertRefusedByTheApiServer("bad-disks", disks.toString(), "spec", "microvm attaches at most 24");
+        assertRefusedByTheApiServer("bad-cmdline", "boot: {kernel: {path: vmlinuz}, cmdline: " + "x".repeat(70_000) + "}",
+                "spec.boot.cmdline", "1920");
+        // What a schema cannot say (a quantity's size, a path that leaves the image directory), the operator does.
+        applyRaw("bad-small", "memory: 8Mi");
+        applyRaw("bad-huge", "memory: 2Ti");
+        applyRaw("bad-path", "boot: {kernel: {path: ../../etc/shadow}, initrd: {path: initrd.img}}");
 
         client.resource(vm("good-1", "256Mi", "idle")).create();
         awaitPhase("good-1", VmPhase.Running, true);
         assertAllRefused();
         // What the user applied is still what is stored: the operator's writes did not drop it.
-        GenericKubernetesResource stored = client.genericKubernetesResources(VMS).inNamespace("default").withName("bad-cpu").get();
-        assertThat(((Map<?, ?>) stored.getAdditionalProperties().get("spec")).get("cpu")).hasToString("99999999999");
+        GenericKubernetesResource stored = client.genericKubernetesResources(VMS).inNamespace("default").withName("bad-path").get();
+        assertThat(((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) stored.getAdditionalProperties().get("spec")).get("boot")).get("kernel")).get("path"))
+                .hasToString("../../etc/shadow");
 
         if (cluster != null) {
             // A restarted operator lists every VM at startup, the bad ones included.
@@ -99,7 +109,7 @@ class BadObjectSystemTest extends ClusterTestBase {
             assertThat(java.nio.file.Files.readString(cluster.home().log(LocalCluster.OPERATOR))).doesNotContain("will stop");
         }
 
-        for (String name : new String[] {"good-1", "good-2", "bad-cpu", "bad-profile", "bad-state", "bad-disks"}) {
+        for (String name : new String[] {"good-1", "good-2", "bad-small", "bad-huge", "bad-path"}) {
             deleteAndAwaitGone(name);
         }
     }

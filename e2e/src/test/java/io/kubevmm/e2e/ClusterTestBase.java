@@ -39,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The whole system as a user runs it: API server, operator and two node runtimes as separate
+ * The whole system as a user runs it: control plane, operator and two node runtimes as separate
  * processes, real QEMU guests. What a user applies and what the guest prints are the evidence.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -67,7 +67,7 @@ abstract class ClusterTestBase {
         Path repo = Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath();
         Path home = repo.resolve("e2e/target/" + clusterDirName());
         cluster = new LocalCluster(repo, home, System.out);
-        cluster.down();
+        cluster.down(true); // each class starts on an empty cluster: no objects, disks or keys of an earlier run
         beforeUp(cluster);
         cluster.up(2, "2Gi");
         client = cluster.client();

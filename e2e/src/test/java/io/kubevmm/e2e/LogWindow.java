@@ -18,8 +18,8 @@ import java.util.stream.Stream;
 /**
  * A failing system test fails with what the cluster's processes logged while it ran: the byte
  * offset of every log under the cluster's {@code logs/} is noted before each test, and on failure
- * the last lines written since then by the operator and each node runtime (not the API server,
- * which logs every request) are appended to the
+ * the last lines written since then by the operator and each node runtime (not the control
+ * plane's components, whose logs say little about KubeVMM) are appended to the
  * failure message, so a failure can be read without digging through a whole class's logs.
  */
 final class LogWindow implements BeforeEachCallback, TestExecutionExceptionHandler {
@@ -73,9 +73,9 @@ final class LogWindow implements BeforeEachCallback, TestExecutionExceptionHandl
         }
         try (Stream<Path> files = Files.list(logs)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".log")).toList()) {
-                if (!f.getFileName().toString().startsWith("apiserver")) { // the test API server logs every request: noise
-                sizes.put(f.getFileName().toString(), Files.size(f));
-            }
+                if (!ControlPlane.COMPONENTS.contains(f.getFileName().toString().replace(".log", ""))) {
+                    sizes.put(f.getFileName().toString(), Files.size(f));
+                }
             }
         }
         return sizes;

@@ -7,12 +7,18 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** Writes core/v1 Events about KubeVMM objects, as {@code kubectl describe} shows them. */
 public final class EventWriter {
+    /** A MicroTime as the API server parses it: exactly six fractional digits (a Java Instant may have nine). */
+    private static final DateTimeFormatter MICRO_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX").withZone(ZoneOffset.UTC);
+
     private static final Logger LOG = Logger.getLogger(EventWriter.class.getName());
 
     private final KubernetesClient client;
@@ -35,7 +41,8 @@ public final class EventWriter {
     }
 
     private void write(HasMetadata object, String type, String reason, String message) {
-        String now = Instant.now().toString();
+        Instant instant = Instant.now();
+        String now = instant.truncatedTo(ChronoUnit.SECONDS).toString();
         String namespace = object.getMetadata().getNamespace() == null ? "default" : object.getMetadata().getNamespace();
         var event = new EventBuilder()
                 .withNewMetadata()
@@ -54,7 +61,7 @@ public final class EventWriter {
                 .withMessage(message)
                 .withFirstTimestamp(now)
                 .withLastTimestamp(now)
-                .withEventTime(new MicroTime(now))
+                .withEventTime(new MicroTime(MICRO_TIME.format(instant)))
                 .withCount(1)
                 .withReportingComponent(component)
                 .withReportingInstance(instance)

@@ -19,8 +19,8 @@ import java.util.Map;
  * rejected, which once lost VMI status writes). Objects several components write get JSON merge
  * patches (RFC 7386) of only the writer's own fields, so concurrent writers do not undo each
  * other; an object's one status writer replaces the whole status ({@link #replaceStatus}). Both
- * work on every API server, the test one included, where server-side apply does not. Every write
- * goes through {@link ApiRetry}.
+ * work on every API server, also on the in-JVM one of the unit tests (fabric8's CRUD mock). Every
+ * write goes through {@link ApiRetry}.
  */
 public final class StatusPatch {
     private static final ObjectMapper JSON = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
@@ -37,8 +37,8 @@ public final class StatusPatch {
     /**
      * Makes the object's status {@code status}, for its one writer: a JSON Patch with a single
      * {@code add} of the whole status, which RFC 6902 defines whether or not the stored object has
-     * a status or any of its fields. A merge patch cannot do this everywhere: the local cluster's
-     * API server (fabric8's CRUD mock) appends lists on merge, so conditions would pile up.
+     * a status or any of its fields. A merge patch cannot do this everywhere: the unit tests' API
+     * server (fabric8's CRUD mock) appends lists on merge, so conditions would pile up.
      */
     public static <T extends HasMetadata> T replaceStatus(KubernetesClient client, T object, Object status) {
         return send(client, object, addWhole("status", status), PatchType.JSON, true);
