@@ -32,19 +32,31 @@ public final class QemuCommandLine {
 
     private final String binary;
     private final Accelerator accelerator;
-    private final QemuVersion version;
+    private final QemuFeatures features;
     private final String runAs;
 
     public QemuCommandLine(String binary, Accelerator accelerator, QemuVersion version) {
-        this(binary, accelerator, version, null);
+        this(binary, accelerator, QemuFeatures.ofVersion(version), null);
     }
 
-    /** {@code runAs}: the unprivileged user QEMU switches to once started, or null to keep ours. */
     public QemuCommandLine(String binary, Accelerator accelerator, QemuVersion version, String runAs) {
+        this(binary, accelerator, QemuFeatures.ofVersion(version), runAs);
+    }
+
+    /**
+     * {@code features}: what the QEMU that will run says it is (its version decides the
+     * workarounds); {@code runAs}: the unprivileged user QEMU switches to once started, or null to keep ours.
+     */
+    public QemuCommandLine(String binary, Accelerator accelerator, QemuFeatures features, String runAs) {
         this.binary = binary;
         this.accelerator = accelerator;
-        this.version = version;
+        this.features = features;
         this.runAs = runAs == null || runAs.isBlank() ? null : runAs;
+    }
+
+    /** The release this command line is built for. */
+    public QemuVersion version() {
+        return features.version();
     }
 
     /** QEMU's confinement options: the seccomp sandbox and, when configured, the user it drops to. */
@@ -52,18 +64,18 @@ public final class QemuCommandLine {
         List<String> args = new ArrayList<>(List.of("-sandbox", runAs == null ? SANDBOX : SANDBOX_WITH_USER));
         if (runAs != null) {
             // -runas is deprecated from 9.1 on in favour of -run-with user=.
-            args.addAll(version.isAtLeast(9, 1) ? List.of("-run-with", "user=" + runAs) : List.of("-runas", runAs));
+            args.addAll(features.hasRunWith() ? List.of("-run-with", "user=" + runAs) : List.of("-runas", runAs));
         }
         return args;
     }
 
     /**
-     * Pre-copy migration under TCG loses guest writes when RAM is a multiple of 256 KiB (fixed
-     * in QEMU 9.0). Giving QEMU an odd size keeps later migrations and snapshots correct.
+     * Where QEMU loses TCG writes during migration ({@link QemuFeatures#losesTcgWritesDuringMigration}),
+     * it does so only for RAM that is a multiple of 256 KiB: an odd size keeps later migrations
+     * and snapshots correct. Elsewhere the guest gets exactly what its spec asks.
      */
     boolean needsRamPadding(long memoryBytes) {
-        return accelerator == Accelerator.TCG && !version.isAtLeast(9, 0)
-                && memoryBytes % TCG_RAM_GRANULE == 0;
+        return features.losesTcgWritesDuringMigration(accelerator) && memoryBytes % TCG_RAM_GRANULE == 0;
     }
 
     public long effectiveMemoryBytes(long memoryBytes) {
@@ -74,10 +86,11 @@ public final class QemuCommandLine {
         List<String> applied = new ArrayList<>();
         if (needsRamPadding(config.memoryBytes())) {
             applied.add("guest RAM padded by 8Ki to " + (effectiveMemoryBytes(config.memoryBytes()) / 1024)
-                    + "Ki: QEMU " + version + " under TCG corrupts migrated memory when RAM is a multiple of 256Ki (fixed in 9.0)");
+                    + "Ki: QEMU " + features.version() + " under TCG corrupts migrated memory when RAM is a multiple of 256Ki (fixed in 9.0)");
         }
         if (config.profile() == Profile.MICROVM && accelerator == Accelerator.TCG
                 && !config.cmdline().contains("tsc_early_khz")) {
+            // Not a matter of release: measured on 7.2 and 10.0 alike (a loaded host hangs some boots without it).
             applied.add("kernel cmdline += '" + MICROVM_TCG_TSC_ARGS + "': microvm guests hang on TSC calibration under TCG");
         }
         return applied;
