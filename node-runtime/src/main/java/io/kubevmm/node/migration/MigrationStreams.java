@@ -50,12 +50,28 @@ public final class MigrationStreams {
      */
     public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff)
             throws EngineException {
-        if (handOff) {
+        return incoming(in, relaySocket, postcopy, handOff, 0);
+    }
+
+    /**
+     * As {@link #incoming(IncomingMigration, Path, boolean, boolean)}, with {@code multifdChannels}
+     * more connections for memory pages: those are always relayed (each one is a connection the
+     * source QEMU opens, tunnelled and authenticated like the main stream, and the relay connects
+     * each to the target QEMU's socket).
+     */
+    public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
+                                                    int multifdChannels) throws EngineException {
+        if (handOff && multifdChannels == 0) {
             in.expectConnection(postcopy);
             return TunnelServer.Destination.handOffTo(socket -> in.receive(sized(socket)));
         }
-        in.listen(relaySocket, postcopy);
+        in.listen(relaySocket, postcopy, multifdChannels);
         return TunnelServer.Destination.relayTo(relaySocket);
+    }
+
+    /** Source side, relay, with {@code multifdChannels} more connections through the same endpoint. */
+    public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels) {
+        return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels);
     }
 
     /**
