@@ -110,8 +110,20 @@ public final class QemuCommandLine {
      * with every snapshot) and the VM generation ID. Defaults: {@link VmConfig.Disk#file} and no
      * vmgenid device.
      */
-    public record Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId) {
+    public record Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId, SavedMachine savedMachine) {
         static final Launch DEFAULTS = new Launch(java.util.Map.of(), null);
+
+        public Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId) {
+            this(activeLayers, vmGenerationId, null);
+        }
+
+        /**
+         * The same launch for loading a state stream written by {@code saved}: its machine type and
+         * RAM size win over what this release would give the spec (QEMU loads a stream into nothing else).
+         */
+        public Launch loading(SavedMachine saved) {
+            return new Launch(activeLayers, vmGenerationId, saved);
+        }
     }
 
     /**
@@ -147,16 +159,22 @@ public final class QemuCommandLine {
 
     private List<String> build(VmConfig config, boolean incoming, boolean autostart, Launch launch) {
         boolean microvm = config.profile() == Profile.MICROVM;
+        SavedMachine saved = launch.savedMachine();
+        String machine = saved != null ? saved.machineType() : microvm ? "microvm" : "q35";
+        long memory = saved != null ? saved.memoryBytes() : effectiveMemoryBytes(config.memoryBytes());
         List<String> args = new ArrayList<>(List.of(
                 binary,
                 "-name", "guest=" + QemuOptions.value(config.id()) + ",debug-threads=on",
-                "-machine", (microvm ? "microvm" : "q35") + ",accel=" + accelerator.apiName(),
+                "-machine", QemuOptions.id("machine type", machine) + ",accel=" + accelerator.apiName(),
                 "-nodefaults", "-no-user-config", "-display", "none",
                 // Guest power-off and panic keep the process so we can report and reset it.
                 "-no-shutdown", "-action", "panic=shutdown",
                 "-smp", Integer.toString(config.cpus()),
-                "-m", (effectiveMemoryBytes(config.memoryBytes()) / 1024) + "K"));
+                "-m", (memory / 1024) + "K"));
         args.addAll(confinement());
+        if (saved != null && microvm && saved.firmwareBytes() == SavedMachine.QBOOT_BYTES) {
+            args.addAll(List.of("-bios", "qboot.rom")); // saved by a guest booted from qboot (QEMU 7.2's microvm default)
+        }
         if (!autostart) {
             args.add("-S"); // vCPUs stay halted until we say cont: this is the lifecycle's Stopped state.
         }

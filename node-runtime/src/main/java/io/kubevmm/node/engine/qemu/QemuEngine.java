@@ -128,7 +128,8 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.StateUnusable, "saved state " + config.suspendStateFile() + " is missing");
         }
         prepare(config);
-        QemuInstance instance = launch(config, line -> line.forIncoming(config, false, launchFiles(config)));
+        QemuCommandLine.Launch launch = launchFiles(config).loading(savedMachine(config.suspendStateFile()));
+        QemuInstance instance = launch(config, line -> line.forIncoming(config, false, launch));
         try {
             instance.loadState();
             return instance;
@@ -151,6 +152,22 @@ public final class QemuEngine implements VmmEngine {
         }
         prepare(config);
         return launch(config, line -> line.forIncoming(config, true, launchFiles(config)));
+    }
+
+    /**
+     * The machine that wrote a state stream, so that one saved by another release (before an
+     * upgrade) loads; null if the head is not one this reader knows (QEMU then says what is wrong).
+     */
+    private static SavedMachine savedMachine(Path stateFile) throws EngineException {
+        try {
+            SavedMachine saved = SavedMachine.of(stateFile).orElse(null);
+            if (saved == null) {
+                LOG.warnf("%s does not start like a QEMU state stream this engine knows; loading it as the spec says", stateFile);
+            }
+            return saved;
+        } catch (IOException e) {
+            throw new EngineException(Reason.StateUnusable, "cannot read saved state " + stateFile + ": " + e.getMessage(), e);
+        }
     }
 
     private static QemuCommandLine.Launch launchFiles(VmConfig config) {
@@ -211,7 +228,8 @@ public final class QemuEngine implements VmmEngine {
         if (image.stateFile() == null) {
             return launch(target, line -> line.forCreate(target, launch));
         }
-        QemuInstance instance = launch(target, line -> line.forIncoming(target, false, launch));
+        QemuCommandLine.Launch loading = launch.loading(savedMachine(image.stateFile()));
+        QemuInstance instance = launch(target, line -> line.forIncoming(target, false, loading));
         try {
             instance.loadState(image.stateFile());
             return instance;
