@@ -173,6 +173,28 @@ class MigrationSystemTest extends ClusterTestBase {
     }
 
     @Test
+    void aMultifdMigrationMovesAWriteHeavyGuestOverParallelTunnelConnections() throws Exception {
+        VMNode someNode = client.resources(VMNode.class).list().getItems().getFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(someNode.getStatus().getQemuCapabilities() != null
+                && someNode.getStatus().getQemuCapabilities().contains("multifd"), "this QEMU has no multifd");
+        client.resource(vm("mig-multifd", "256Mi", "memcheck:64")).create();
+        awaitPhase("mig-multifd", VmPhase.Running, true);
+        awaitTickAbove("mig-multifd", 2);
+
+        VMMigration done = migrateAndCheckContinuity("mig-multifd", "mig-multifd-1", s -> {
+            s.setStrategy(Strategy.PreCopy);
+            s.setMultifdChannels(3);
+        });
+        assertThat(done.getStatus().getTransferredBytes()).isPositive();
+        assertMemoryIntact("mig-multifd");
+        if (cluster != null) {
+            assertThat(Files.readString(cluster.home().log(done.getStatus().getTargetNode())))
+                    .contains("mig-multifd-1").contains("arrives by relay with 3 multifd channels");
+        }
+        deleteAndAwaitGone("mig-multifd");
+    }
+
+    @Test
     void postCopyMovesTheGuestAndItsMemory() throws Exception {
         // A guest dirtying faster than the cap: pre-copy cannot finish on its own, so the switch after
         // the first pass surely happens. (An idle guest can complete within one progress sample of

@@ -38,6 +38,11 @@ public final class MigrationStreams {
         return true;
     }
 
+    /** The multifd channels a migration asks for ({@code spec.multifdChannels}); 0: one stream. */
+    public static int multifdChannels(io.kubevmm.api.v1alpha1.VMMigrationSpec spec) {
+        return spec.getMultifdChannels() == null ? 0 : Math.max(0, spec.getMultifdChannels());
+    }
+
     /** A word for logs and the benchmark: "hand-off" or "relay". */
     public static String mode(boolean handOff) {
         return handOff ? "hand-off" : "relay";

@@ -24,7 +24,7 @@ public record QemuFeatures(QemuVersion version, String build, Set<String> migrat
                            Set<String> migrationParameters) {
 
     /** The migration capabilities the engine sets, in the order VMNode status lists them. */
-    static final List<String> USED_CAPABILITIES = List.of("events", "postcopy-ram", "auto-converge", "background-snapshot");
+    static final List<String> USED_CAPABILITIES = List.of("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
 
     public QemuFeatures {
         migrationCapabilities = Collections.unmodifiableSet(new LinkedHashSet<>(migrationCapabilities));

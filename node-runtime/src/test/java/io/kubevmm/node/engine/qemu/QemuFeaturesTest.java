@@ -35,7 +35,7 @@ class QemuFeaturesTest {
         assertThat(qemu.losesTcgWritesDuringMigration(Accelerator.KVM)).isFalse();
         assertThat(qemu.hasRunWith()).isFalse();
         assertThat(qemu.supports("mapped-ram")).isFalse();
-        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot");
+        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
     }
 
     @Test
@@ -48,7 +48,7 @@ class QemuFeaturesTest {
         assertThat(qemu.supports("mapped-ram")).isTrue();
         assertThat(qemu.supports("postcopy-preempt")).isTrue();
         assertThat(qemu.migrationParameters()).contains("multifd-channels", "downtime-limit");
-        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot");
+        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
     }
 
     @Test
