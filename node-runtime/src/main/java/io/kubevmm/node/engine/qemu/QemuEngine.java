@@ -163,6 +163,9 @@ public final class QemuEngine implements VmmEngine {
             SavedMachine saved = SavedMachine.of(stateFile).orElse(null);
             if (saved == null) {
                 LOG.warnf("%s does not start like a QEMU state stream this engine knows; loading it as the spec says", stateFile);
+            } else {
+                LOG.infof("%s was written by machine %s with %d KiB of RAM (firmware %d KiB); loading it into the same",
+                        stateFile, saved.machineType(), saved.memoryBytes() / 1024, saved.firmwareBytes() / 1024);
             }
             return saved;
         } catch (IOException e) {
