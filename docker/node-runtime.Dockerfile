@@ -1,13 +1,22 @@
-# KubeVMM node runtime image: JRE + QEMU. Build from the repository root after `mvn -DskipTests package`:
+# KubeVMM node runtime image: JRE + QEMU 10. Build from the repository root after `mvn -DskipTests package`:
 #   docker build -f docker/node-runtime.Dockerfile -t ghcr.io/kubevmm/node-runtime:0.1.0-SNAPSHOT .
 # It runs privileged as root in the DaemonSet (it needs /dev/kvm, tap devices and host state dirs).
-FROM eclipse-temurin:21-jre
+# Debian bookworm underneath, because QEMU 10 comes from its backports suite (bin/install-qemu);
+# the JRE is Temurin's, copied from its own image.
+FROM eclipse-temurin:21-jre AS jre
+
+FROM debian:bookworm-slim
 
 ENV LANG=C.UTF-8 \
+    JAVA_HOME=/opt/java/openjdk \
+    PATH=/opt/java/openjdk/bin:$PATH \
     JAVA_OPTS_APPEND="-XX:MaxRAMPercentage=50 -Djava.util.logging.manager=org.jboss.logmanager.LogManager"
 
+COPY --from=jre /opt/java/openjdk /opt/java/openjdk
+COPY bin/install-qemu /usr/local/sbin/install-qemu
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-system-x86 qemu-utils \
+ && echo 'APT::Install-Recommends "false";' > /etc/apt/apt.conf.d/90no-recommends \
+ && install-qemu \
  && rm -rf /var/lib/apt/lists/*
 
 COPY node-runtime/target/quarkus-app/lib/ /deployments/lib/

@@ -9,7 +9,6 @@ import io.kubevmm.node.engine.qemu.QemuCommandLine;
 import io.kubevmm.node.engine.qemu.QemuEngine;
 import io.kubevmm.node.lifecycle.Lifecycle;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.qmp.QemuVersion;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -87,9 +86,7 @@ public final class BootBench {
     /** QEMU with the engine's own command line, minus the halt at start: spawn to marker. */
     static long rawBoot(QemuEngine engine, VmConfig config) throws Exception {
         Files.createDirectories(config.stateDir());
-        String[] version = engine.version().split("\\.");
-        QemuCommandLine line = new QemuCommandLine("qemu-system-x86_64", engine.accelerator(),
-                new QemuVersion(Integer.parseInt(version[0]), Integer.parseInt(version[1]), Integer.parseInt(version[2])));
+        QemuCommandLine line = engine.commandLine();
         List<String> args = new ArrayList<>(line.forCreate(config));
         args.remove("-S");
         long t0 = System.nanoTime();

@@ -31,6 +31,11 @@ import java.util.Map;
  * authenticated TCP connection handed to both QEMUs when this JVM can pass descriptors, else the
  * relay: unix socket, source relay, TCP, target relay, unix socket). Scenarios:
  * an idle guest, and a guest dirtying memory faster than the bandwidth cap (strategy Auto).
+ *
+ * <p>{@code --multifd N} compares instead, through the tunnel relay both times and with pre-copy
+ * (QEMU 10.0 does not combine multifd with post-copy), one stream against the main stream plus N
+ * multifd channels, each channel a tunnel connection of its own; without a bandwidth cap, since a
+ * cap is what one stream already reaches.
  */
 public final class MigrationBench {
 
@@ -48,36 +53,43 @@ public final class MigrationBench {
         Path images = Path.of("guest/out");
         long memoryMiB = 256;
         boolean forceRelay = false;
+        int multifd = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--images" -> images = Path.of(args[++i]);
                 case "--memory" -> memoryMiB = Long.parseLong(args[++i]);
                 case "--relay" -> forceRelay = true;
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N --memory MiB [--relay])");
+                case "--multifd" -> multifd = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (use --runs N --memory MiB [--relay] [--multifd CHANNELS])");
             }
         }
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
-        List<Scenario> scenarios = List.of(
-                new Scenario("idle", "memcheck:16", 0),
-                new Scenario("write-heavy", "memcheck:16,dirty:128:400", 64));
+        List<Scenario> scenarios = multifd > 0
+                ? List.of(new Scenario("idle", "memcheck:16", 0), new Scenario("write-heavy", "memcheck:16,dirty:128:400", 0))
+                : List.of(new Scenario("idle", "memcheck:16", 0), new Scenario("write-heavy", "memcheck:16,dirty:128:400", 64));
+        if (multifd > 0 && !engine.features().supports("multifd")) {
+            throw new IllegalStateException("QEMU " + engine.version() + " has no multifd migration capability");
+        }
+        List<String> paths = multifd > 0 ? List.of("relay", "multifd" + multifd) : List.of("direct", "kubevmm");
         System.out.printf("migration bench: %d MiB microvm guest, %s, QEMU %s, %d runs per path and scenario%n",
                 memoryMiB, engine.accelerator().apiName(), engine.version(), runs);
         try (TunnelServer server = new TunnelServer(new InetSocketAddress("127.0.0.1", 0), null)) {
             server.start();
-            boolean handOff = !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
+            boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
             System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
                     ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
                     : forceRelay ? "forced with --relay" : "descriptor passing unavailable: " + io.kubevmm.node.qmp.FdPassing.unavailableReason());
             for (Scenario scenario : scenarios) {
-                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff);
-                report(scenario, results, MigrationStreams.mode(handOff));
+                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff, paths, multifd);
+                report(scenario, results, MigrationStreams.mode(handOff), paths);
             }
         }
     }
 
     private static List<Run> scenario(QemuEngine engine, TunnelServer server, Path images, long memoryMiB, Scenario scenario,
-                                      int runs, boolean handOff) throws Exception {
+                                      int runs, boolean handOff, List<String> paths, int multifd) throws Exception {
         Path work = Files.createTempDirectory("kubevmm-bench-migration-" + scenario.name());
         VmConfig[] ends = {config(work.resolve("a"), images, memoryMiB, scenario.workload()),
                 config(work.resolve("b"), images, memoryMiB, scenario.workload())};
@@ -87,32 +99,34 @@ public final class MigrationBench {
         List<Run> results = new ArrayList<>();
         int at = 0;
         for (int i = 0; i < 2 * runs; i++) {
-            String path = i % 2 == 0 ? "direct" : "kubevmm";
+            String path = paths.get(i % 2);
+            boolean tunnelled = !path.equals("direct");
+            int channels = path.startsWith("multifd") ? multifd : 0;
             VmConfig target = ends[1 - at];
             VmmInstance arriving = engine.createIncoming(target);
             Path incoming = target.stateDir().resolve("incoming.sock");
             TunnelServer.Registration registration = null;
             TunnelClient.Endpoint endpoint = null;
             OutgoingRun.Stream stream;
-            if (path.equals("kubevmm")) {
+            if (tunnelled) {
                 // Exactly what TargetMigrations and SourceMigrations do.
                 byte[] secret = TunnelSecrets.generate();
                 String id = "bench-" + scenario.name() + "-" + i;
                 InetSocketAddress address = new InetSocketAddress("127.0.0.1", server.port());
-                TunnelServer.Destination memory = MigrationStreams.incoming(arriving.incoming(), incoming, true, handOff);
+                TunnelServer.Destination memory = MigrationStreams.incoming(arriving.incoming(), incoming, multifd == 0, handOff, channels);
                 registration = server.registerDestinations(id, secret, Map.of(MigrationStreams.CHANNEL, memory));
                 if (handOff) {
                     stream = MigrationStreams.outgoing(address, id, secret);
                 } else {
                     endpoint = MigrationStreams.relayEndpoint(ends[at].stateDir().resolve("outgoing.sock"), address, id, secret, null);
-                    stream = MigrationStreams.outgoing(endpoint);
+                    stream = MigrationStreams.outgoing(endpoint, channels);
                 }
             } else {
                 arriving.incoming().listen(incoming, true);
                 stream = OutgoingRun.throughSocket(incoming);
             }
             VMMigrationSpec spec = new VMMigrationSpec();
-            spec.setStrategy(VMMigrationSpec.Strategy.Auto);
+            spec.setStrategy(multifd > 0 ? VMMigrationSpec.Strategy.PreCopy : VMMigrationSpec.Strategy.Auto);
             spec.setMaxDowntimeMillis(300L);
             spec.setBandwidthMiBps(scenario.bandwidthMiBps());
             spec.setCompletionTimeoutSeconds(120L);
@@ -155,14 +169,14 @@ public final class MigrationBench {
         return results;
     }
 
-    private static void report(Scenario scenario, List<Run> results, String mode) {
+    private static void report(Scenario scenario, List<Run> results, String mode, List<String> paths) {
         System.out.printf("%n%s (%s, cap %s):%n", scenario.name(), scenario.workload(),
                 scenario.bandwidthMiBps() == 0 ? "none" : scenario.bandwidthMiBps() + " MiB/s");
         System.out.printf("  %-8s %10s %12s %12s %14s %10s%n", "path", "converged", "downtime p50", "total p50", "throughput p50", "passes p50");
         double[] throughput = new double[2];
         long[] downtime = new long[2];
         int k = 0;
-        for (String path : List.of("direct", "kubevmm")) {
+        for (String path : paths) {
             List<Run> done = results.stream().filter(r -> r.path().equals(path) && r.converged()).toList();
             long n = results.stream().filter(r -> r.path().equals(path)).count();
             downtime[k] = p50(done.stream().map(r -> (double) r.totals().downtimeMillis()).toList()).longValue();
@@ -172,8 +186,8 @@ public final class MigrationBench {
                     p50(done.stream().map(r -> (double) r.totals().iterations()).toList()).longValue());
             k++;
         }
-        System.out.printf(Locale.ROOT, "  kubevmm (%s) vs direct: throughput x%.2f, downtime p50 %+d ms%n", mode,
-                throughput[0] == 0 ? 0 : throughput[1] / throughput[0], downtime[1] - downtime[0]);
+        System.out.printf(Locale.ROOT, "  %s vs %s (%s): throughput x%.2f, downtime p50 %+d ms%n", paths.get(1),
+                paths.get(0), mode, throughput[0] == 0 ? 0 : throughput[1] / throughput[0], downtime[1] - downtime[0]);
     }
 
     private static Double p50(List<Double> values) {

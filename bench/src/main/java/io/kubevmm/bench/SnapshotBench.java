@@ -9,7 +9,6 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.engine.qemu.QemuCommandLine;
 import io.kubevmm.node.engine.qemu.QemuEngine;
-import io.kubevmm.node.qmp.QemuVersion;
 import io.kubevmm.node.qmp.QmpClient;
 import io.kubevmm.node.qmp.QmpEvent;
 import io.kubevmm.node.snapshot.SnapshotDetails;
@@ -267,9 +266,7 @@ public final class SnapshotBench {
         static RawQemu start(QemuEngine engine, VmConfig config, boolean incoming) throws Exception {
             Files.createDirectories(config.stateDir());
             Files.deleteIfExists(config.qmpSocket());
-            String[] v = engine.version().split("\\.");
-            QemuCommandLine line = new QemuCommandLine("qemu-system-x86_64", engine.accelerator(),
-                    new QemuVersion(Integer.parseInt(v[0]), Integer.parseInt(v[1]), v.length > 2 ? Integer.parseInt(v[2]) : 0));
+            QemuCommandLine line = engine.commandLine();
             QemuCommandLine.Launch launch = new QemuCommandLine.Launch(Map.of(), QemuCommandLine.vmGenerationId(config));
             List<String> args = incoming ? line.forIncoming(config, false, launch) : line.forCreate(config, launch);
             Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(config.emulatorLog().toFile()).start();

@@ -44,6 +44,9 @@ final class MigrateCommand extends ClusterCommand {
     @Option(names = "--completion-timeout", paramLabel = "SECONDS", description = "Abort if not done by then (the VM stays).")
     Long completionTimeout;
 
+    @Option(names = "--multifd", paramLabel = "N", description = "Send memory over N more parallel connections (QEMU multifd; needs --strategy PreCopy).")
+    Integer multifd;
+
     @Option(names = "--cancel", description = "Cancel the VM's migration in progress; the VM stays where it runs.")
     boolean cancel;
 
@@ -72,6 +75,7 @@ final class MigrateCommand extends ClusterCommand {
         spec.setBandwidthMiBps(bandwidth);
         spec.setMaxDowntimeMillis(maxDowntime);
         spec.setCompletionTimeoutSeconds(completionTimeout);
+        spec.setMultifdChannels(multifd);
         VMMigration migration = new VMMigration();
         String migrationName = name + "-" + Long.toString(System.currentTimeMillis(), 36);
         migration.setMetadata(new ObjectMetaBuilder().withName(migrationName).withNamespace(namespace()).build());

@@ -33,6 +33,22 @@ class OperationSpecValidatorTest {
     }
 
     @Test
+    void multifdChannelsAreForPreCopyOnlyAndAtMostSixteen() {
+        VMMigrationSpec spec = new VMMigrationSpec();
+        spec.setVmName("demo");
+        spec.setMultifdChannels(4);
+        assertThat(SpecValidator.validate(spec)).extracting(FieldError::toString).containsExactly(
+                "spec.multifdChannels needs spec.strategy PreCopy (got the default Auto): QEMU does not combine multifd with post-copy");
+        spec.setStrategy(VMMigrationSpec.Strategy.PreCopy);
+        assertThat(SpecValidator.validate(spec)).isEmpty();
+        spec.setMultifdChannels(17);
+        assertThat(SpecValidator.validate(spec)).extracting(FieldError::field).containsExactly("spec.multifdChannels");
+        spec.setMultifdChannels(0);
+        spec.setStrategy(VMMigrationSpec.Strategy.PostCopy);
+        assertThat(SpecValidator.validate(spec)).as("0 is one stream, fine with any strategy").isEmpty();
+    }
+
+    @Test
     void aSnapshotNamesItsVm() {
         assertThat(SpecValidator.validate(new VMSnapshotSpec())).extracting(FieldError::toString)
                 .containsExactly("spec.vmName is required: the name of the VirtualMachine to snapshot");

@@ -35,6 +35,10 @@ public class VMMigrationSpec extends LenientSpec {
     private Boolean autoConverge;
     @JsonPropertyDescription("Set to true to cancel; the VM keeps running on the source.")
     private Boolean cancel;
+    @Min(0)
+    @io.fabric8.generator.annotation.Max(16)
+    @JsonPropertyDescription("Memory pages go over this many parallel connections besides the main stream (QEMU multifd), each authenticated through the tunnel like it; both nodes' QEMU must list multifd in VMNode status.qemuCapabilities. Needs strategy PreCopy (QEMU 10.0 does not combine multifd with post-copy). 0 or unset: one stream.")
+    private Integer multifdChannels;
 
     public String getVmName() { return vmName; }
     public void setVmName(String vmName) { this.vmName = vmName; }
@@ -50,6 +54,8 @@ public class VMMigrationSpec extends LenientSpec {
     public void setCompletionTimeoutSeconds(Long seconds) { this.completionTimeoutSeconds = seconds; }
     public Boolean getAutoConverge() { return autoConverge; }
     public void setAutoConverge(Boolean autoConverge) { this.autoConverge = autoConverge; }
+    public Integer getMultifdChannels() { return multifdChannels; }
+    public void setMultifdChannels(Integer multifdChannels) { this.multifdChannels = multifdChannels; }
     public Boolean getCancel() { return cancel; }
     public void setCancel(Boolean cancel) { this.cancel = cancel; }
 }

@@ -17,8 +17,10 @@ public class VMNodeStatus {
     private Integer vmCount;
     @JsonPropertyDescription("kvm or tcg.")
     private String accelerator;
-    @JsonPropertyDescription("QEMU version on this node.")
+    @JsonPropertyDescription("QEMU version on this node, as its QMP monitor reports it.")
     private String qemuVersion;
+    @JsonPropertyDescription("QEMU migration capabilities the node runtime uses on this node (those its QEMU supports), e.g. postcopy-ram, background-snapshot.")
+    private List<String> qemuCapabilities;
     @JsonPropertyDescription("host:port of the node runtime's HTTP API.")
     private String endpoint;
     @JsonPropertyDescription("host:port of the node runtime's migration listener.")
@@ -40,6 +42,8 @@ public class VMNodeStatus {
     public void setAccelerator(String accelerator) { this.accelerator = accelerator; }
     public String getQemuVersion() { return qemuVersion; }
     public void setQemuVersion(String qemuVersion) { this.qemuVersion = qemuVersion; }
+    public List<String> getQemuCapabilities() { return qemuCapabilities; }
+    public void setQemuCapabilities(List<String> qemuCapabilities) { this.qemuCapabilities = qemuCapabilities; }
     public String getEndpoint() { return endpoint; }
     public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
     public String getMigrationEndpoint() { return migrationEndpoint; }

@@ -113,6 +113,14 @@ public final class SpecValidator {
         if (spec != null && spec.getBandwidthMiBps() != null && spec.getBandwidthMiBps() < 0) {
             errors.add(new FieldError("spec.bandwidthMiBps", "must not be negative; 0 means no cap"));
         }
+        Integer channels = spec == null ? null : spec.getMultifdChannels();
+        if (channels != null && (channels < 0 || channels > 16)) {
+            errors.add(new FieldError("spec.multifdChannels", channels + " is not between 0 (one stream) and 16"));
+        } else if (channels != null && channels > 0 && spec.getStrategy() != VMMigrationSpec.Strategy.PreCopy) {
+            errors.add(new FieldError("spec.multifdChannels", "needs spec.strategy PreCopy (got "
+                    + (spec.getStrategy() == null ? "the default Auto" : spec.getStrategy())
+                    + "): QEMU does not combine multifd with post-copy"));
+        }
         return errors;
     }
 

@@ -7,7 +7,15 @@ import java.nio.file.Path;
 public interface IncomingMigration {
 
     /** Accepts the state stream on {@code socket}; {@code postcopy} must match the source. */
-    void listen(Path socket, boolean postcopy) throws EngineException;
+    default void listen(Path socket, boolean postcopy) throws EngineException {
+        listen(socket, postcopy, 0);
+    }
+
+    /**
+     * Accepts the state stream on {@code socket}, with {@code multifdChannels} more connections for
+     * memory pages (0: one stream); both must match the source's {@link MigrationTuning}.
+     */
+    void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException;
 
     /**
      * Prepares to take the state stream over a connection handed in later by {@link #receive};

@@ -13,6 +13,9 @@ public interface VmmEngine {
     /** The emulator's version, e.g. {@code 7.2.22}. */
     String version();
 
+    /** The emulator features this engine uses on this node (for QEMU: migration capabilities), for VMNode status. */
+    default java.util.List<String> capabilities() { return java.util.List.of(); }
+
     /** How guests are confined on this node (sandbox, user), in words for logs and VMNode status. */
     default String confinement() { return "not confined"; }
 

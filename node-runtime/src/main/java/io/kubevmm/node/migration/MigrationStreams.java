@@ -38,6 +38,11 @@ public final class MigrationStreams {
         return true;
     }
 
+    /** The multifd channels a migration asks for ({@code spec.multifdChannels}); 0: one stream. */
+    public static int multifdChannels(io.kubevmm.api.v1alpha1.VMMigrationSpec spec) {
+        return spec.getMultifdChannels() == null ? 0 : Math.max(0, spec.getMultifdChannels());
+    }
+
     /** A word for logs and the benchmark: "hand-off" or "relay". */
     public static String mode(boolean handOff) {
         return handOff ? "hand-off" : "relay";
@@ -50,12 +55,28 @@ public final class MigrationStreams {
      */
     public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff)
             throws EngineException {
-        if (handOff) {
+        return incoming(in, relaySocket, postcopy, handOff, 0);
+    }
+
+    /**
+     * As {@link #incoming(IncomingMigration, Path, boolean, boolean)}, with {@code multifdChannels}
+     * more connections for memory pages: those are always relayed (each one is a connection the
+     * source QEMU opens, tunnelled and authenticated like the main stream, and the relay connects
+     * each to the target QEMU's socket).
+     */
+    public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
+                                                    int multifdChannels) throws EngineException {
+        if (handOff && multifdChannels == 0) {
             in.expectConnection(postcopy);
             return TunnelServer.Destination.handOffTo(socket -> in.receive(sized(socket)));
         }
-        in.listen(relaySocket, postcopy);
+        in.listen(relaySocket, postcopy, multifdChannels);
         return TunnelServer.Destination.relayTo(relaySocket);
+    }
+
+    /** Source side, relay, with {@code multifdChannels} more connections through the same endpoint. */
+    public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels) {
+        return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels);
     }
 
     /**

@@ -58,7 +58,15 @@ public final class OutgoingRun {
 
     /** The stream goes into a unix socket whose other end (the tunnel relay) carries it to the target. */
     public static Stream throughSocket(Path unixSocket) {
-        return (out, tuning) -> out.start(unixSocket, tuning);
+        return throughSocket(unixSocket, 0);
+    }
+
+    /**
+     * As {@link #throughSocket(Path)}, with {@code multifdChannels} more connections the emulator opens
+     * to the same socket for memory pages; the relay tunnels each, authenticated like the first.
+     */
+    public static Stream throughSocket(Path unixSocket, int multifdChannels) {
+        return (out, tuning) -> out.start(unixSocket, tuning.withMultifdChannels(multifdChannels));
     }
 
     /**

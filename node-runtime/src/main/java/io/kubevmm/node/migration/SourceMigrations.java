@@ -223,15 +223,17 @@ public class SourceMigrations {
             var address = peers.tunnelAddress(target);
             Path dir = runner.config().stateDir();
             OutgoingRun.Stream stream;
-            boolean handOff = MigrationStreams.handOff(tunnel.tls());
-            LOG.infof("migration %s: memory stream leaves by %s", ref, MigrationStreams.mode(handOff));
+            int channels = MigrationStreams.multifdChannels(migration.getSpec());
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls());
+            LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
+                    channels > 0 ? " with " + channels + " multifd channels" : "");
             if (handOff) {
                 stream = MigrationStreams.outgoing(address, ref.uid(), secret);
             } else {
                 TunnelClient.Endpoint relay = MigrationStreams.relayEndpoint(dir.resolve("outgoing.sock"), address, ref.uid(), secret,
                         tunnel.tls());
                 endpoints.add(relay);
-                stream = MigrationStreams.outgoing(relay);
+                stream = MigrationStreams.outgoing(relay, channels);
             }
             Path disks = null;
             if (!runner.config().disks().isEmpty()) {

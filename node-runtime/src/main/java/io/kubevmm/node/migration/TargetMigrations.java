@@ -88,14 +88,17 @@ public class TargetMigrations {
             boolean postcopy = migration.getSpec().getStrategy() != Strategy.PreCopy;
             Path stream = config.stateDir().resolve("incoming.sock");
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
-            boolean handOff = MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
-            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff);
+            int channels = MigrationStreams.multifdChannels(migration.getSpec());
+            // Multifd channels are connections of their own: relayed, never handed off.
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
+            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
             TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,
                     config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
                             : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
-            LOG.infof("migration %s: memory stream arrives by %s", ref, MigrationStreams.mode(handOff));
+            LOG.infof("migration %s: memory stream arrives by %s%s", ref, MigrationStreams.mode(handOff),
+                    channels > 0 ? " with " + channels + " multifd channels" : "");
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);

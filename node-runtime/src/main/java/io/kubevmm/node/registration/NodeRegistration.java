@@ -108,6 +108,7 @@ public class NodeRegistration {
         s.setVmCount(placed.size());
         s.setAccelerator(vms.engine().accelerator().apiName());
         s.setQemuVersion(vms.engine().version());
+        s.setQemuCapabilities(vms.engine().capabilities());
         s.setEndpoint(config.advertiseAddress() + ":" + httpPort);
         s.setMigrationEndpoint(config.advertiseAddress() + ":" + tunnel.port());
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);

@@ -32,19 +32,31 @@ public final class QemuCommandLine {
 
     private final String binary;
     private final Accelerator accelerator;
-    private final QemuVersion version;
+    private final QemuFeatures features;
     private final String runAs;
 
     public QemuCommandLine(String binary, Accelerator accelerator, QemuVersion version) {
-        this(binary, accelerator, version, null);
+        this(binary, accelerator, QemuFeatures.ofVersion(version), null);
     }
 
-    /** {@code runAs}: the unprivileged user QEMU switches to once started, or null to keep ours. */
     public QemuCommandLine(String binary, Accelerator accelerator, QemuVersion version, String runAs) {
+        this(binary, accelerator, QemuFeatures.ofVersion(version), runAs);
+    }
+
+    /**
+     * {@code features}: what the QEMU that will run says it is (its version decides the
+     * workarounds); {@code runAs}: the unprivileged user QEMU switches to once started, or null to keep ours.
+     */
+    public QemuCommandLine(String binary, Accelerator accelerator, QemuFeatures features, String runAs) {
         this.binary = binary;
         this.accelerator = accelerator;
-        this.version = version;
+        this.features = features;
         this.runAs = runAs == null || runAs.isBlank() ? null : runAs;
+    }
+
+    /** The release this command line is built for. */
+    public QemuVersion version() {
+        return features.version();
     }
 
     /** QEMU's confinement options: the seccomp sandbox and, when configured, the user it drops to. */
@@ -52,18 +64,18 @@ public final class QemuCommandLine {
         List<String> args = new ArrayList<>(List.of("-sandbox", runAs == null ? SANDBOX : SANDBOX_WITH_USER));
         if (runAs != null) {
             // -runas is deprecated from 9.1 on in favour of -run-with user=.
-            args.addAll(version.isAtLeast(9, 1) ? List.of("-run-with", "user=" + runAs) : List.of("-runas", runAs));
+            args.addAll(features.hasRunWith() ? List.of("-run-with", "user=" + runAs) : List.of("-runas", runAs));
         }
         return args;
     }
 
     /**
-     * Pre-copy migration under TCG loses guest writes when RAM is a multiple of 256 KiB (fixed
-     * in QEMU 9.0). Giving QEMU an odd size keeps later migrations and snapshots correct.
+     * Where QEMU loses TCG writes during migration ({@link QemuFeatures#losesTcgWritesDuringMigration}),
+     * it does so only for RAM that is a multiple of 256 KiB: an odd size keeps later migrations
+     * and snapshots correct. Elsewhere the guest gets exactly what its spec asks.
      */
     boolean needsRamPadding(long memoryBytes) {
-        return accelerator == Accelerator.TCG && !version.isAtLeast(9, 0)
-                && memoryBytes % TCG_RAM_GRANULE == 0;
+        return features.losesTcgWritesDuringMigration(accelerator) && memoryBytes % TCG_RAM_GRANULE == 0;
     }
 
     public long effectiveMemoryBytes(long memoryBytes) {
@@ -74,10 +86,11 @@ public final class QemuCommandLine {
         List<String> applied = new ArrayList<>();
         if (needsRamPadding(config.memoryBytes())) {
             applied.add("guest RAM padded by 8Ki to " + (effectiveMemoryBytes(config.memoryBytes()) / 1024)
-                    + "Ki: QEMU " + version + " under TCG corrupts migrated memory when RAM is a multiple of 256Ki (fixed in 9.0)");
+                    + "Ki: QEMU " + features.version() + " under TCG corrupts migrated memory when RAM is a multiple of 256Ki (fixed in 9.0)");
         }
         if (config.profile() == Profile.MICROVM && accelerator == Accelerator.TCG
                 && !config.cmdline().contains("tsc_early_khz")) {
+            // Not a matter of release: measured on 7.2 and 10.0 alike (a loaded host hangs some boots without it).
             applied.add("kernel cmdline += '" + MICROVM_TCG_TSC_ARGS + "': microvm guests hang on TSC calibration under TCG");
         }
         return applied;
@@ -97,8 +110,20 @@ public final class QemuCommandLine {
      * with every snapshot) and the VM generation ID. Defaults: {@link VmConfig.Disk#file} and no
      * vmgenid device.
      */
-    public record Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId) {
+    public record Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId, SavedMachine savedMachine) {
         static final Launch DEFAULTS = new Launch(java.util.Map.of(), null);
+
+        public Launch(java.util.Map<String, java.nio.file.Path> activeLayers, String vmGenerationId) {
+            this(activeLayers, vmGenerationId, null);
+        }
+
+        /**
+         * The same launch for loading a state stream written by {@code saved}: its machine type and
+         * RAM size win over what this release would give the spec (QEMU loads a stream into nothing else).
+         */
+        public Launch loading(SavedMachine saved) {
+            return new Launch(activeLayers, vmGenerationId, saved);
+        }
     }
 
     /**
@@ -134,16 +159,22 @@ public final class QemuCommandLine {
 
     private List<String> build(VmConfig config, boolean incoming, boolean autostart, Launch launch) {
         boolean microvm = config.profile() == Profile.MICROVM;
+        SavedMachine saved = launch.savedMachine();
+        String machine = saved != null ? saved.machineType() : microvm ? "microvm" : "q35";
+        long memory = saved != null ? saved.memoryBytes() : effectiveMemoryBytes(config.memoryBytes());
         List<String> args = new ArrayList<>(List.of(
                 binary,
                 "-name", "guest=" + QemuOptions.value(config.id()) + ",debug-threads=on",
-                "-machine", (microvm ? "microvm" : "q35") + ",accel=" + accelerator.apiName(),
+                "-machine", QemuOptions.id("machine type", machine) + ",accel=" + accelerator.apiName(),
                 "-nodefaults", "-no-user-config", "-display", "none",
                 // Guest power-off and panic keep the process so we can report and reset it.
                 "-no-shutdown", "-action", "panic=shutdown",
                 "-smp", Integer.toString(config.cpus()),
-                "-m", (effectiveMemoryBytes(config.memoryBytes()) / 1024) + "K"));
+                "-m", (memory / 1024) + "K"));
         args.addAll(confinement());
+        if (saved != null && microvm && saved.firmwareBytes() == SavedMachine.QBOOT_BYTES) {
+            args.addAll(List.of("-bios", "qboot.rom")); // saved by a guest booted from qboot (QEMU 7.2's microvm default)
+        }
         if (!autostart) {
             args.add("-S"); // vCPUs stay halted until we say cont: this is the lifecycle's Stopped state.
         }

@@ -24,19 +24,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Runs guests as QEMU processes, one per VM, each detached from the node runtime's session. */
 public final class QemuEngine implements VmmEngine {
     private static final Logger LOG = Logger.getLogger(QemuEngine.class);
     private static final Duration QMP_READY_TIMEOUT = Duration.ofSeconds(30);
-    private static final Pattern VERSION = Pattern.compile("version (\\d+)\\.(\\d+)\\.?(\\d*)");
 
     private final String binary;
     private final Accelerator accelerator;
-    private final QemuVersion version;
-    private final QemuCommandLine commandLine;
+    /** What the binary is and the command line built for it; both replaced together when the binary changes. */
+    private volatile Emulator emulator;
     private final QemuImages images;
     private final DiskLayers layers;
     private final QemuUser user;
@@ -48,13 +45,30 @@ public final class QemuEngine implements VmmEngine {
     /** {@code runAs}: unprivileged user QEMU drops to after start (see {@link QemuUser}), or null. */
     public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice, String runAs) {
         this.binary = binary;
-        this.version = probeVersion(binary);
         this.accelerator = choice.resolve(binary);
         this.user = runAs == null || runAs.isBlank() ? null : new QemuUser(runAs);
-        this.commandLine = new QemuCommandLine(binary, accelerator, version, user == null ? null : user.name());
+        this.emulator = emulatorFor(QemuProbe.features(binary));
         this.images = new QemuImages(qemuImg);
         this.layers = new DiskLayers(images);
-        LOG.infof("QEMU %s with %s; %s", version, accelerator, confinement());
+        LOG.infof("QEMU %s with %s, migration capabilities in use %s; %s", emulator.features().version(), accelerator,
+                emulator.features().capabilitiesInUse(), confinement());
+    }
+
+    /** A QEMU release and the command line built for it. */
+    private record Emulator(QemuFeatures features, QemuCommandLine commandLine) { }
+
+    private Emulator emulatorFor(QemuFeatures features) {
+        return new Emulator(features, new QemuCommandLine(binary, accelerator, features, user == null ? null : user.name()));
+    }
+
+    /** What the node's QEMU said over QMP about itself. */
+    public QemuFeatures features() {
+        return emulator.features();
+    }
+
+    /** The command line guests of this engine get (benchmarks run raw QEMU with it). */
+    public QemuCommandLine commandLine() {
+        return emulator.commandLine();
     }
 
     /** How guests are confined on this node, in words (logged, and shown in VMNode status). */
@@ -78,7 +92,7 @@ public final class QemuEngine implements VmmEngine {
             return switch (this) {
                 case KVM -> Accelerator.KVM;
                 case TCG -> Accelerator.TCG;
-                case AUTO -> kvmUsable(binary) ? Accelerator.KVM : Accelerator.TCG;
+                case AUTO -> QemuProbe.kvmUsable(binary) ? Accelerator.KVM : Accelerator.TCG;
             };
         }
     }
@@ -87,22 +101,25 @@ public final class QemuEngine implements VmmEngine {
     public Accelerator accelerator() { return accelerator; }
 
     @Override
-    public String version() { return version.toString(); }
+    public String version() { return emulator.features().version().toString(); }
+
+    @Override
+    public List<String> capabilities() { return emulator.features().capabilitiesInUse(); }
 
     @Override
     public long effectiveMemoryBytes(VmConfig config) {
-        return commandLine.effectiveMemoryBytes(config.memoryBytes());
+        return emulator.commandLine().effectiveMemoryBytes(config.memoryBytes());
     }
 
     @Override
     public List<String> workarounds(VmConfig config) {
-        return commandLine.workarounds(config);
+        return emulator.commandLine().workarounds(config);
     }
 
     @Override
     public VmmInstance create(VmConfig config) throws EngineException {
         prepare(config);
-        return launch(config, commandLine.forCreate(config, launchFiles(config)));
+        return launch(config, line -> line.forCreate(config, launchFiles(config)));
     }
 
     @Override
@@ -111,7 +128,8 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.StateUnusable, "saved state " + config.suspendStateFile() + " is missing");
         }
         prepare(config);
-        QemuInstance instance = launch(config, commandLine.forIncoming(config, false, launchFiles(config)));
+        QemuCommandLine.Launch launch = launchFiles(config).loading(savedMachine(config.suspendStateFile()));
+        QemuInstance instance = launch(config, line -> line.forIncoming(config, false, launch));
         try {
             instance.loadState();
             return instance;
@@ -133,7 +151,26 @@ public final class QemuEngine implements VmmEngine {
             }
         }
         prepare(config);
-        return launch(config, commandLine.forIncoming(config, true, launchFiles(config)));
+        return launch(config, line -> line.forIncoming(config, true, launchFiles(config)));
+    }
+
+    /**
+     * The machine that wrote a state stream, so that one saved by another release (before an
+     * upgrade) loads; null if the head is not one this reader knows (QEMU then says what is wrong).
+     */
+    private static SavedMachine savedMachine(Path stateFile) throws EngineException {
+        try {
+            SavedMachine saved = SavedMachine.of(stateFile).orElse(null);
+            if (saved == null) {
+                LOG.warnf("%s does not start like a QEMU state stream this engine knows; loading it as the spec says", stateFile);
+            } else {
+                LOG.infof("%s was written by machine %s with %d KiB of RAM (firmware %d KiB); loading it into the same",
+                        stateFile, saved.machineType(), saved.memoryBytes() / 1024, saved.firmwareBytes() / 1024);
+            }
+            return saved;
+        } catch (IOException e) {
+            throw new EngineException(Reason.StateUnusable, "cannot read saved state " + stateFile + ": " + e.getMessage(), e);
+        }
     }
 
     private static QemuCommandLine.Launch launchFiles(VmConfig config) {
@@ -192,9 +229,10 @@ public final class QemuEngine implements VmmEngine {
         prepare(target);
         QemuCommandLine.Launch launch = launchFiles(target);
         if (image.stateFile() == null) {
-            return launch(target, commandLine.forCreate(target, launch));
+            return launch(target, line -> line.forCreate(target, launch));
         }
-        QemuInstance instance = launch(target, commandLine.forIncoming(target, false, launch));
+        QemuCommandLine.Launch loading = launch.loading(savedMachine(image.stateFile()));
+        QemuInstance instance = launch(target, line -> line.forIncoming(target, false, loading));
         try {
             instance.loadState(image.stateFile());
             return instance;
@@ -230,8 +268,16 @@ public final class QemuEngine implements VmmEngine {
         ProcessHandle handle = process.get();
         try {
             QmpClient qmp = QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(5));
-            // Not our child: no exit code, only the fact that it ended.
-            return Optional.of(new QemuInstance(config, handle, qmp, layers, action -> handle.onExit().thenRun(() -> action.accept(-1))));
+            // Not our child: no exit code, only the fact that it ended. It may be an older QEMU than
+            // the binary now installed: it is driven by what it says it is.
+            QemuFeatures features;
+            try {
+                features = QemuFeatures.query(qmp, Duration.ofSeconds(5));
+            } catch (QmpException e) {
+                qmp.close();
+                throw e;
+            }
+            return Optional.of(new QemuInstance(config, handle, qmp, features, layers, action -> handle.onExit().thenRun(() -> action.accept(-1))));
         } catch (QmpException e) {
             // No greeting is no proof of a dead guest (the monitor may be busy or held by another
             // client): the process may hold the guest's only memory, so it stays.
@@ -265,7 +311,37 @@ public final class QemuEngine implements VmmEngine {
         }
     }
 
-    private QemuInstance launch(VmConfig config, List<String> args) throws EngineException {
+    /**
+     * Starts QEMU with the command line {@code build} makes for the node's QEMU, and checks that
+     * the QEMU that answers is the release that command line was made for. If not (the binary was
+     * replaced since it was probed, e.g. by a package upgrade), the guest had the wrong
+     * workarounds: it is stopped before it ran, the binary probed again, and started once more.
+     */
+    private QemuInstance launch(VmConfig config, java.util.function.Function<QemuCommandLine, List<String>> build) throws EngineException {
+        Emulator expected = emulator;
+        QemuInstance instance = start(config, build.apply(expected.commandLine()));
+        QemuVersion running = instance.features().version();
+        if (running.equals(expected.features().version())) {
+            return instance;
+        }
+        LOG.warnf("%s is QEMU %s now, not %s as probed; starting %s again with the command line for %s",
+                binary, running, expected.features().version(), config.id(), running);
+        instance.destroy();
+        try {
+            emulator = emulatorFor(QemuProbe.reprobe(binary));
+        } catch (IllegalStateException e) {
+            throw new EngineException(Reason.EmulatorFailed, e.getMessage(), e);
+        }
+        instance = start(config, build.apply(emulator.commandLine()));
+        if (!instance.features().version().equals(emulator.features().version())) {
+            instance.destroy();
+            throw new EngineException(Reason.EmulatorFailed, binary + " keeps changing (QEMU " + emulator.features().version()
+                    + " probed, " + instance.features().version() + " started); try again once its upgrade has finished");
+        }
+        return instance;
+    }
+
+    private QemuInstance start(VmConfig config, List<String> args) throws EngineException {
         List<String> cmd = new ArrayList<>();
         // A new session: a signal to the node runtime's terminal or process group must not reach guests.
         cmd.add("setsid");
@@ -284,7 +360,15 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.EmulatorFailed, "cannot start " + binary + ": " + e.getMessage(), e);
         }
         QmpClient qmp = awaitQmp(config, process);
-        return new QemuInstance(config, process.toHandle(), qmp, layers,
+        QemuFeatures features;
+        try {
+            features = QemuFeatures.query(qmp, QMP_READY_TIMEOUT);
+        } catch (QmpException e) {
+            qmp.close();
+            process.destroyForcibly();
+            throw new EngineException(Reason.EmulatorFailed, "QEMU of " + config.id() + " does not say what it is: " + e.getMessage(), e);
+        }
+        return new QemuInstance(config, process.toHandle(), qmp, features, layers,
                 action -> process.onExit().thenAccept(p -> action.accept(p.exitValue())));
     }
 
@@ -355,91 +439,6 @@ public final class QemuEngine implements VmmEngine {
             return String.join(" / ", tail);
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    static QemuVersion probeVersion(String binary) {
-        String out = runQuietly(List.of(binary, "--version"));
-        Matcher m = VERSION.matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("cannot tell the version of " + binary + " (is qemu-system-x86 installed?): " + out);
-        }
-        return new QemuVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
-                m.group(3).isEmpty() ? 0 : Integer.parseInt(m.group(3)));
-    }
-
-    /**
-     * KVM counts as usable only if a vCPU configured like our guests' ({@code -cpu host}) really
-     * executes code: some hosts (nested virtualization) open /dev/kvm and create VMs fine, then
-     * fail on the first vCPU run. The probe is a 64 KiB firmware whose reset vector writes 'K'
-     * to the serial port and halts. A /dev/kvm served by PVM (the kvm_pvm module: virtualization
-     * without hardware support, inside a cloud VM) passes that probe yet runs only kernels built as
-     * PVM guests; an ordinary guest kernel stops early in boot, so PVM counts as unusable.
-     */
-    static boolean kvmUsable(String binary) {
-        Path kvm = Path.of("/dev/kvm");
-        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
-            return false;
-        }
-        if (Files.isDirectory(Path.of("/sys/module/kvm_pvm"))) {
-            LOG.info("/dev/kvm is provided by PVM (module kvm_pvm), which boots only PVM guest kernels; using TCG");
-            return false;
-        }
-        Path dir = null;
-        Process qemu = null;
-        try {
-            dir = Files.createTempDirectory("kubevmm-kvm-probe");
-            byte[] firmware = new byte[64 * 1024];
-            byte[] resetVector = {(byte) 0xBA, (byte) 0xF8, 0x03, (byte) 0xB0, 'K', (byte) 0xEE, (byte) 0xFA, (byte) 0xF4};
-            System.arraycopy(resetVector, 0, firmware, 0xFFF0, resetVector.length); // mov dx,3f8; mov al,'K'; out; cli; hlt
-            Path bios = Files.write(dir.resolve("probe.bin"), firmware);
-            Path serial = dir.resolve("serial.log");
-            qemu = new ProcessBuilder(binary, "-machine", "microvm,accel=kvm", "-cpu", "host", "-m", "16",
-                    "-nodefaults", "-no-user-config", "-display", "none", "-bios", bios.toString(),
-                    "-serial", "file:" + serial).redirectErrorStream(true).redirectOutput(dir.resolve("qemu.log").toFile()).start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (System.nanoTime() < deadline && qemu.isAlive()) {
-                if (Files.exists(serial) && Files.size(serial) > 0) {
-                    return Files.readString(serial).contains("K");
-                }
-                qemu.waitFor(10, TimeUnit.MILLISECONDS);
-            }
-            LOG.infof("KVM is present but cannot run a vCPU here (%s); using TCG",
-                    Files.readString(dir.resolve("qemu.log")).strip().lines().findFirst().orElse("no output"));
-            return false;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } finally {
-            if (qemu != null) {
-                qemu.destroyForcibly();
-            }
-            if (dir != null) {
-                try (var files = Files.list(dir)) {
-                    for (Path f : files.toList()) {
-                        Files.deleteIfExists(f);
-                    }
-                    Files.deleteIfExists(dir);
-                } catch (IOException ignored) {
-                    // temp dir; harmless if left
-                }
-            }
-        }
-    }
-
-    private static String runQuietly(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(20, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-            return p.exitValue() == 0 ? out : "failed: " + out;
-        } catch (IOException | InterruptedException | IllegalThreadStateException e) {
-            return "failed: " + e.getMessage();
         }
     }
 }

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,15 +39,18 @@ final class QemuInstance implements VmmInstance {
     private final VmConfig config;
     private final ProcessHandle process;
     private final QmpClient qmp;
+    private final QemuFeatures features;
     private final List<Consumer<VmEvent>> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean exitExpected;
     private final QemuMigration migration = new QemuMigration(this);
     private final QemuSnapshots snapshots;
 
-    QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, DiskLayers layers, ProcessExitSource exitSource) {
+    QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, QemuFeatures features, DiskLayers layers,
+                 ProcessExitSource exitSource) {
         this.config = config;
         this.process = process;
         this.qmp = qmp;
+        this.features = features;
         this.snapshots = new QemuSnapshots(this, layers);
         qmp.addEventListener(snapshots::onEvent);
         qmp.addEventListener(this::onQmpEvent);
@@ -64,6 +68,9 @@ final class QemuInstance implements VmmInstance {
 
     @Override
     public VmConfig config() { return config; }
+
+    /** What this guest's QEMU said it is over QMP; the release and capabilities its operations are chosen by. */
+    QemuFeatures features() { return features; }
 
     @Override
     public long pid() { return process.pid(); }
@@ -276,6 +283,23 @@ final class QemuInstance implements VmmInstance {
             throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
                     "VM " + config.id() + ": cannot pass the state file: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Sets the capabilities this QEMU knows. One it does not know is off already, so asking it off
+     * is skipped; asking it on is refused with the release that lacks it.
+     */
+    void setMigrationCapabilities(Map<String, Boolean> wanted) throws EngineException {
+        List<Map<String, Object>> caps = new ArrayList<>();
+        for (Map.Entry<String, Boolean> cap : wanted.entrySet()) {
+            if (features.supports(cap.getKey())) {
+                caps.add(Map.of("capability", cap.getKey(), "state", cap.getValue()));
+            } else if (cap.getValue()) {
+                throw new EngineException(Reason.OperationFailed, "VM " + config.id() + ": QEMU "
+                        + features.version() + " has no migration capability " + cap.getKey());
+            }
+        }
+        command("migrate-set-capabilities", Map.of("capabilities", caps));
     }
 
     JsonNode command(String name, Map<String, ?> args) throws EngineException {

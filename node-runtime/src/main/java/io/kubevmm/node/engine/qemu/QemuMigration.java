@@ -53,15 +53,19 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     // ---- target side ----
 
     @Override
-    public void listen(Path socket, boolean postcopy) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
+    public void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false,
+                "multifd", multifdChannels > 0));
+        if (multifdChannels > 0) {
+            instance.command("migrate-set-parameters", Map.of("multifd-channels", multifdChannels));
+        }
         instance.command("migrate-incoming", Map.of("uri", "unix:" + socket));
     }
 
     @Override
     public void expectConnection(boolean postcopy) throws EngineException {
         // The emulator was started with -incoming defer: it waits until migrate-incoming names the stream.
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false));
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false, "multifd", false));
     }
 
     @Override
@@ -150,6 +154,11 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void start(SocketChannel connection, MigrationTuning tuning) throws EngineException {
+        if (tuning.multifdChannels() > 0) {
+            // Each multifd channel is a connection of its own QEMU opens to the same address: a passed descriptor is one.
+            throw new EngineException(Reason.OperationFailed, "VM " + config().id()
+                    + ": multifd needs a socket address to connect its channels to, not a handed-over connection");
+        }
         prepareOutgoing(tuning);
         instance.passFd(OUTGOING_FD, connection);
         useFd(OUTGOING_FD, "migrate");
@@ -183,8 +192,11 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
         // on, and then "migrate" would write a snapshot instead of moving the guest.
         setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
-                "background-snapshot", false));
+                "background-snapshot", false, "multifd", tuning.multifdChannels() > 0));
         Map<String, Object> parameters = new LinkedHashMap<>();
+        if (tuning.multifdChannels() > 0) {
+            parameters.put("multifd-channels", tuning.multifdChannels());
+        }
         parameters.put("downtime-limit", switchoverTarget(tuning.maxDowntimeMillis()));
         parameters.put("max-bandwidth", tuning.bandwidthBytesPerSecond() > 0 ? tuning.bandwidthBytesPerSecond() : UNLIMITED_BANDWIDTH);
         parameters.put("max-postcopy-bandwidth", 0);
@@ -272,8 +284,6 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     }
 
     private void setCapabilities(Map<String, Boolean> wanted) throws EngineException {
-        List<Map<String, Object>> caps = new ArrayList<>();
-        wanted.forEach((name, on) -> caps.add(Map.of("capability", name, "state", on)));
-        instance.command("migrate-set-capabilities", Map.of("capabilities", caps));
+        instance.setMigrationCapabilities(wanted);
     }
 }

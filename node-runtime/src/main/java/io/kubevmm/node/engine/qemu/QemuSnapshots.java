@@ -382,8 +382,6 @@ final class QemuSnapshots {
     }
 
     private void setCapabilities(Map<String, Boolean> wanted) throws EngineException {
-        List<Map<String, Object>> caps = new ArrayList<>();
-        wanted.forEach((name, on) -> caps.add(Map.of("capability", name, "state", on)));
-        instance.command("migrate-set-capabilities", Map.of("capabilities", caps));
+        instance.setMigrationCapabilities(wanted);
     }
 }

@@ -51,6 +51,51 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void onQemu10UnderTcgGuestRamIsExactlyTheSpecAndAStandardGuestNeedsNoWorkaround() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig standard = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+
+        assertThat(line.forCreate(standard)).containsSequence("-m", "262144K");
+        assertThat(line.effectiveMemoryBytes(256L << 20)).isEqualTo(256L << 20);
+        assertThat(line.workarounds(standard)).isEmpty();
+    }
+
+    @Test
+    void onQemu72UnderTcgTheSameGuestGetsPaddedRamAndSaysWhy() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("7.2.22"), null);
+        VmConfig standard = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+
+        assertThat(line.forCreate(standard)).containsSequence("-m", "262152K");
+        assertThat(line.workarounds(standard)).singleElement().asString().contains("QEMU 7.2.22", "fixed in 9.0");
+    }
+
+    @Test
+    void microvmUnderTcgKeepsItsClockParametersOnQemu10Too() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig micro = vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+
+        assertThat(line.forCreate(micro)).containsSequence("-append", "console=ttyS0 quiet tsc=reliable tsc_early_khz=2000000");
+        assertThat(line.workarounds(micro)).singleElement().asString().contains("TSC");
+    }
+
+    @Test
+    void stateSavedByQemu72LoadsOnQemu10IntoTheMachineThatWroteIt() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig standard = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+        VmConfig micro = vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+        var q35From72 = new QemuCommandLine.Launch(java.util.Map.of(), null)
+                .loading(new SavedMachine("pc-q35-7.2", 262152L * 1024, 256 * 1024));
+        var microFrom72 = new QemuCommandLine.Launch(java.util.Map.of(), null)
+                .loading(new SavedMachine("microvm", 262152L * 1024, SavedMachine.QBOOT_BYTES));
+
+        assertThat(line.forIncoming(standard, false, q35From72)).containsSequence("-machine", "pc-q35-7.2,accel=tcg")
+                .containsSequence("-m", "262152K").doesNotContain("-bios");
+        assertThat(line.forIncoming(micro, false, microFrom72)).containsSequence("-machine", "microvm,accel=tcg")
+                .containsSequence("-m", "262152K").containsSequence("-bios", "qboot.rom");
+        assertThat(line.forCreate(standard)).containsSequence("-machine", "q35,accel=tcg").containsSequence("-m", "262144K");
+    }
+
+    @Test
     void ramPaddingIsDroppedFromQemu9OnAndWhenRamIsAlreadyOdd() {
         assertThat(new QemuCommandLine("q", Accelerator.TCG, QEMU_9_0).effectiveMemoryBytes(256L << 20)).isEqualTo(256L << 20);
         long odd = (256L << 20) + 4096;

@@ -1,0 +1,87 @@
+package io.kubevmm.node.engine.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.qmp.QemuVersion;
+import io.kubevmm.node.qmp.QmpClient;
+import io.kubevmm.node.qmp.QmpException;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a running QEMU says it is and can do: its version ({@code query-version}) and the
+ * migration capabilities and parameters it knows ({@code query-migrate-capabilities},
+ * {@code query-migrate-parameters}). Every choice the engine makes by emulator release is a
+ * method here, so each one is unit-testable on the replies of QEMU 7.2 and 10.
+ */
+public record QemuFeatures(QemuVersion version, String build, Set<String> migrationCapabilities,
+                           Set<String> migrationParameters) {
+
+    /** The migration capabilities the engine sets, in the order VMNode status lists them. */
+    static final List<String> USED_CAPABILITIES = List.of("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
+
+    public QemuFeatures {
+        migrationCapabilities = Collections.unmodifiableSet(new LinkedHashSet<>(migrationCapabilities));
+        migrationParameters = Collections.unmodifiableSet(new LinkedHashSet<>(migrationParameters));
+    }
+
+    /** Asks the QEMU behind {@code qmp}. */
+    public static QemuFeatures query(QmpClient qmp, Duration timeout) throws QmpException {
+        return fromReplies(qmp.execute("query-version", Map.of(), timeout),
+                qmp.execute("query-migrate-capabilities", Map.of(), timeout),
+                qmp.execute("query-migrate-parameters", Map.of(), timeout));
+    }
+
+    /** From the {@code return} members of the three queries. */
+    static QemuFeatures fromReplies(JsonNode version, JsonNode capabilities, JsonNode parameters) {
+        JsonNode qemu = version.path("qemu");
+        Set<String> caps = new LinkedHashSet<>();
+        for (JsonNode cap : capabilities) {
+            caps.add(cap.path("capability").asText());
+        }
+        Set<String> params = new LinkedHashSet<>();
+        parameters.fieldNames().forEachRemaining(params::add);
+        return new QemuFeatures(new QemuVersion(qemu.path("major").asInt(), qemu.path("minor").asInt(), qemu.path("micro").asInt()),
+                version.path("package").asText(""), caps, params);
+    }
+
+    /** Only a version, for code that has nothing else (the command line; unit tests): no migration feature. */
+    public static QemuFeatures ofVersion(QemuVersion version) {
+        return new QemuFeatures(version, "", Set.of(), Set.of());
+    }
+
+    public boolean supports(String migrationCapability) {
+        return migrationCapabilities.contains(migrationCapability);
+    }
+
+    /**
+     * Pre-copy migration under TCG loses guest writes when guest RAM is a multiple of 256 KiB: the
+     * dirty bitmap misses pages TCG wrote, fixed in QEMU 9.0 ("physmem: Fix migration dirty bitmap
+     * coherency with TCG memory access"). No capability tells it apart; the release does.
+     */
+    public boolean losesTcgWritesDuringMigration(Accelerator accelerator) {
+        return accelerator == Accelerator.TCG && !version.isAtLeast(9, 0);
+    }
+
+    /** {@code -run-with user=} replaced the deprecated {@code -runas} in 9.1. */
+    public boolean hasRunWith() {
+        return version.isAtLeast(9, 1);
+    }
+
+    /** The migration capabilities this QEMU knows that the engine sets, for VMNode status. */
+    public List<String> capabilitiesInUse() {
+        List<String> used = new ArrayList<>();
+        for (String cap : USED_CAPABILITIES) {
+            if (supports(cap)) {
+                used.add(cap);
+            }
+        }
+        return used;
+    }
+}

@@ -1,0 +1,82 @@
+package io.kubevmm.node.migration;
+
+import io.kubevmm.node.engine.MigrationTuning;
+import io.kubevmm.node.engine.RunState;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.engine.qemu.QemuEngine;
+import io.kubevmm.node.migration.tunnel.TunnelClient;
+import io.kubevmm.node.migration.tunnel.TunnelSecrets;
+import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.TestGuest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Multifd live migration through the tunnel relay: every channel is a tunnel connection of its own. */
+class MultifdMigrationTest {
+    private static final Duration BOOT = Duration.ofSeconds(60);
+    private static final String MIGRATION = "default_vm_multifd";
+    private final List<VmmInstance> started = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void cleanUp() {
+        started.forEach(VmmInstance::destroy);
+    }
+
+    @Test
+    void aWriteHeavyGuestMovesOverThreeMultifdChannelsEachAuthenticatedThroughTheTunnel() throws Exception {
+        QemuEngine engine = TestGuest.engine();
+        assumeTrue(engine.features().supports("multifd"), () -> "QEMU " + engine.version() + " has no multifd");
+        VmConfig source = TestGuest.microvm(dir.resolve("a"), "vm", "memcheck:48");
+        VmConfig target = TestGuest.microvm(dir.resolve("b"), "vm", "memcheck:48");
+        VmmInstance from = engine.create(source);
+        started.add(from);
+        from.resume();
+        GuestConsole before = new GuestConsole(source.consoleLog());
+        await().atMost(BOOT).until(() -> before.lastMemcheckPass() >= 1);
+        byte[] secret = TunnelSecrets.generate();
+
+        try (TunnelServer server = new TunnelServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null)) {
+            server.start();
+            VmmInstance to = engine.createIncoming(target);
+            started.add(to);
+            TunnelServer.Destination memory = MigrationStreams.incoming(to.incoming(), target.stateDir().resolve("incoming.sock"),
+                    false, true, 3);
+            try (TunnelServer.Registration registration = server.registerDestinations(MIGRATION, secret,
+                         Map.of(MigrationStreams.CHANNEL, memory));
+                 TunnelClient.Endpoint endpoint = MigrationStreams.relayEndpoint(source.stateDir().resolve("outgoing.sock"),
+                         new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), MIGRATION, secret, null)) {
+                MigrationStreams.outgoing(endpoint, 3).start(from.outgoing(), new MigrationTuning(false, true, 300, 0));
+                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+                        .until(() -> from.outgoing().progress(0).status(), s -> s.equals("completed") || s.equals("failed"));
+                assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
+                assertThat(registration.connections()).as("main stream + 3 multifd channels, each admitted by its proof")
+                        .isEqualTo(4);
+                assertThat(registration.bytesFromSource()).isGreaterThan(source.memoryBytes() / 8);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(to::runState, s -> s == RunState.RUNNING);
+        }
+        GuestConsole after = new GuestConsole(target.consoleLog());
+        int pass = before.lastMemcheckPass();
+        await().atMost(Duration.ofSeconds(30)).until(() -> after.lastMemcheckPass() > pass + 1);
+        assertThat(after.memcheckFailed()).isFalse();
+        assertThat(after.count(GuestConsole.READY)).as("no second boot").isZero();
+    }
+}
