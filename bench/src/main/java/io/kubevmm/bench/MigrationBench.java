@@ -80,6 +80,7 @@ public final class MigrationBench {
             boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
             System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
                     ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
+                    : multifd > 0 ? "both paths: multifd channels are connections of their own, relayed"
                     : forceRelay ? "forced with --relay" : "descriptor passing unavailable: " + io.kubevmm.node.qmp.FdPassing.unavailableReason());
             for (Scenario scenario : scenarios) {
                 List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff, paths, multifd);
