@@ -138,6 +138,9 @@ public final class MigrationBench {
             try {
                 totals = run.run(source.outgoing());
                 converged = true;
+                if (endpoint != null && !endpoint.drain(Duration.ofSeconds(30))) {
+                    System.out.printf("  %s run %d: relayed connections still open 30 s after QEMU completed%n", path, i / 2 + 1);
+                }
             } catch (RuntimeException e) {
                 System.out.printf("  %s run %d did not complete: %s%n", path, i / 2 + 1, e.getMessage());
                 totals = new MigrationTotals(0, 0, 0, 0, 0);
