@@ -80,6 +80,7 @@ public final class MigrationBench {
             boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
             System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
                     ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
+                    : multifd > 0 ? "both paths: multifd channels are connections of their own, relayed"
                     : forceRelay ? "forced with --relay" : "descriptor passing unavailable: " + io.kubevmm.node.qmp.FdPassing.unavailableReason());
             for (Scenario scenario : scenarios) {
                 List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff, paths, multifd);
@@ -137,6 +138,9 @@ public final class MigrationBench {
             try {
                 totals = run.run(source.outgoing());
                 converged = true;
+                if (endpoint != null && !endpoint.drain(Duration.ofSeconds(30))) {
+                    System.out.printf("  %s run %d: relayed connections still open 30 s after QEMU completed%n", path, i / 2 + 1);
+                }
             } catch (RuntimeException e) {
                 System.out.printf("  %s run %d did not complete: %s%n", path, i / 2 + 1, e.getMessage());
                 totals = new MigrationTotals(0, 0, 0, 0, 0);

@@ -41,6 +41,8 @@ import java.util.concurrent.TimeUnit;
 public class SourceMigrations {
     private static final Logger LOG = Logger.getLogger(SourceMigrations.class);
     private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
+    /** How long a completed migration's relayed stream may take to reach the target QEMU in full. */
+    private static final java.time.Duration RELAY_DRAIN = java.time.Duration.ofSeconds(30);
 
     private final KubernetesClient client;
     private final NodeVms vms;
@@ -223,6 +225,7 @@ public class SourceMigrations {
             var address = peers.tunnelAddress(target);
             Path dir = runner.config().stateDir();
             OutgoingRun.Stream stream;
+            TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
             boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
@@ -233,6 +236,7 @@ public class SourceMigrations {
                 TunnelClient.Endpoint relay = MigrationStreams.relayEndpoint(dir.resolve("outgoing.sock"), address, ref.uid(), secret,
                         tunnel.tls());
                 endpoints.add(relay);
+                memoryRelay = relay;
                 stream = MigrationStreams.outgoing(relay, channels);
             }
             Path disks = null;
@@ -247,6 +251,10 @@ public class SourceMigrations {
             MigrationTotals[] totals = new MigrationTotals[1];
             runner.migrateOut(OperationIntent.migrateOut(ref.name(), ref.uid(), target, true),
                     source -> totals[0] = run.run(source.outgoing())).get();
+            if (memoryRelay != null && !memoryRelay.drain(RELAY_DRAIN)) {
+                LOG.warnf("migration %s: the relayed memory stream still had %d connection(s) open %s after QEMU completed",
+                        ref, memoryRelay.openConnections(), RELAY_DRAIN);
+            }
             handOver(ref, target);
             succeed(migration, totals[0], target);
             vms.delete(ref.namespace(), ref.vmName());

@@ -69,9 +69,11 @@ class MultifdMigrationTest {
                 assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
                 assertThat(registration.connections()).as("main stream + 3 multifd channels, each admitted by its proof")
                         .isEqualTo(4);
-                assertThat(registration.bytesFromSource()).isGreaterThan(source.memoryBytes() / 8);
+                assertThat(endpoint.drain(Duration.ofSeconds(30))).as("every channel reached the target in full").isTrue();
+                assertThat(registration.bytesFromSource()).isGreaterThan(source.memoryBytes() / 8)
+                        .isEqualTo(endpoint.bytesSent());
+                await().atMost(Duration.ofSeconds(10)).until(to::runState, s -> s == RunState.RUNNING);
             }
-            await().atMost(Duration.ofSeconds(10)).until(to::runState, s -> s == RunState.RUNNING);
         }
         GuestConsole after = new GuestConsole(target.consoleLog());
         int pass = before.lastMemcheckPass();

@@ -1,8 +1,10 @@
 package io.kubevmm.node.migration.tunnel;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /** The live pipes of one registration or endpoint, so closing it cuts them all and admits no new one. */
 final class OpenPipes {
@@ -29,11 +31,26 @@ final class OpenPipes {
             closed = true;
             open = List.copyOf(pipes);
             pipes.clear();
+            notifyAll();
         }
         open.forEach(Pipe::abort);
     }
 
+    /** Waits until every pipe has finished on its own (both directions ended), at most {@code timeout}; true if all did. */
+    synchronized boolean awaitFinished(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!pipes.isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
     private synchronized void remove(Pipe pipe) {
         pipes.remove(pipe);
+        notifyAll();
     }
 }

@@ -130,6 +130,24 @@ public final class TunnelClient {
             return pipes.size();
         }
 
+        /**
+         * Lets the connections QEMU opened run to their end: no new one is accepted, and this waits
+         * until each has finished in both directions (the target's QEMU closed its end once it had
+         * read everything), at most {@code timeout}. The source QEMU says completed once it has
+         * written its last bytes, which may still be on their way then, each multifd channel with
+         * its own; {@link #close()} right away would cut them and leave the target waiting for
+         * them. False if some were still open at the timeout ({@link #close()} cuts those).
+         */
+        public boolean drain(java.time.Duration timeout) throws InterruptedException {
+            closed = true;
+            try {
+                listener.close();
+            } catch (IOException e) {
+                LOG.debugf("Closing tunnel socket %s: %s", unixSocket, e);
+            }
+            return pipes.awaitFinished(timeout);
+        }
+
         @Override
         public void close() {
             closed = true;

@@ -98,6 +98,26 @@ abstract class TunnelDuplexContract {
     }
 
     @Test
+    void drainWaitsUntilTheTargetHasEverythingAndThenTakesNoNewConnection() throws Exception {
+        FakeTargetQemu.Behaviour answerAfterEnd = connection -> write(connection, "reply to " + readToEnd(connection));
+        try (FakeTargetQemu targetQemu = FakeTargetQemu.start(dir.resolve("target.sock"), answerAfterEnd);
+             Registration registration = server.register(MIGRATION, secret, Map.of("migration", targetQemu.socket()));
+             TunnelClient.Endpoint endpoint = listen("migration");
+             SocketChannel sourceQemu = connectUnix(endpoint.socket())) {
+            write(sourceQemu, "last page");
+            await().until(() -> endpoint.openConnections() == 1);
+            assertThat(endpoint.drain(java.time.Duration.ofMillis(200))).as("the source has not ended its stream yet").isFalse();
+
+            sourceQemu.shutdownOutput();
+
+            assertThat(endpoint.drain(java.time.Duration.ofSeconds(10))).isTrue();
+            assertThat(endpoint.openConnections()).isZero();
+            assertThat(readToEnd(sourceQemu)).isEqualTo("reply to last page");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> connectUnix(endpoint.socket())).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
     void sourceKeepsSendingAfterTheTargetHalfClosed() throws Exception {
         CompletableFuture<String> targetReceived = new CompletableFuture<>();
         FakeTargetQemu.Behaviour closeFirst = connection -> {
