@@ -80,6 +80,10 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
                     yield finish(migration, Phase.Cancelled, "Cancelled", "cancelled before the transfer started; the VM stays on "
                             + migration.getStatus().getSourceNode());
                 }
+                if (phase == Phase.Scheduling && !labelled(migration) && migration.getStatus().getSourceNode() != null
+                        && migration.getStatus().getTargetNode() != null) {
+                    label(migration, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode());
+                }
                 if (waitedTooLong(migration)) {
                     yield finish(migration, Phase.Failed, phase == Phase.Scheduling ? "TargetNotReady" : "SourceNotStarted",
                             (phase == Phase.Scheduling ? "node " + migration.getStatus().getTargetNode() + " did not prepare the target"
@@ -128,10 +132,22 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }
 
+    private void label(VMMigration migration, String sourceNode, String targetNode) {
+        StatusPatch.labels(client, migration, Map.of(Labels.SOURCE_NODE, sourceNode,
+                Labels.TARGET_NODE, targetNode, Labels.VM, migration.getSpec().getVmName()));
+    }
+
+    /** Whether the node labels are on (the operator may have stopped between the status and the labels). */
+    private static boolean labelled(VMMigration migration) {
+        var labels = migration.getMetadata().getLabels();
+        return labels != null && labels.containsKey(Labels.SOURCE_NODE) && labels.containsKey(Labels.TARGET_NODE);
+    }
+
     private UpdateControl<VMMigration> schedule(VMMigration migration, MigrationAdmission.Decision.Admit admit, long memoryBytes) {
-        // Labels first: they are what the two node runtimes select on.
-        StatusPatch.labels(client, migration, Map.of(Labels.SOURCE_NODE, admit.sourceNode(),
-                Labels.TARGET_NODE, admit.targetNode(), Labels.VM, migration.getSpec().getVmName()));
+        // Status first, labels after: the labels are what the two node runtimes select on, so the
+        // target can report TargetReady only once Scheduling is stored. The other way round a fast
+        // target's TargetReady was overwritten by this Scheduling, and the migration failed
+        // TargetNotReady with its target waiting.
         VMMigrationStatus status = new VMMigrationStatus();
         status.setPhase(Phase.Scheduling);
         status.setSourceNode(admit.sourceNode());
@@ -141,6 +157,7 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         status.setConditions(conditions(migration).set("Scheduled", true, "Scheduled",
                 admit.sourceNode() + " -> " + admit.targetNode()).build());
         StatusPatch.status(client, migration, status);
+        label(migration, admit.sourceNode(), admit.targetNode());
         events.normal(migration, "Scheduled", "migrating VM " + migration.getSpec().getVmName() + " from " + admit.sourceNode()
                 + " to " + admit.targetNode() + "; preparing the target; completion timeout " + timeout + "s"
                 + (migration.getSpec().getCompletionTimeoutSeconds() == null ? " (default for its memory)" : ""));
