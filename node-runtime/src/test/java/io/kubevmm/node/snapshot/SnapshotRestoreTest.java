@@ -59,7 +59,10 @@ class SnapshotRestoreTest {
         System.out.printf("full-state snapshot: pause %d ms, duration %d ms, %d bytes%n",
                 snap.manifest().pauseMillis(), snap.manifest().durationMillis(), snap.manifest().sizeBytes());
 
-        assertThat(snap.manifest().pauseMillis()).isBetween(0L, 500L);
+        // The pause is measured (STOP to RESUME) and the guest runs while its memory is written
+        // out. How short the pause is on a given host is a figure for bench/snapshot, not a test.
+        assertThat(snap.manifest().pauseMillis()).as("the measured pause").isPositive()
+                .isLessThan(snap.manifest().durationMillis());
         assertThat(snap.manifest().sizeBytes()).isGreaterThan(32L << 20);
         assertThat(snap.manifest().disks()).hasSize(1);
         assertThat(running.runState()).as("the guest runs on after the snapshot").isEqualTo(RunState.RUNNING);
