@@ -2,6 +2,7 @@ package io.kubevmm.e2e;
 
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -12,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * Each system test leaves the cluster as it found it: after a test no VirtualMachine or
@@ -46,14 +49,11 @@ final class TestIsolation implements AfterEachCallback {
                 : "; deleting its VMs did not remove " + String.join(", ", stillThere) + " (its QEMUs were killed)"));
     }
 
-    private static List<String> awaitNothingLeft(ClusterTestBase test, Duration timeout) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            List<String> left = leftovers(test);
-            if (left.isEmpty() || System.nanoTime() > deadline) {
-                return left;
-            }
-            Thread.sleep(250);
+    private static List<String> awaitNothingLeft(ClusterTestBase test, Duration timeout) throws IOException {
+        try {
+            return await().atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> leftovers(test), List::isEmpty);
+        } catch (ConditionTimeoutException e) {
+            return leftovers(test);
         }
     }
 
