@@ -129,7 +129,7 @@ class MigrationSystemTest extends ClusterTestBase {
 
         VMMigration there = migrateAndCheckContinuity("mig-idle", "mig-idle-1", s -> { });
         assertThat(there.getStatus().getSourceNode()).isEqualTo(first);
-        assertThat(there.getStatus().getDowntimeMillis()).isPositive();
+        assertThat(there.getStatus().getDowntimeMillis()).isNotNull().isNotNegative(); // whole ms from QEMU; 0 is < 1 ms
         assertThat(there.getStatus().getTotalTimeMillis()).isGreaterThanOrEqualTo(there.getStatus().getDowntimeMillis());
         assertThat(there.getStatus().getTransferredBytes()).isPositive();
         assertMemoryIntact("mig-idle");

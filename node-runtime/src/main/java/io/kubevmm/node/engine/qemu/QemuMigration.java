@@ -213,6 +213,12 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     @Override
     public MigrationTotals totals() throws EngineException {
         JsonNode info = instance.command("query-migrate", Map.of());
+        // QEMU reports downtime in whole milliseconds: 0 is a measurement (a switchover under
+        // 1 ms), a missing field is not, so a migration that has not completed is refused here.
+        if (!"completed".equals(info.path("status").asText()) || !info.has("downtime")) {
+            throw new EngineException(Reason.OperationFailed, "migration of " + config().id()
+                    + " has no measured totals yet (QEMU status " + info.path("status").asText("none") + ")");
+        }
         JsonNode ram = info.path("ram");
         return new MigrationTotals(info.path("downtime").asLong(), info.path("total-time").asLong(),
                 info.path("setup-time").asLong(), ram.path("transferred").asLong(), ram.path("dirty-sync-count").asLong());

@@ -52,7 +52,8 @@ class LiveMigrationTest {
         assertThat(after.ticks().getFirst()).as("first tick on the target continues the source's count").isBetween(lastTickOnSource, lastTickOnSource + 2);
         assertThat(after.count(GuestConsole.READY)).as("no second boot").isZero();
         assertThat(after.memcheckFailed()).isFalse();
-        assertThat(totals.downtimeMillis()).isPositive();
+        // Whole milliseconds from QEMU: an idle guest's switchover on loopback can measure 0.
+        assertThat(totals.downtimeMillis()).isNotNegative().isLessThanOrEqualTo(totals.totalTimeMillis());
         assertThat(totals.transferredBytes()).isPositive();
     }
 
