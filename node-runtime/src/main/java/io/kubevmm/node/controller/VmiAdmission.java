@@ -6,7 +6,8 @@ import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.registration.NodeCapacity;
+import io.kubevmm.node.config.NodeCapacity;
+import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;

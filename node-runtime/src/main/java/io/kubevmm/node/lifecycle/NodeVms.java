@@ -62,7 +62,7 @@ public class NodeVms {
 
     @PostConstruct
     void init() {
-        metrics.trackPhases(() -> runners.values().stream());
+        metrics.trackPhases(() -> runners.values().stream().map(r -> r.observe().phase()));
     }
 
     public VmmEngine engine() { return engine; }
@@ -119,7 +119,7 @@ public class NodeVms {
                 LOG.warnf("adoption of %s did not finish: %s", id, e.getMessage());
             }
         }
-        metrics.track(namespace, name, runner);
+        metrics.track(namespace, name, () -> runner.observe().pid());
         return Optional.of(runner);
     }
 
@@ -162,7 +162,7 @@ public class NodeVms {
             arriving.remove(id);
             leftByEarlierRuntime.remove(id);
         }
-        metrics.track(namespace, name, runner);
+        metrics.track(namespace, name, () -> runner.observe().pid());
         runner.takeOver(arrived, guestReady).join();
         return runner;
     }
@@ -316,7 +316,7 @@ public class NodeVms {
 
             @Override
             public void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded) {
-                metrics.operation(action, took, succeeded);
+                metrics.operation(action.name(), took, succeeded);
             }
 
             @Override

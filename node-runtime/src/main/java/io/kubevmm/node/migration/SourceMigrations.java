@@ -11,7 +11,7 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;

@@ -13,6 +13,7 @@ import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMNodeSpec;
 import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.config.NodeCapacity;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;

@@ -12,7 +12,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.config.NodeConfig;
-import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;

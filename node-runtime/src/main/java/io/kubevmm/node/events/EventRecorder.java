@@ -1,4 +1,4 @@
-package io.kubevmm.node.controller;
+package io.kubevmm.node.events;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,4 +1,4 @@
-package io.kubevmm.node.controller;
+package io.kubevmm.node.lifecycle;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.kubevmm.node.registration;
+package io.kubevmm.node.config;
 
 import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.node.config.NodeConfig;

@@ -1,4 +1,4 @@
-package io.kubevmm.node.controller;
+package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
@@ -23,7 +23,7 @@ import java.util.List;
 /** Resolves a VMI's spec into the engine's {@link VmConfig}: files in the image dir, bytes, a stable MAC. */
 @ApplicationScoped
 public class VmiConfigMapper {
-    static final String DEFAULT_MEMORY = "256Mi";
+    public static final String DEFAULT_MEMORY = "256Mi";
 
     private final ImagePaths images;
     private final NodeVms vms;

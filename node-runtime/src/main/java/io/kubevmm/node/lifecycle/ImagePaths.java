@@ -1,4 +1,4 @@
-package io.kubevmm.node.controller;
+package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.api.validation.PathRules;
 
