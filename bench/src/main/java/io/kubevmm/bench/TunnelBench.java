@@ -59,7 +59,7 @@ public final class TunnelBench {
         List<Double> tcp = new ArrayList<>();
         List<Double> tunnel = new ArrayList<>();
         List<Double> handOff = new ArrayList<>();
-        boolean canHandOff = MigrationStreams.handOff(null);
+        boolean canHandOff = FdPassing.available();
         try (TunnelServer server = new TunnelServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null)) {
             server.start();
             InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());

@@ -1,6 +1,7 @@
 package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.RecoveryDecision.SaveAction;
@@ -39,11 +40,11 @@ final class SaveRecovery {
         if (state == RunState.GONE) {
             return RecoveryDecision.Qemu.GONE;
         }
-        String migration;
+        MigrationStatus migration;
         try {
             migration = instance.outgoing().progress(0).status();
         } catch (EngineException e) {
-            migration = "unknown"; // neither in progress nor ended: decides nothing on its own
+            migration = MigrationStatus.UNKNOWN; // neither in progress nor ended: decides nothing on its own
         }
         return new RecoveryDecision.Qemu(true, state, migration);
     }

@@ -3,6 +3,7 @@ package io.kubevmm.node.migration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.OutgoingMigration;
@@ -153,13 +154,13 @@ public final class OutgoingRun {
             long elapsed = (System.nanoTime() - t0) / 1_000_000;
             MigrationSample sample = out.progress(elapsed);
             switch (sample.status()) {
-                case "completed" -> {
+                case COMPLETED -> {
                     if (disks != null) {
                         out.finishDiskMirrors();
                     }
                     return out.totals();
                 }
-                case "failed" -> {
+                case FAILED -> {
                     // A cancel reaches the target too, which may drop its end first: that failure is the cancellation.
                     String stop = postCopy ? null : stopRequested.get();
                     if (stop != null) {
@@ -167,7 +168,7 @@ public final class OutgoingRun {
                     }
                     throw failed(out, "QEMU reported the migration failed");
                 }
-                case "cancelled" -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
+                case CANCELLED -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
                 default -> { }
             }
             if (System.nanoTime() > nextStopCheck) {

@@ -11,6 +11,7 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.lifecycle.MachineState;
@@ -227,7 +228,7 @@ public class SourceMigrations {
             OutgoingRun.Stream stream;
             TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls());
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
                     channels > 0 ? " with " + channels + " multifd channels" : "");
             if (handOff) {

@@ -7,6 +7,7 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import io.kubevmm.node.engine.EngineException;
@@ -90,7 +91,7 @@ public class TargetMigrations {
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
             // Multifd channels are connections of their own: relayed, never handed off.
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine()) && tunnel.server().canHandOff();
             TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
@@ -176,8 +177,8 @@ public class TargetMigrations {
         String outcome;
         try {
             while (true) {
-                String status = arrival.instance().incoming().status();
-                if ("completed".equals(status)) {
+                MigrationStatus status = arrival.instance().incoming().status();
+                if (status == MigrationStatus.COMPLETED) {
                     arrival.instance().incoming().stopDiskExport();
                     arrival.registration().close();
                     vms.takeOver(arrival.ref().namespace(), arrival.ref().vmName(), arrival.config(), arrival.instance(), guestReady);
@@ -187,8 +188,8 @@ public class TargetMigrations {
                     LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
                     return;
                 }
-                if ("failed".equals(status) || "cancelled".equals(status)) {
-                    outcome = "the incoming migration " + status;
+                if (status == MigrationStatus.FAILED || status == MigrationStatus.CANCELLED) {
+                    outcome = "the incoming migration " + status.name().toLowerCase(java.util.Locale.ROOT);
                     break;
                 }
                 if (System.nanoTime() > nextCheck) {
@@ -198,7 +199,7 @@ public class TargetMigrations {
                         outcome = stop;
                         break;
                     }
-                    if ("setup".equals(status) || "none".equals(status)) {
+                    if (status == MigrationStatus.SETUP || status == MigrationStatus.NONE) {
                         if (System.nanoTime() - started > CONNECT_TIMEOUT.toNanos()) {
                             outcome = "no source connected within " + CONNECT_TIMEOUT.toMinutes() + " minutes";
                             break;

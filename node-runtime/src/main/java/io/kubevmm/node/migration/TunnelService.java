@@ -33,8 +33,7 @@ public class TunnelService {
                     + " (kubevmm.node.tunnel.port / KUBEVMM_NODE_TUNNEL_PORT): " + e.getMessage(), e);
         }
         LOG.infof("migration tunnel listening on %s:%d (%s)", config.bindAddress(), server.port(), tls == null
-                ? "plain TCP, per-migration secret; memory streams " + (MigrationStreams.handOff(null) ? "handed to QEMU" : "relayed")
-                : "TLS; memory streams relayed");
+                ? "plain TCP, per-migration secret" : "mutual TLS, per-migration secret");
     }
 
     private static SSLContext tls(NodeConfig.Tunnel tunnel) {

@@ -1,5 +1,6 @@
 package io.kubevmm.node.lifecycle;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.lifecycle.RecoveryDecision.MigrationAction;
 import io.kubevmm.node.lifecycle.RecoveryDecision.Qemu;
@@ -15,14 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RecoveryDecisionTest {
     // States as QEMU reports them (query-status, query-migrate) in each situation.
-    static final Qemu SAVING = new Qemu(true, RunState.PAUSED, "active");
-    static final Qemu SAVED = new Qemu(true, RunState.MIGRATED, "completed");
-    static final Qemu SAVE_FAILED = new Qemu(true, RunState.PAUSED, "failed");
-    static final Qemu SENDING = new Qemu(true, RunState.RUNNING, "active");
-    static final Qemu SENT = new Qemu(true, RunState.MIGRATED, "completed");
-    static final Qemu SEND_FAILED = new Qemu(true, RunState.RUNNING, "failed");
-    static final Qemu SEND_CANCELLED = new Qemu(true, RunState.RUNNING, "cancelled");
-    static final Qemu POSTCOPY = new Qemu(true, RunState.PAUSED, "postcopy-active");
+    static final Qemu SAVING = new Qemu(true, RunState.PAUSED, MigrationStatus.ACTIVE);
+    static final Qemu SAVED = new Qemu(true, RunState.MIGRATED, MigrationStatus.COMPLETED);
+    static final Qemu SAVE_FAILED = new Qemu(true, RunState.PAUSED, MigrationStatus.FAILED);
+    static final Qemu SENDING = new Qemu(true, RunState.RUNNING, MigrationStatus.ACTIVE);
+    static final Qemu SENT = new Qemu(true, RunState.MIGRATED, MigrationStatus.COMPLETED);
+    static final Qemu SEND_FAILED = new Qemu(true, RunState.RUNNING, MigrationStatus.FAILED);
+    static final Qemu SEND_CANCELLED = new Qemu(true, RunState.RUNNING, MigrationStatus.CANCELLED);
+    static final Qemu POSTCOPY = new Qemu(true, RunState.PAUSED, MigrationStatus.POSTCOPY);
 
     @Test
     void aSaveQemuCompletedIsFinishedEvenBeforeTheFileWasRenamed() {
@@ -33,13 +34,13 @@ class RecoveryDecisionTest {
     @Test
     void aSaveStillWritingIsAwaitedNotKilled() {
         assertThat(RecoveryDecision.save(SAVING, false)).isEqualTo(SaveAction.WAIT);
-        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, "setup"), false)).isEqualTo(SaveAction.WAIT);
+        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, MigrationStatus.SETUP), false)).isEqualTo(SaveAction.WAIT);
     }
 
     @Test
     void aFailedOrNeverStartedSaveIsUndone() {
         assertThat(RecoveryDecision.save(SAVE_FAILED, false)).isEqualTo(SaveAction.UNDO);
-        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, "none"), false)).isEqualTo(SaveAction.UNDO);
+        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, MigrationStatus.NONE), false)).isEqualTo(SaveAction.UNDO);
     }
 
     @Test

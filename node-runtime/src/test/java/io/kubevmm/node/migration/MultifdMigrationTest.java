@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
@@ -65,8 +66,8 @@ class MultifdMigrationTest {
                          new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), MIGRATION, secret, null)) {
                 MigrationStreams.outgoing(endpoint, 3).start(from.outgoing(), new MigrationTuning(false, true, 300, 0));
                 await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
-                        .until(() -> from.outgoing().progress(0).status(), s -> s.equals("completed") || s.equals("failed"));
-                assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
+                        .until(() -> from.outgoing().progress(0).status(), s -> s.equals(MigrationStatus.COMPLETED) || s.equals(MigrationStatus.FAILED));
+                assertThat(from.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
                 assertThat(registration.connections()).as("main stream + 3 multifd channels, each admitted by its proof")
                         .isEqualTo(4);
                 assertThat(endpoint.drain(Duration.ofSeconds(30))).as("every channel reached the target in full").isTrue();

@@ -84,6 +84,16 @@ public final class QemuEngine implements VmmEngine {
         return user != null;
     }
 
+    /** QEMU takes a connection as a passed file descriptor ({@code getfd}), where this JVM can pass one. */
+    @Override
+    public boolean takesConnections() {
+        if (!io.kubevmm.node.qmp.FdPassing.available()) {
+            io.kubevmm.node.qmp.FdPassing.logFallbackOnce("migration streams are relayed through the node runtime instead");
+            return false;
+        }
+        return true;
+    }
+
     /** What the operator configured: use KVM when it works ({@code auto}), or force one. */
     public enum AcceleratorChoice {
         AUTO, KVM, TCG;
