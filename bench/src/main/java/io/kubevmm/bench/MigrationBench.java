@@ -9,9 +9,9 @@ import io.kubevmm.node.engine.qemu.QemuEngine;
 import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.migration.MigrationStreams;
 import io.kubevmm.node.migration.OutgoingRun;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -3,8 +3,8 @@ package io.kubevmm.node.migration;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.IncomingMigration;
 import io.kubevmm.node.engine.VmmEngine;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

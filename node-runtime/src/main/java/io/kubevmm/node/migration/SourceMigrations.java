@@ -19,7 +19,9 @@ import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.OperationIntent;
 import io.kubevmm.node.lifecycle.RecoveryDecision;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.PeerNodes;
+import io.kubevmm.node.transfer.TunnelService;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

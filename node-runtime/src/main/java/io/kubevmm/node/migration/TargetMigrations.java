@@ -15,8 +15,9 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.TunnelService;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

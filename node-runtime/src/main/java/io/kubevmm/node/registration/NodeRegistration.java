@@ -45,11 +45,11 @@ public class NodeRegistration {
     private final NodeCapacity capacity;
     private final NodeVms vms;
     private final int httpPort;
-    private final io.kubevmm.node.migration.TunnelService tunnel;
+    private final io.kubevmm.node.transfer.TunnelService tunnel;
     private final String leaseNamespace;
 
     NodeRegistration(KubernetesClient client, NodeConfig config, NodeCapacity capacity, NodeVms vms,
-                     io.kubevmm.node.migration.TunnelService tunnel,
+                     io.kubevmm.node.transfer.TunnelService tunnel,
                      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort,
                      @ConfigProperty(name = "kubevmm.node.lease-namespace", defaultValue = "kubevmm-system") String leaseNamespace) {
         this.client = client;
