@@ -17,6 +17,7 @@ import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.node.config.NodeConfig;
@@ -127,7 +128,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         runner.converge(config,
                 new Lifecycle.Desired(spec.getState(), spec.getSuspendMode(), spec.getRestartPolicy()),
                 spec.getReadiness() == null ? null : spec.getReadiness().getSerialPattern(),
-                Duration.ofSeconds(spec.getTerminationGracePeriodSeconds() == null ? 30 : spec.getTerminationGracePeriodSeconds()),
+                Duration.ofSeconds(SpecDefaults.terminationGracePeriodSeconds(spec)),
                 Objects.requireNonNullElse(vmi.getMetadata().getGeneration(), 0L));
 
         VmObservation obs = runner.observe();

@@ -5,6 +5,7 @@ import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.NetworkMode;
 import io.kubevmm.api.v1alpha1.Profile;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.validation.Quantities;
@@ -23,8 +24,6 @@ import java.util.List;
 /** Resolves a VMI's spec into the engine's {@link VmConfig}: files in the image dir, bytes, a stable MAC. */
 @ApplicationScoped
 public class VmiConfigMapper {
-    public static final String DEFAULT_MEMORY = "256Mi";
-
     private final ImagePaths images;
     private final NodeVms vms;
 
@@ -54,9 +53,9 @@ public class VmiConfigMapper {
         return new VmConfig(
                 NodeVms.id(namespace, name),
                 vms.stateDir(namespace, name),
-                spec.getProfile() == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
-                spec.getCpu() == null ? 1 : spec.getCpu(),
-                Quantities.toBytes(spec.getMemory() == null ? DEFAULT_MEMORY : spec.getMemory()),
+                SpecDefaults.profile(spec) == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
+                SpecDefaults.cpu(spec),
+                SpecDefaults.memoryBytes(spec),
                 resolve("spec.boot.kernel.path", boot.getKernel()),
                 boot.getInitrd() == null ? null : resolve("spec.boot.initrd.path", boot.getInitrd()),
                 boot.getCmdline(),

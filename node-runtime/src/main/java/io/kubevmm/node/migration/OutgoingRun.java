@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.node.engine.EngineException;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -131,11 +131,10 @@ public final class OutgoingRun {
     }
 
     public static MigrationSettings settings(VMMigrationSpec spec) {
-        return new MigrationSettings(spec.getStrategy() == null ? VMMigrationSpec.Strategy.Auto : spec.getStrategy(),
-                spec.getMaxDowntimeMillis() == null ? 300 : spec.getMaxDowntimeMillis(),
-                spec.getBandwidthMiBps() == null ? 0 : spec.getBandwidthMiBps() << 20,
+        return new MigrationSettings(SpecDefaults.strategy(spec), SpecDefaults.maxDowntimeMillis(spec),
+                SpecDefaults.bandwidthMiBps(spec) << 20,
                 spec.getCompletionTimeoutSeconds() == null ? null : Duration.ofSeconds(spec.getCompletionTimeoutSeconds()),
-                spec.getAutoConverge() == null || spec.getAutoConverge());
+                SpecDefaults.autoConverge(spec));
     }
 
     public MigrationTotals run(OutgoingMigration out) throws EngineException {

@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
@@ -73,7 +74,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         Optional<VirtualMachineInstance> vmi = context.getSecondaryResource(VirtualMachineInstance.class);
         List<FieldError> errors = SpecValidator.validate(vm);
         String invalid = errors.isEmpty() ? null : errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
-        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+        VmState want = SpecDefaults.state(vm.getSpec());
 
         String placedOn = vmi.map(v -> v.getSpec().getNodeName()).orElse(null);
         String unschedulable = null;

@@ -2,6 +2,7 @@ package io.kubevmm.operator.vm;
 
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
@@ -30,7 +31,7 @@ final class VmStatusFactory {
         } else {
             c.set("Valid", true, "SpecValid", "spec is valid");
         }
-        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+        VmState want = SpecDefaults.state(vm.getSpec());
         VirtualMachineInstance vmi = o.vmi();
         var instance = vmi == null ? null : vmi.getStatus();
 
