@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.v1alpha1.NodeResources;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMNodeSpec;
@@ -115,9 +116,9 @@ public class NodeRegistration {
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);
         s.setHeartbeatTime(now);
         boolean unprivileged = vms.engine().runsUnprivileged();
-        s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("NodeRuntimeRunning")
+        s.setConditions(List.of(new ConditionBuilder().withType(ConditionTypes.READY).withStatus("True").withReason("NodeRuntimeRunning")
                 .withMessage("node runtime is running and renewing its lease").withLastTransitionTime(now).build(),
-                new ConditionBuilder().withType("QemuUnprivileged").withStatus(unprivileged ? "True" : "False")
+                new ConditionBuilder().withType(ConditionTypes.QEMU_UNPRIVILEGED).withStatus(unprivileged ? "True" : "False")
                         .withReason(unprivileged ? "DedicatedUser" : "RunsPrivileged")
                         .withMessage(vms.engine().confinement()).withLastTransitionTime(now).build()));
         return s;

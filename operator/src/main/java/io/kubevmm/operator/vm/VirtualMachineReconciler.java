@@ -13,6 +13,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
@@ -232,8 +233,8 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             events.normal(vm, after.getPhase().name(), message);
             metrics.counter("kubevmm.vm.transitions", "phase", after.getPhase().name()).increment();
         }
-        conditionChange(vm, before, after, "Valid", false, "InvalidSpec");
-        conditionChange(vm, before, after, "Scheduled", false, "FailedScheduling");
+        conditionChange(vm, before, after, ConditionTypes.VALID, false, "InvalidSpec");
+        conditionChange(vm, before, after, ConditionTypes.SCHEDULED, false, "FailedScheduling");
     }
 
     private void conditionChange(VirtualMachine vm, VirtualMachineStatus before, VirtualMachineStatus after,
