@@ -6,6 +6,7 @@ import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.metrics.NodeMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -241,7 +242,7 @@ public class NodeVms {
         leftByEarlierRuntime.remove(id);
         try {
             if (deleteDisks) {
-                VmRunner.deleteTree(dir);
+                FileTree.delete(dir);
             } else {
                 DiskRetention.keepDisksOnly(dir);
             }
@@ -269,7 +270,7 @@ public class NodeVms {
                 if (recorded.isPresent() && runner == null) {
                     LOG.infof("%s: deleting the disks kept for an earlier VirtualMachine of that name (uid %s; this one is %s)",
                             id, recorded.get(), vmUid);
-                    VmRunner.deleteTree(dir);
+                    FileTree.delete(dir);
                 }
                 DiskRetention.recordOwner(dir, vmUid);
             } catch (IOException e) {
@@ -297,7 +298,7 @@ public class NodeVms {
                 return runner;
             }
             try {
-                VmRunner.deleteTree(dir);
+                FileTree.delete(dir);
                 dropped[0] = true;
             } catch (IOException e) {
                 LOG.warnf("cannot delete %s: %s", dir, e.getMessage());

@@ -11,13 +11,12 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.files.Sha256;
 import io.kubevmm.node.lifecycle.NodeVms;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -71,11 +70,7 @@ public class VmiConfigMapper {
 
     /** A locally administered unicast MAC in QEMU's 52:54:00 range, stable for the VM's identity. */
     static String macAddress(String identity) {
-        try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
-            return String.format("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] h = Sha256.of(identity.getBytes(StandardCharsets.UTF_8));
+        return String.format("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
     }
 }

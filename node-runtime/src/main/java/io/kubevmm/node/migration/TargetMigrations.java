@@ -9,12 +9,12 @@ import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.events.EventRecorder;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.NodeVms;
-import io.kubevmm.node.lifecycle.VmRunner;
 import io.kubevmm.node.transfer.TunnelService;
 import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
 import io.kubevmm.node.transfer.tunnel.TunnelServer;
@@ -224,7 +224,7 @@ public class TargetMigrations {
         secrets.remove(ref.uid());
         if (config != null) {
             try {
-                VmRunner.deleteTree(config.stateDir());
+                FileTree.delete(config.stateDir());
             } catch (IOException e) {
                 LOG.warnf("cannot delete %s: %s", config.stateDir(), e.getMessage());
             }

@@ -9,6 +9,7 @@ import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.qemu.QemuCommandLine;
 import io.kubevmm.node.engine.qemu.QueryMigrate;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.qmp.QemuVersion;
 import io.kubevmm.node.qmp.QmpClient;
 
@@ -19,11 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Records real QEMU live migrations as traces for {@link MigrationPolicyTest}: two QEMUs on this
@@ -163,7 +162,7 @@ public final class TraceRecorder {
         } finally {
             stop(sourceQemu);
             stop(targetQemu);
-            deleteTree(dir);
+            FileTree.delete(dir);
         }
     }
 
@@ -266,14 +265,6 @@ public final class TraceRecorder {
         qemu.destroy();
         if (!qemu.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
             qemu.destroyForcibly();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -9,9 +9,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
+import io.kubevmm.node.files.Sha256;
 
 /** Sends and receives checked byte streams, so a test can tell that every byte arrived unchanged. */
 final class StreamChecks {
@@ -24,7 +24,7 @@ final class StreamChecks {
 
     /** Writes {@code total} pseudo-random bytes (from {@code seed}) and returns their digest. */
     static Digest sendRandom(ByteChannel channel, long total, long seed) throws IOException {
-        MessageDigest sha = sha256();
+        MessageDigest sha = Sha256.digest();
         SplittableRandom random = new SplittableRandom(seed);
         byte[] chunk = new byte[CHUNK];
         long sent = 0;
@@ -43,7 +43,7 @@ final class StreamChecks {
 
     /** Reads until end of stream and returns the digest of what came. */
     static Digest receiveAll(ByteChannel channel) throws IOException {
-        MessageDigest sha = sha256();
+        MessageDigest sha = Sha256.digest();
         ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
         long received = 0;
         int n;
@@ -108,14 +108,6 @@ final class StreamChecks {
             return channel.read(ByteBuffer.allocate(1)) < 0;
         } catch (IOException e) {
             return true;
-        }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }
