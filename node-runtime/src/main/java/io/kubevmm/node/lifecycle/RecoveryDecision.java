@@ -16,12 +16,12 @@ public final class RecoveryDecision {
     /**
      * The emulator as found after the restart.
      *
-     * @param alive           the process runs and answers QMP
+     * @param alive           the process runs and answers its monitor
      * @param runState        its vCPU state (meaningless when not alive)
      * @param migrationStatus where its migration stream stands ({@code NONE} when none ran)
      */
-    public record Qemu(boolean alive, RunState runState, MigrationStatus migrationStatus) {
-        public static final Qemu GONE = new Qemu(false, RunState.GONE, MigrationStatus.NONE);
+    public record Emulator(boolean alive, RunState runState, MigrationStatus migrationStatus) {
+        public static final Emulator GONE = new Emulator(false, RunState.GONE, MigrationStatus.NONE);
 
         boolean completed() {
             return alive && (migrationStatus == MigrationStatus.COMPLETED || runState == RunState.MIGRATED);
@@ -83,7 +83,7 @@ public final class RecoveryDecision {
     /**
      * @param stateFileComplete the final state file exists (the old runtime renamed it before it died)
      */
-    public static SaveAction save(Qemu qemu, boolean stateFileComplete) {
+    public static SaveAction save(Emulator qemu, boolean stateFileComplete) {
         if (!qemu.alive()) {
             return stateFileComplete ? SaveAction.FINISH : SaveAction.LOST;
         }
@@ -96,7 +96,7 @@ public final class RecoveryDecision {
         return SaveAction.UNDO;
     }
 
-    public static MigrationAction migration(Qemu source, Target target) {
+    public static MigrationAction migration(Emulator source, Target target) {
         if (source.endedWithoutCompletion()) {
             // Pre-copy failed or was cancelled (a post-copy failure stays POSTCOPY): the target cannot have completed.
             return target == Target.RUNS ? MigrationAction.WAIT : MigrationAction.STAY;

@@ -32,13 +32,13 @@ final class SaveRecovery {
         this.runner = runner;
     }
 
-    static RecoveryDecision.Qemu observe(VmmInstance instance) {
+    static RecoveryDecision.Emulator observe(VmmInstance instance) {
         if (instance == null) {
-            return RecoveryDecision.Qemu.GONE;
+            return RecoveryDecision.Emulator.GONE;
         }
         RunState state = instance.runState();
         if (state == RunState.GONE) {
-            return RecoveryDecision.Qemu.GONE;
+            return RecoveryDecision.Emulator.GONE;
         }
         MigrationStatus migration;
         try {
@@ -46,7 +46,7 @@ final class SaveRecovery {
         } catch (EngineException e) {
             migration = MigrationStatus.UNKNOWN; // neither in progress nor ended: decides nothing on its own
         }
-        return new RecoveryDecision.Qemu(true, state, migration);
+        return new RecoveryDecision.Emulator(true, state, migration);
     }
 
     void recover(OperationIntent intent, VmmInstance found) {
@@ -58,7 +58,7 @@ final class SaveRecovery {
         long deadline = System.nanoTime() + WAIT_AT_MOST.toNanos();
         SaveAction action;
         while (true) {
-            RecoveryDecision.Qemu qemu = observe(runner.instanceNow());
+            RecoveryDecision.Emulator qemu = observe(runner.instanceNow());
             action = RecoveryDecision.save(qemu, Files.exists(complete));
             LOG.infof("%s: a suspend to disk started %s was interrupted by a node-runtime restart; QEMU %s, migration %s: %s",
                     runner.config().id(), intent.startTime(), qemu.alive() ? qemu.runState() : "gone", qemu.migrationStatus(), action);

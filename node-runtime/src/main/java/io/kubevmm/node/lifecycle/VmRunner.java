@@ -129,8 +129,8 @@ public final class VmRunner {
     }
 
     /** The emulator as it is now (on the VM thread, so no lifecycle step races the look). */
-    public CompletableFuture<RecoveryDecision.Qemu> observeEmulator() {
-        CompletableFuture<RecoveryDecision.Qemu> seen = new CompletableFuture<>();
+    public CompletableFuture<RecoveryDecision.Emulator> observeEmulator() {
+        CompletableFuture<RecoveryDecision.Emulator> seen = new CompletableFuture<>();
         submit(() -> seen.complete(SaveRecovery.observe(vm.instance)));
         return seen;
     }

@@ -130,7 +130,7 @@ public class SourceMigrations {
             return recoverUnrecorded(migration, ref, runner, target);
         }
         try {
-            RecoveryDecision.Qemu qemu = runner.observeEmulator().get(30, TimeUnit.SECONDS);
+            RecoveryDecision.Emulator qemu = runner.observeEmulator().get(30, TimeUnit.SECONDS);
             RecoveryDecision.Target facts = targetFacts(migration, ref, target);
             RecoveryDecision.MigrationAction action = RecoveryDecision.migration(qemu, facts);
             LOG.infof("migration %s after a node-runtime restart: source QEMU %s (migration %s), target %s %s: %s", ref,
