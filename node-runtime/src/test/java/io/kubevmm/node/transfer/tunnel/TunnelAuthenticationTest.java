@@ -115,6 +115,8 @@ class TunnelAuthenticationTest {
             first.getOutputStream().write(recordedAnswer.getBytes(StandardCharsets.US_ASCII));
             assertThat(in.readLine()).isEqualTo("OK");
         }
+        // The relay connected to the target QEMU before its OK; the fake accepts on its own thread.
+        await().until(() -> targetQemu.acceptedConnections() == 1);
         try (Socket replay = rawConnection()) {
             BufferedReader in = reader(replay);
             in.readLine();
