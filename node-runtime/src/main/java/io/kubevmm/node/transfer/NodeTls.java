@@ -16,8 +16,8 @@ import java.util.stream.Stream;
  * The one TLS switch of node-to-node traffic. With {@code kubevmm.node.tunnel.tls-cert},
  * {@code tls-key} and {@code tls-ca} set, every node presents its certificate and trusts only
  * the cluster CA; with none of them set, traffic runs over plain TCP (the tunnel still proves
- * each connection's per-migration secret, the node API its bearer token). The tunnel's both
- * ends and the client of other nodes' APIs ({@link PeerNodes}) take their TLS from here and
+ * each connection's per-migration secret, the node API its bearer token). Both ends of the
+ * tunnel and the client of other nodes' APIs ({@link PeerNodes}) take their TLS from here and
  * nowhere else.
  *
  * <p>The node API server itself still serves plain HTTP, so {@link #apiUri} speaks {@code http}
