@@ -3,6 +3,7 @@ package io.kubevmm.node.transfer;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.transfer.tunnel.TunnelTls;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import javax.net.ssl.SSLContext;
 import java.net.InetSocketAddress;
@@ -28,6 +29,7 @@ import java.util.stream.Stream;
 public class NodeTls {
     private final SSLContext context;
 
+    @Inject
     NodeTls(NodeConfig config) {
         this(load(config.tunnel()));
     }
