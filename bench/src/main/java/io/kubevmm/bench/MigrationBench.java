@@ -6,12 +6,12 @@ import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.engine.qemu.QemuEngine;
-import io.kubevmm.node.migration.MigrationSample;
+import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.migration.MigrationStreams;
 import io.kubevmm.node.migration.OutgoingRun;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +77,7 @@ public final class MigrationBench {
                 memoryMiB, engine.accelerator().apiName(), engine.version(), runs);
         try (TunnelServer server = new TunnelServer(new InetSocketAddress("127.0.0.1", 0), null)) {
             server.start();
-            boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null) && server.canHandOff();
+            boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null, engine) && server.canHandOff();
             System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
                     ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
                     : multifd > 0 ? "both paths: multifd channels are connections of their own, relayed"

@@ -7,9 +7,9 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import io.kubevmm.node.migration.MigrationStreams;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.qmp.FdPassing;
 
 import java.io.IOException;
@@ -59,7 +59,7 @@ public final class TunnelBench {
         List<Double> tcp = new ArrayList<>();
         List<Double> tunnel = new ArrayList<>();
         List<Double> handOff = new ArrayList<>();
-        boolean canHandOff = MigrationStreams.handOff(null);
+        boolean canHandOff = FdPassing.available();
         try (TunnelServer server = new TunnelServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null)) {
             server.start();
             InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());

@@ -3,6 +3,7 @@ package io.kubevmm.cli;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
@@ -142,7 +143,7 @@ final class MigrateCommand extends ClusterCommand {
                     mib(s.getDirtyRateBytesPerSecond()), s.getThrottlePercent() == null ? 0 : s.getThrottlePercent()));
         }
         var waiting = s.getConditions() == null ? null : s.getConditions().stream()
-                .filter(c -> "Scheduled".equals(c.getType()) && "False".equals(c.getStatus())).findFirst().orElse(null);
+                .filter(c -> ConditionTypes.SCHEDULED.equals(c.getType()) && "False".equals(c.getStatus())).findFirst().orElse(null);
         if (s.getPhase() == null || s.getPhase() == Phase.Pending) {
             if (waiting != null) {
                 b.append("  (").append(waiting.getMessage()).append(")");

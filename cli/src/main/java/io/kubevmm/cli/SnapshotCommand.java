@@ -1,6 +1,7 @@
 package io.kubevmm.cli;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
@@ -80,7 +81,7 @@ final class SnapshotCommand extends ClusterCommand {
             line.append("  on ").append(s.getNodeName());
         }
         if (s.getConditions() != null) {
-            s.getConditions().stream().filter(c -> "Scheduled".equals(c.getType()) && "False".equals(c.getStatus()))
+            s.getConditions().stream().filter(c -> ConditionTypes.SCHEDULED.equals(c.getType()) && "False".equals(c.getStatus()))
                     .findFirst().ifPresent(c -> line.append("  (").append(c.getMessage()).append(")"));
         }
         return line.toString();

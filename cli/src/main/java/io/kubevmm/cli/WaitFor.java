@@ -2,6 +2,7 @@ package io.kubevmm.cli;
 
 import java.util.Locale;
 import java.util.Map;
+import io.kubevmm.api.status.ConditionTypes;
 
 /**
  * What {@code wait --for} waits for: {@code phase=X}, {@code condition=C} (True),
@@ -48,13 +49,13 @@ record WaitFor(String phase, String condition, String conditionStatus, boolean d
         }
         StringBuilder line = new StringBuilder("phase " + orNone(JsonPath.string(object, ".status.phase")));
         // The condition waited for is always shown; Ready too when the object has one, as it says why.
-        String shown = condition != null ? condition : "Ready";
+        String shown = condition != null ? condition : ConditionTypes.READY;
         appendCondition(line, object, shown, true);
-        if (!shown.equals("Ready")) {
-            appendCondition(line, object, "Ready", false);
+        if (!shown.equals(ConditionTypes.READY)) {
+            appendCondition(line, object, ConditionTypes.READY, false);
         }
-        if (!shown.equals("Failure") && "True".equals(conditionField(object, "Failure", "status"))) {
-            appendCondition(line, object, "Failure", false); // the node runtime's last error explains a stuck phase
+        if (!shown.equals(ConditionTypes.FAILURE) && "True".equals(conditionField(object, ConditionTypes.FAILURE, "status"))) {
+            appendCondition(line, object, ConditionTypes.FAILURE, false); // the node runtime's last error explains a stuck phase
         }
         return line.toString();
     }

@@ -1,6 +1,7 @@
 package io.kubevmm.e2e;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.node.files.FileTree;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -132,7 +133,7 @@ final class ControlPlane {
 
     /** Removes the control plane's data: every object, the key material, the ports. Call after {@link #stop}. */
     void purge() throws IOException {
-        LocalCluster.deleteTree(dir());
+        FileTree.delete(dir());
     }
 
     /**

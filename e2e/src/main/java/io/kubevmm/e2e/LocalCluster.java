@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.VMNode;
+import io.kubevmm.node.files.FileTree;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -205,17 +206,6 @@ public final class LocalCluster {
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
     /**
      * Stops every process the cluster started, QEMU guests included, and keeps its data: the
      * control plane's objects and the nodes' disks and snapshots are there again after {@link #up}.
@@ -243,8 +233,8 @@ public final class LocalCluster {
         Files.deleteIfExists(home.kubeconfig());
         if (purge) {
             controlPlane.purge();
-            deleteTree(home.nodesDir());
-            deleteTree(home.identitiesDir());
+            FileTree.delete(home.nodesDir());
+            FileTree.delete(home.identitiesDir());
         }
         return stopped;
     }

@@ -17,16 +17,16 @@ import java.util.List;
         + " - (has(self.network) && has(self.network.mode) && self.network.mode == 'user' ? 1 : 0)",
         message = "too many disks: microvm attaches at most 24 virtio devices, standard (q35) 30 PCI devices, the NIC counting as one")
 public class MachineSpec extends LenientSpec {
-    @Default("microvm")
+    @Default(SpecDefaults.PROFILE)
     @JsonPropertyDescription("Machine type: microvm (virtio-mmio, no PCI or firmware, fastest start) or standard (q35).")
     private Profile profile;
     @Min(1)
     @Max(64)
-    @Default("1")
+    @Default(SpecDefaults.CPU)
     @JsonPropertyDescription("Number of vCPUs.")
     private Integer cpu;
     @Pattern(QuantityPattern.REGEX)
-    @Default("256Mi")
+    @Default(SpecDefaults.MEMORY)
     @JsonPropertyDescription("Guest RAM, a quantity such as 256Mi or 2Gi (at least 16Mi).")
     private String memory;
     @JsonPropertyDescription("Direct kernel boot: kernel, initrd and command line.")
@@ -38,11 +38,11 @@ public class MachineSpec extends LenientSpec {
     private NetworkSpec network;
     @JsonPropertyDescription("When the guest counts as Ready.")
     private ReadinessSpec readiness;
-    @Default("Always")
+    @Default(SpecDefaults.RESTART_POLICY)
     @JsonPropertyDescription("What happens when the guest powers off or crashes: Always, OnFailure or Never restart it.")
     private RestartPolicy restartPolicy;
     @Min(0)
-    @Default("30")
+    @Default(SpecDefaults.TERMINATION_GRACE_PERIOD_SECONDS)
     @JsonPropertyDescription("Seconds a stopping guest gets to power off after the ACPI power button before it is killed.")
     private Long terminationGracePeriodSeconds;
 

@@ -16,21 +16,21 @@ public class VMMigrationSpec extends LenientSpec {
     private String vmName;
     @JsonPropertyDescription("Node to move to; unset lets the scheduler choose.")
     private String targetNode;
-    @Default("Auto")
+    @Default(SpecDefaults.MIGRATION_STRATEGY)
     @JsonPropertyDescription("PreCopy, PostCopy (switch after the first pass), Hybrid (pre-copy until progress stalls, then post-copy) or Auto (chosen from measured dirty and transfer rates).")
     private Strategy strategy;
     @Min(1)
-    @Default("300")
+    @Default(SpecDefaults.MAX_DOWNTIME_MILLIS)
     @JsonPropertyDescription("Longest pause of the guest allowed at switchover, in milliseconds.")
     private Long maxDowntimeMillis;
     @Min(0)
-    @Default("0")
+    @Default(SpecDefaults.BANDWIDTH_MIBPS)
     @JsonPropertyDescription("Bandwidth cap in MiB/s; 0 means no cap.")
     private Long bandwidthMiBps;
     @Min(1)
     @JsonPropertyDescription("Abort (the VM keeps running on the source) if still in pre-copy after this many seconds; unset: the operator's default scaled by the VM's memory (status.completionTimeoutSeconds says which).")
     private Long completionTimeoutSeconds;
-    @Default("true")
+    @Default(SpecDefaults.AUTO_CONVERGE)
     @JsonPropertyDescription("Throttle the guest's vCPUs when it dirties memory faster than it can be copied.")
     private Boolean autoConverge;
     @JsonPropertyDescription("Set to true to cancel; the VM keeps running on the source.")

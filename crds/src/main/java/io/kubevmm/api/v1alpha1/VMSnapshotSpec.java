@@ -13,7 +13,7 @@ public class VMSnapshotSpec extends LenientSpec {
     @Required
     @JsonPropertyDescription("Name of the VirtualMachine to snapshot (same namespace).")
     private String vmName;
-    @Default("FullState")
+    @Default(SpecDefaults.SNAPSHOT_TYPE)
     @JsonPropertyDescription("Disk: crash-consistent copy-on-write disk snapshot, the VM keeps running. FullState: memory, vCPU and device state and disks at one instant.")
     private Type type;
 

@@ -9,10 +9,10 @@ import io.fabric8.generator.annotation.Default;
 public class VirtualMachineInstanceSpec extends MachineSpec {
     @JsonPropertyDescription("Node that runs this instance (also its kubevmm.io/node label).")
     private String nodeName;
-    @Default("Running")
+    @Default(SpecDefaults.STATE)
     @JsonPropertyDescription("Node-level state: Stopped (created, vCPUs halted), Running or Suspended.")
     private InstanceState state;
-    @Default("Memory")
+    @Default(SpecDefaults.SUSPEND_MODE)
     @JsonPropertyDescription("How Suspended is held: Memory (paused in place) or Disk (state saved to the node's disk, memory freed).")
     private SuspendMode suspendMode;
     @JsonPropertyDescription("Start from saved state instead of booting.")

@@ -9,10 +9,10 @@ import java.util.Map;
 /** What a user wants: the machine and the lifecycle state it should be in. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class VirtualMachineSpec extends MachineSpec {
-    @Default("Running")
+    @Default(SpecDefaults.STATE)
     @JsonPropertyDescription("Lifecycle state: Defined (definition only), Stopped (created on a node, vCPUs halted), Running or Suspended.")
     private VmState state;
-    @Default("Memory")
+    @Default(SpecDefaults.SUSPEND_MODE)
     @JsonPropertyDescription("How Suspended is held: Memory (paused in place) or Disk (state saved to the node's disk, memory freed).")
     private SuspendMode suspendMode;
     @JsonPropertyDescription("Behaviour when the VM's node fails.")

@@ -9,6 +9,7 @@ import io.kubevmm.api.v1alpha1.MachineLimits;
 import io.kubevmm.api.v1alpha1.MachineSpec;
 import io.kubevmm.api.v1alpha1.Profile;
 import io.kubevmm.api.v1alpha1.RestoreSource;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMRestoreSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
@@ -177,7 +178,7 @@ public final class SpecValidator {
         if (spec.getDisks() != null) {
             int max = MachineLimits.maxDisks(spec.getProfile(), spec.getNetwork());
             if (spec.getDisks().size() > max) {
-                Profile profile = spec.getProfile() == null ? Profile.microvm : spec.getProfile();
+                Profile profile = SpecDefaults.profile(spec);
                 // One short message: the list itself is not repeated back.
                 errors.add(new FieldError("spec.disks", "has " + spec.getDisks().size() + " disks; profile " + profile
                         + " attaches at most " + max + (profile == Profile.standard

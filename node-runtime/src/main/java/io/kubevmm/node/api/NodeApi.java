@@ -6,7 +6,7 @@ import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmObservation;
 import jakarta.ws.rs.DefaultValue;
 import io.kubevmm.node.migration.TargetMigrations;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.NotFoundException;

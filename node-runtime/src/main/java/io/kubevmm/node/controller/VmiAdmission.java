@@ -1,12 +1,13 @@
 package io.kubevmm.node.controller;
 
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.registration.NodeCapacity;
+import io.kubevmm.node.config.NodeCapacity;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
@@ -48,7 +49,7 @@ public class VmiAdmission {
         if (!name.isEmpty()) {
             return Optional.of(new Rejection("InvalidSpec", name.getFirst().toString()));
         }
-        long request = Quantities.toBytes(vmi.getSpec().getMemory() == null ? VmiConfigMapper.DEFAULT_MEMORY : vmi.getSpec().getMemory());
+        long request = SpecDefaults.memoryBytes(vmi.getSpec());
         long used = vms.all().stream().filter(VmiAdmission::holdsMemory).mapToLong(r -> r.config().memoryBytes()).sum();
         long total = capacity.memoryBytes();
         if (used + request > total) {

@@ -13,18 +13,23 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.events.EventRecorder;
+import io.kubevmm.node.lifecycle.ImagePaths;
 import io.kubevmm.node.lifecycle.Lifecycle;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmObservation;
 import io.kubevmm.node.lifecycle.VmRunner;
+import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import io.kubevmm.node.snapshot.NodeSnapshots;
 import io.kubevmm.api.v1alpha1.RestoreSource;
 import org.jboss.logging.Logger;
@@ -124,7 +129,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         runner.converge(config,
                 new Lifecycle.Desired(spec.getState(), spec.getSuspendMode(), spec.getRestartPolicy()),
                 spec.getReadiness() == null ? null : spec.getReadiness().getSerialPattern(),
-                Duration.ofSeconds(spec.getTerminationGracePeriodSeconds() == null ? 30 : spec.getTerminationGracePeriodSeconds()),
+                Duration.ofSeconds(SpecDefaults.terminationGracePeriodSeconds(spec)),
                 Objects.requireNonNullElse(vmi.getMetadata().getGeneration(), 0L));
 
         VmObservation obs = runner.observe();
@@ -199,18 +204,18 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             String message = "phase " + (was == null ? "none" : was) + " -> " + after.getPhase() + " on node " + facts.nodeName()
                     + (after.getQemuPid() == null ? "" : " (QEMU pid " + after.getQemuPid() + ")");
             if (after.getPhase() == InstancePhase.Failed) {
-                events.warning(vmi, "Failed", message + ": " + condition(after, "Failure").map(c -> c.getMessage()).orElse(""));
+                events.warning(vmi, "Failed", message + ": " + condition(after, ConditionTypes.FAILURE).map(c -> c.getMessage()).orElse(""));
             } else {
                 events.normal(vmi, after.getPhase().name(), message);
             }
         }
-        boolean wasReady = before != null && isTrue(before, "Ready");
-        if (!wasReady && isTrue(after, "Ready")) {
-            events.normal(vmi, "GuestReady", condition(after, "Ready").map(c -> c.getMessage()).orElse("guest ready"));
+        boolean wasReady = before != null && isTrue(before, ConditionTypes.READY);
+        if (!wasReady && isTrue(after, ConditionTypes.READY)) {
+            events.normal(vmi, "GuestReady", condition(after, ConditionTypes.READY).map(c -> c.getMessage()).orElse("guest ready"));
         }
-        var failure = condition(after, "Failure").filter(c -> "True".equals(c.getStatus()));
+        var failure = condition(after, ConditionTypes.FAILURE).filter(c -> "True".equals(c.getStatus()));
         var failedBefore = before == null ? Optional.<io.fabric8.kubernetes.api.model.Condition>empty()
-                : condition(before, "Failure").filter(c -> "True".equals(c.getStatus()));
+                : condition(before, ConditionTypes.FAILURE).filter(c -> "True".equals(c.getStatus()));
         if (failure.isPresent() && after.getPhase() != InstancePhase.Failed
                 && (failedBefore.isEmpty() || !Objects.equals(failedBefore.get().getMessage(), failure.get().getMessage()))) {
             events.warning(vmi, failure.get().getReason(), failure.get().getMessage());

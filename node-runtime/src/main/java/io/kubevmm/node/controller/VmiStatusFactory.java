@@ -1,5 +1,6 @@
 package io.kubevmm.node.controller;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
@@ -46,18 +47,18 @@ final class VmiStatusFactory {
 
         Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
         if (obs.ready()) {
-            c.set("Ready", true, "GuestReady", obs.bootMillis() == null
+            c.set(ConditionTypes.READY, true, "GuestReady", obs.bootMillis() == null
                     ? "guest is running" : "guest reported ready " + obs.bootMillis() + " ms after start");
         } else {
-            c.set("Ready", false, notReadyReason(obs), notReadyMessage(obs));
+            c.set(ConditionTypes.READY, false, notReadyReason(obs), notReadyMessage(obs));
         }
         boolean paused = obs.machine() == MachineState.PAUSED || obs.machine() == MachineState.SAVED_TO_DISK;
-        c.set("Paused", paused, paused ? (obs.machine() == MachineState.SAVED_TO_DISK ? "SuspendedToDisk" : "SuspendedToMemory") : "NotPaused",
+        c.set(ConditionTypes.PAUSED, paused, paused ? (obs.machine() == MachineState.SAVED_TO_DISK ? "SuspendedToDisk" : "SuspendedToMemory") : "NotPaused",
                 !paused ? "vCPUs are not paused"
                         : obs.machine() == MachineState.SAVED_TO_DISK ? "full state saved to " + obs.suspendStateFile() + "; memory freed"
                         : "vCPUs paused; memory kept in place");
         Failure f = obs.lastFailure();
-        c.set("Failure", f != null, f == null ? "NoFailure" : f.reason(), f == null ? "no failure" : f.message());
+        c.set(ConditionTypes.FAILURE, f != null, f == null ? "NoFailure" : f.reason(), f == null ? "no failure" : f.message());
         s.setConditions(c.build());
         return s;
     }
@@ -68,8 +69,8 @@ final class VmiStatusFactory {
         VirtualMachineInstanceStatus s = base(vmi, node);
         s.setPhase(InstancePhase.Failed);
         Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
-        c.set("Ready", false, reason, message);
-        c.set("Failure", true, reason, message);
+        c.set(ConditionTypes.READY, false, reason, message);
+        c.set(ConditionTypes.FAILURE, true, reason, message);
         s.setConditions(c.build());
         return s;
     }

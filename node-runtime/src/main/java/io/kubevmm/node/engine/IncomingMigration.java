@@ -34,8 +34,8 @@ public interface IncomingMigration {
     /** Serves the (still empty) disks at {@code socket} so the source can mirror into them. */
     void exportDisks(Path socket) throws EngineException;
 
-    /** QEMU's incoming status: {@code active}, {@code postcopy-active}, {@code completed}, {@code failed}, ... */
-    String status() throws EngineException;
+    /** Where the incoming stream stands. */
+    MigrationStatus status() throws EngineException;
 
     /** Stops serving the disks once the guest runs here. */
     void stopDiskExport();

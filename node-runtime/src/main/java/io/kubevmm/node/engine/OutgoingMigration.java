@@ -1,7 +1,5 @@
 package io.kubevmm.node.engine;
 
-import io.kubevmm.node.migration.MigrationSample;
-
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;

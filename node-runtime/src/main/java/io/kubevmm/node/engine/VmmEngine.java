@@ -23,6 +23,13 @@ public interface VmmEngine {
     default boolean runsUnprivileged() { return false; }
 
     /**
+     * Whether an established connection can be handed to the emulator itself
+     * ({@link OutgoingMigration#start(java.nio.channels.SocketChannel, MigrationTuning)},
+     * {@link IncomingMigration#receive}); when not, the node runtime relays the stream.
+     */
+    default boolean takesConnections() { return false; }
+
+    /**
      * Starts a VMM process for the guest with vCPUs halted: memory allocated, kernel loaded,
      * devices attached. Disks that do not exist yet are created.
      */

@@ -6,8 +6,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Optional;
+import io.kubevmm.node.files.FileTree;
 
 /**
  * Disks live as long as their VirtualMachine. When a VM's instance goes away (stop, state
@@ -79,12 +79,12 @@ public final class DiskRetention {
                 if (isDiskFile(name)) {
                     disks = true;
                 } else if (!name.equals(OWNER_FILE)) {
-                    deleteTree(f);
+                    FileTree.delete(f);
                 }
             }
         }
         if (!disks) {
-            deleteTree(dir);
+            FileTree.delete(dir);
         }
         return disks;
     }
@@ -122,14 +122,4 @@ public final class DiskRetention {
         }
     }
 
-    static void deleteTree(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var paths = Files.walk(path)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -3,6 +3,7 @@ package io.kubevmm.node.lifecycle;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.InstanceState;
 import io.kubevmm.api.v1alpha1.RestartPolicy;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmEvent;
@@ -23,8 +24,8 @@ public final class Lifecycle {
     /** What the VMI asks this node for. */
     public record Desired(InstanceState state, SuspendMode suspendMode, RestartPolicy restartPolicy) {
         public Desired {
-            suspendMode = suspendMode == null ? SuspendMode.Memory : suspendMode;
-            restartPolicy = restartPolicy == null ? RestartPolicy.Always : restartPolicy;
+            suspendMode = SpecDefaults.suspendMode(suspendMode);
+            restartPolicy = SpecDefaults.restartPolicy(restartPolicy);
         }
 
         boolean toDisk() { return suspendMode == SuspendMode.Disk; }

@@ -6,6 +6,7 @@ import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.metrics.NodeMetrics;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -62,7 +63,7 @@ public class NodeVms {
 
     @PostConstruct
     void init() {
-        metrics.trackPhases(() -> runners.values().stream());
+        metrics.trackPhases(() -> runners.values().stream().map(r -> r.observe().phase()));
     }
 
     public VmmEngine engine() { return engine; }
@@ -119,7 +120,7 @@ public class NodeVms {
                 LOG.warnf("adoption of %s did not finish: %s", id, e.getMessage());
             }
         }
-        metrics.track(namespace, name, runner);
+        metrics.track(namespace, name, () -> runner.observe().pid());
         return Optional.of(runner);
     }
 
@@ -162,7 +163,7 @@ public class NodeVms {
             arriving.remove(id);
             leftByEarlierRuntime.remove(id);
         }
-        metrics.track(namespace, name, runner);
+        metrics.track(namespace, name, () -> runner.observe().pid());
         runner.takeOver(arrived, guestReady).join();
         return runner;
     }
@@ -241,7 +242,7 @@ public class NodeVms {
         leftByEarlierRuntime.remove(id);
         try {
             if (deleteDisks) {
-                VmRunner.deleteTree(dir);
+                FileTree.delete(dir);
             } else {
                 DiskRetention.keepDisksOnly(dir);
             }
@@ -269,7 +270,7 @@ public class NodeVms {
                 if (recorded.isPresent() && runner == null) {
                     LOG.infof("%s: deleting the disks kept for an earlier VirtualMachine of that name (uid %s; this one is %s)",
                             id, recorded.get(), vmUid);
-                    VmRunner.deleteTree(dir);
+                    FileTree.delete(dir);
                 }
                 DiskRetention.recordOwner(dir, vmUid);
             } catch (IOException e) {
@@ -297,7 +298,7 @@ public class NodeVms {
                 return runner;
             }
             try {
-                VmRunner.deleteTree(dir);
+                FileTree.delete(dir);
                 dropped[0] = true;
             } catch (IOException e) {
                 LOG.warnf("cannot delete %s: %s", dir, e.getMessage());
@@ -316,7 +317,7 @@ public class NodeVms {
 
             @Override
             public void operationDone(VmRunner runner, Action action, Duration took, boolean succeeded) {
-                metrics.operation(action, took, succeeded);
+                metrics.operation(action.name(), took, succeeded);
             }
 
             @Override

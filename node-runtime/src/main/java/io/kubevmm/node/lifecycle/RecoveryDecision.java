@@ -1,8 +1,7 @@
 package io.kubevmm.node.lifecycle;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
-
-import java.util.Set;
 
 /**
  * What a restarted node runtime does about an operation its predecessor left under way
@@ -14,35 +13,30 @@ import java.util.Set;
 public final class RecoveryDecision {
     private RecoveryDecision() { }
 
-    /** QEMU migration states in which the stream is still being written. */
-    private static final Set<String> IN_PROGRESS = Set.of("setup", "active", "device", "pre-switchover", "wait-unplug",
-            "cancelling");
-    private static final Set<String> ENDED_WITHOUT_COMPLETION = Set.of("none", "failed", "cancelled");
-
     /**
      * The emulator as found after the restart.
      *
-     * @param alive           the process runs and answers QMP
+     * @param alive           the process runs and answers its monitor
      * @param runState        its vCPU state (meaningless when not alive)
-     * @param migrationStatus QEMU's {@code query-migrate} status ({@code none} when none ran)
+     * @param migrationStatus where its migration stream stands ({@code NONE} when none ran)
      */
-    public record Qemu(boolean alive, RunState runState, String migrationStatus) {
-        public static final Qemu GONE = new Qemu(false, RunState.GONE, "none");
+    public record Emulator(boolean alive, RunState runState, MigrationStatus migrationStatus) {
+        public static final Emulator GONE = new Emulator(false, RunState.GONE, MigrationStatus.NONE);
 
         boolean completed() {
-            return alive && ("completed".equals(migrationStatus) || runState == RunState.MIGRATED);
+            return alive && (migrationStatus == MigrationStatus.COMPLETED || runState == RunState.MIGRATED);
         }
 
         boolean inProgress() {
-            return alive && IN_PROGRESS.contains(migrationStatus);
+            return alive && migrationStatus.inProgress();
         }
 
         boolean inPostCopy() {
-            return alive && migrationStatus.startsWith("postcopy");
+            return alive && migrationStatus.inPostCopy();
         }
 
         boolean endedWithoutCompletion() {
-            return alive && runState != RunState.MIGRATED && ENDED_WITHOUT_COMPLETION.contains(migrationStatus);
+            return alive && runState != RunState.MIGRATED && migrationStatus.endedWithoutCompletion();
         }
     }
 
@@ -89,7 +83,7 @@ public final class RecoveryDecision {
     /**
      * @param stateFileComplete the final state file exists (the old runtime renamed it before it died)
      */
-    public static SaveAction save(Qemu qemu, boolean stateFileComplete) {
+    public static SaveAction save(Emulator qemu, boolean stateFileComplete) {
         if (!qemu.alive()) {
             return stateFileComplete ? SaveAction.FINISH : SaveAction.LOST;
         }
@@ -102,9 +96,9 @@ public final class RecoveryDecision {
         return SaveAction.UNDO;
     }
 
-    public static MigrationAction migration(Qemu source, Target target) {
+    public static MigrationAction migration(Emulator source, Target target) {
         if (source.endedWithoutCompletion()) {
-            // Pre-copy failed or was cancelled (post-copy failures are "postcopy-*"): the target cannot have completed.
+            // Pre-copy failed or was cancelled (a post-copy failure stays POSTCOPY): the target cannot have completed.
             return target == Target.RUNS ? MigrationAction.WAIT : MigrationAction.STAY;
         }
         return switch (target) {

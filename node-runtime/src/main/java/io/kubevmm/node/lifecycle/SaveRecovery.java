@@ -1,6 +1,7 @@
 package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.RecoveryDecision.SaveAction;
@@ -31,21 +32,21 @@ final class SaveRecovery {
         this.runner = runner;
     }
 
-    static RecoveryDecision.Qemu observe(VmmInstance instance) {
+    static RecoveryDecision.Emulator observe(VmmInstance instance) {
         if (instance == null) {
-            return RecoveryDecision.Qemu.GONE;
+            return RecoveryDecision.Emulator.GONE;
         }
         RunState state = instance.runState();
         if (state == RunState.GONE) {
-            return RecoveryDecision.Qemu.GONE;
+            return RecoveryDecision.Emulator.GONE;
         }
-        String migration;
+        MigrationStatus migration;
         try {
             migration = instance.outgoing().progress(0).status();
         } catch (EngineException e) {
-            migration = "unknown"; // neither in progress nor ended: decides nothing on its own
+            migration = MigrationStatus.UNKNOWN; // neither in progress nor ended: decides nothing on its own
         }
-        return new RecoveryDecision.Qemu(true, state, migration);
+        return new RecoveryDecision.Emulator(true, state, migration);
     }
 
     void recover(OperationIntent intent, VmmInstance found) {
@@ -57,7 +58,7 @@ final class SaveRecovery {
         long deadline = System.nanoTime() + WAIT_AT_MOST.toNanos();
         SaveAction action;
         while (true) {
-            RecoveryDecision.Qemu qemu = observe(runner.instanceNow());
+            RecoveryDecision.Emulator qemu = observe(runner.instanceNow());
             action = RecoveryDecision.save(qemu, Files.exists(complete));
             LOG.infof("%s: a suspend to disk started %s was interrupted by a node-runtime restart; QEMU %s, migration %s: %s",
                     runner.config().id(), intent.startTime(), qemu.alive() ? qemu.runState() : "gone", qemu.migrationStatus(), action);

@@ -6,14 +6,11 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmEvent;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.lifecycle.VmObservation.Failure;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -132,8 +129,8 @@ public final class VmRunner {
     }
 
     /** The emulator as it is now (on the VM thread, so no lifecycle step races the look). */
-    public CompletableFuture<RecoveryDecision.Qemu> observeEmulator() {
-        CompletableFuture<RecoveryDecision.Qemu> seen = new CompletableFuture<>();
+    public CompletableFuture<RecoveryDecision.Emulator> observeEmulator() {
+        CompletableFuture<RecoveryDecision.Emulator> seen = new CompletableFuture<>();
         submit(() -> seen.complete(SaveRecovery.observe(vm.instance)));
         return seen;
     }
@@ -231,7 +228,7 @@ public final class VmRunner {
                 adoption.endUnreachable();
                 readiness.cancel();
                 if (deleteDisks) {
-                    deleteTree(vm.config.stateDir());
+                    FileTree.delete(vm.config.stateDir());
                 } else {
                     DiskRetention.keepDisksOnly(vm.config.stateDir());
                 }
@@ -303,17 +300,6 @@ public final class VmRunner {
     void submit(Runnable task) { thread.submit(task); }
 
     void after(Duration delay, Runnable task) { thread.after(delay, task); }
-
-    public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 
     @Override
     public String toString() {

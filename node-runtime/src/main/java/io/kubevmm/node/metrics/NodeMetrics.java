@@ -1,8 +1,6 @@
 package io.kubevmm.node.metrics;
 
 import io.kubevmm.api.v1alpha1.InstancePhase;
-import io.kubevmm.node.lifecycle.Action;
-import io.kubevmm.node.lifecycle.VmRunner;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -29,10 +27,10 @@ public class NodeMetrics {
         this.registry = registry;
     }
 
-    /** Registers the VMs-per-phase gauges over a live view of the node's runners. */
-    public void trackPhases(Supplier<Stream<VmRunner>> runners) {
+    /** Registers the VMs-per-phase gauges over a live view of the phases of the node's VMs. */
+    public void trackPhases(Supplier<Stream<InstancePhase>> phases) {
         for (InstancePhase phase : InstancePhase.values()) {
-            Gauge.builder("kubevmm.vms", runners, r -> r.get().filter(v -> v.observe().phase() == phase).count())
+            Gauge.builder("kubevmm.vms", phases, p -> p.get().filter(v -> v == phase).count())
                     .description("VMs on this node by phase")
                     .tag("phase", phase.name())
                     .register(registry);
@@ -47,22 +45,26 @@ public class NodeMetrics {
                 .record(took);
     }
 
-    public void operation(Action action, Duration took, boolean succeeded) {
+    /** One lifecycle operation ({@code action}: the lifecycle's name for it, e.g. {@code START}). */
+    public void operation(String action, Duration took, boolean succeeded) {
         Timer.builder("kubevmm.vm.operation")
                 .description("Lifecycle operations on VMs and how long they took")
-                .tags("operation", action.name().toLowerCase(Locale.ROOT), "outcome", succeeded ? "success" : "failure")
+                .tags("operation", action.toLowerCase(Locale.ROOT), "outcome", succeeded ? "success" : "failure")
                 .register(registry)
                 .record(took);
     }
 
-    /** Per-VM CPU seconds and resident memory of the VM's emulator process, while it has one. */
-    public void track(String namespace, String name, VmRunner runner) {
+    /**
+     * Per-VM CPU seconds and resident memory of the VM's emulator process, while it has one
+     * ({@code pid} answers null while it has none).
+     */
+    public void track(String namespace, String name, Supplier<Long> pid) {
         Tags tags = Tags.of("namespace", namespace, "vm", name);
         perVm.computeIfAbsent(namespace + "/" + name, k -> List.of(
-                FunctionCounter.builder("kubevmm.vm.cpu", runner, r -> pidStat(r, true))
+                FunctionCounter.builder("kubevmm.vm.cpu", pid, p -> pidStat(p, true))
                         .description("CPU time used by the VM's emulator process")
                         .baseUnit("seconds").tags(tags).register(registry),
-                Gauge.builder("kubevmm.vm.memory.resident", runner, r -> pidStat(r, false))
+                Gauge.builder("kubevmm.vm.memory.resident", pid, p -> pidStat(p, false))
                         .description("Resident memory of the VM's emulator process")
                         .baseUnit("bytes").tags(tags).register(registry)));
     }
@@ -74,8 +76,8 @@ public class NodeMetrics {
         }
     }
 
-    private static double pidStat(VmRunner runner, boolean cpu) {
-        Long pid = runner.observe().pid();
+    private static double pidStat(Supplier<Long> of, boolean cpu) {
+        Long pid = of.get();
         if (pid == null) {
             return 0;
         }

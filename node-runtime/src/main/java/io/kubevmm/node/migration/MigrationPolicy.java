@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.migration.PolicyAction.Abort;
 import io.kubevmm.node.migration.PolicyAction.Continue;
 import io.kubevmm.node.migration.PolicyAction.RaiseThrottle;
@@ -156,7 +157,7 @@ public final class MigrationPolicy {
 
     /** Only a migration still copying ahead of the guest can be steered; setup counts, for the timeout. */
     static boolean inPreCopy(MigrationSample now) {
-        return now.status().equals("active") || now.status().equals("setup");
+        return now.status().inPreCopy();
     }
 
     /** The bulk copy of all RAM is over; see {@link #FIRST_PASS_DONE_ITERATIONS} for why it matters. */

@@ -2,9 +2,9 @@ package io.kubevmm.node.migration;
 
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.IncomingMigration;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
-import io.kubevmm.node.qmp.FdPassing;
+import io.kubevmm.node.engine.VmmEngine;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,16 +26,9 @@ public final class MigrationStreams {
 
     private MigrationStreams() { }
 
-    /** Whether the memory stream is handed to QEMU, for a tunnel with this TLS context (null: plain TCP). */
-    public static boolean handOff(SSLContext tlsOrNull) {
-        if (tlsOrNull != null) {
-            return false;
-        }
-        if (!FdPassing.available()) {
-            FdPassing.logFallbackOnce("migration streams are relayed through the node runtime instead");
-            return false;
-        }
-        return true;
+    /** Whether the memory stream is handed to the emulator, for a tunnel with this TLS context (null: plain TCP). */
+    public static boolean handOff(SSLContext tlsOrNull, VmmEngine engine) {
+        return tlsOrNull == null && engine.takesConnections();
     }
 
     /** The multifd channels a migration asks for ({@code spec.multifdChannels}); 0: one stream. */

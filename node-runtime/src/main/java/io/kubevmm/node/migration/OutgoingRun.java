@@ -1,8 +1,10 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.node.engine.EngineException;
+import io.kubevmm.node.engine.MigrationSample;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.OutgoingMigration;
@@ -14,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -130,11 +131,10 @@ public final class OutgoingRun {
     }
 
     public static MigrationSettings settings(VMMigrationSpec spec) {
-        return new MigrationSettings(spec.getStrategy() == null ? VMMigrationSpec.Strategy.Auto : spec.getStrategy(),
-                spec.getMaxDowntimeMillis() == null ? 300 : spec.getMaxDowntimeMillis(),
-                spec.getBandwidthMiBps() == null ? 0 : spec.getBandwidthMiBps() << 20,
+        return new MigrationSettings(SpecDefaults.strategy(spec), SpecDefaults.maxDowntimeMillis(spec),
+                SpecDefaults.bandwidthMiBps(spec) << 20,
                 spec.getCompletionTimeoutSeconds() == null ? null : Duration.ofSeconds(spec.getCompletionTimeoutSeconds()),
-                spec.getAutoConverge() == null || spec.getAutoConverge());
+                SpecDefaults.autoConverge(spec));
     }
 
     public MigrationTotals run(OutgoingMigration out) throws EngineException {
@@ -153,13 +153,13 @@ public final class OutgoingRun {
             long elapsed = (System.nanoTime() - t0) / 1_000_000;
             MigrationSample sample = out.progress(elapsed);
             switch (sample.status()) {
-                case "completed" -> {
+                case COMPLETED -> {
                     if (disks != null) {
                         out.finishDiskMirrors();
                     }
                     return out.totals();
                 }
-                case "failed" -> {
+                case FAILED -> {
                     // A cancel reaches the target too, which may drop its end first: that failure is the cancellation.
                     String stop = postCopy ? null : stopRequested.get();
                     if (stop != null) {
@@ -167,7 +167,7 @@ public final class OutgoingRun {
                     }
                     throw failed(out, "QEMU reported the migration failed");
                 }
-                case "cancelled" -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
+                case CANCELLED -> throw new MigrationStopped(Phase.Cancelled, "Cancelled", "cancelled");
                 default -> { }
             }
             if (System.nanoTime() > nextStopCheck) {

@@ -11,14 +11,17 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.OperationIntent;
 import io.kubevmm.node.lifecycle.RecoveryDecision;
 import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.PeerNodes;
+import io.kubevmm.node.transfer.TunnelService;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -127,7 +130,7 @@ public class SourceMigrations {
             return recoverUnrecorded(migration, ref, runner, target);
         }
         try {
-            RecoveryDecision.Qemu qemu = runner.observeEmulator().get(30, TimeUnit.SECONDS);
+            RecoveryDecision.Emulator qemu = runner.observeEmulator().get(30, TimeUnit.SECONDS);
             RecoveryDecision.Target facts = targetFacts(migration, ref, target);
             RecoveryDecision.MigrationAction action = RecoveryDecision.migration(qemu, facts);
             LOG.infof("migration %s after a node-runtime restart: source QEMU %s (migration %s), target %s %s: %s", ref,
@@ -227,7 +230,7 @@ public class SourceMigrations {
             OutgoingRun.Stream stream;
             TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls());
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
                     channels > 0 ? " with " + channels + " multifd channels" : "");
             if (handOff) {

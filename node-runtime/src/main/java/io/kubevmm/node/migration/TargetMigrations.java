@@ -7,15 +7,17 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.node.controller.EventRecorder;
-import io.kubevmm.node.controller.VmiConfigMapper;
+import io.kubevmm.node.engine.MigrationStatus;
+import io.kubevmm.node.events.EventRecorder;
+import io.kubevmm.node.files.FileTree;
+import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.NodeVms;
-import io.kubevmm.node.lifecycle.VmRunner;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.TunnelService;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -90,7 +92,7 @@ public class TargetMigrations {
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
             // Multifd channels are connections of their own: relayed, never handed off.
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
+            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine()) && tunnel.server().canHandOff();
             TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
@@ -176,8 +178,8 @@ public class TargetMigrations {
         String outcome;
         try {
             while (true) {
-                String status = arrival.instance().incoming().status();
-                if ("completed".equals(status)) {
+                MigrationStatus status = arrival.instance().incoming().status();
+                if (status == MigrationStatus.COMPLETED) {
                     arrival.instance().incoming().stopDiskExport();
                     arrival.registration().close();
                     vms.takeOver(arrival.ref().namespace(), arrival.ref().vmName(), arrival.config(), arrival.instance(), guestReady);
@@ -187,8 +189,8 @@ public class TargetMigrations {
                     LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
                     return;
                 }
-                if ("failed".equals(status) || "cancelled".equals(status)) {
-                    outcome = "the incoming migration " + status;
+                if (status == MigrationStatus.FAILED || status == MigrationStatus.CANCELLED) {
+                    outcome = "the incoming migration " + status.name().toLowerCase(java.util.Locale.ROOT);
                     break;
                 }
                 if (System.nanoTime() > nextCheck) {
@@ -198,7 +200,7 @@ public class TargetMigrations {
                         outcome = stop;
                         break;
                     }
-                    if ("setup".equals(status) || "none".equals(status)) {
+                    if (status == MigrationStatus.SETUP || status == MigrationStatus.NONE) {
                         if (System.nanoTime() - started > CONNECT_TIMEOUT.toNanos()) {
                             outcome = "no source connected within " + CONNECT_TIMEOUT.toMinutes() + " minutes";
                             break;
@@ -222,7 +224,7 @@ public class TargetMigrations {
         secrets.remove(ref.uid());
         if (config != null) {
             try {
-                VmRunner.deleteTree(config.stateDir());
+                FileTree.delete(config.stateDir());
             } catch (IOException e) {
                 LOG.warnf("cannot delete %s: %s", config.stateDir(), e.getMessage());
             }

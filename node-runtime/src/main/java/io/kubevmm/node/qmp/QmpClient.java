@@ -9,7 +9,6 @@ import io.kubevmm.node.qmp.PendingCommands.Pending;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
@@ -17,16 +16,10 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -55,21 +48,17 @@ public final class QmpClient implements AutoCloseable {
 
     private final Path socket;
     private final SocketChannel channel;
-    // Writes run on their own thread: an interrupt on a caller's thread would close the whole
-    // channel (SocketChannel is interruptible), and executeAsync must not block on a full socket.
-    private final ExecutorService writer;
     private final PendingCommands pending = new PendingCommands();
+    private final QmpWriter writer;
     private final EventDispatcher events;
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
     private final AtomicReference<Ending> ending = new AtomicReference<>();
-    /** Held while a descriptor is sent by the socket's number, and to close the socket. */
-    private final ReentrantLock socketInUse = new ReentrantLock();
     private volatile QemuVersion version;
 
     private QmpClient(Path socket, SocketChannel channel) {
         this.socket = socket;
         this.channel = channel;
-        this.writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("qmp-writer " + socket).factory());
+        this.writer = new QmpWriter(socket, channel, pending, this::isOpen, () -> ending.get().reason());
         this.events = new EventDispatcher(socket.toString());
     }
 
@@ -166,7 +155,7 @@ public final class QmpClient implements AutoCloseable {
             throw new QmpException(command, null, "QMP command '" + command + "' needs to pass a file descriptor, which is unavailable: "
                     + FdPassing.unavailableReason());
         }
-        FdWrite write = new FdWrite(fd, System.nanoTime() + timeout.toNanos());
+        QmpWriter.FdWrite write = writer.withFd(fd, System.nanoTime() + timeout.toNanos());
         try {
             Pending sent = send(command, arguments, timeout, write);
             try {
@@ -227,7 +216,7 @@ public final class QmpClient implements AutoCloseable {
         return send(command, arguments, timeout, null);
     }
 
-    private Pending send(String command, Map<String, ?> arguments, Duration timeout, FdWrite withFd) {
+    private Pending send(String command, Map<String, ?> arguments, Duration timeout, QmpWriter.FdWrite withFd) {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(timeout, "timeout");
         ObjectNode message = QmpMessages.command(command, arguments);
@@ -239,91 +228,8 @@ public final class QmpClient implements AutoCloseable {
         }
         pending.expireAfter(sent, timeout);
         byte[] line = QmpMessages.line(message, sent.id());
-        try {
-            writer.execute(withFd == null ? () -> write(line) : () -> withFd.write(line, sent));
-        } catch (RejectedExecutionException e) {
-            // The connection ended after registering: end() has already failed this command.
-        }
+        writer.send(line, sent, withFd);
         return sent;
-    }
-
-    private void write(byte[] line) {
-        try {
-            ByteBuffer buffer = ByteBuffer.wrap(line);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-        } catch (IOException e) {
-            // Broken pipe: QEMU is gone, but its last events (SHUTDOWN and its reason) may still be
-            // unread. The reader drains them, sees the end and fails this command with the others.
-            LOG.debugf("Writing to QMP socket %s failed: %s", socket, e.getMessage());
-        }
-    }
-
-    /**
-     * One descriptor on its way to QEMU. The writer and the caller each claim it once: the writer
-     * to send it, the caller (when done waiting) to make sure it is not sent after that; whoever
-     * comes second waits for nothing or for the write to finish, so the caller may close the
-     * descriptor as soon as {@link #release()} returns.
-     */
-    private final class FdWrite {
-        private final int fd;
-        private final long deadline;
-        private final AtomicBoolean claimed = new AtomicBoolean();
-        private final CountDownLatch written = new CountDownLatch(1);
-
-        FdWrite(int fd, long deadline) {
-            this.fd = fd;
-            this.deadline = deadline;
-        }
-
-        void write(byte[] line, Pending sent) {
-            if (!claimed.compareAndSet(false, true)) {
-                return;
-            }
-            try {
-                int done;
-                // sendmsg goes by descriptor number, past the channel's own open/closed bookkeeping:
-                // the lock keeps end() from closing (and the number from being reused) meanwhile.
-                socketInUse.lock();
-                try {
-                    if (!isOpen()) {
-                        throw new IOException("the QMP connection ended (" + ending.get().reason() + ")");
-                    }
-                    done = FdPassing.send(FdPassing.descriptor(channel), line, fd, deadline, QmpClient.this::isOpen);
-                } finally {
-                    socketInUse.unlock();
-                }
-                ByteBuffer rest = ByteBuffer.wrap(line, done, line.length - done);
-                while (rest.hasRemaining()) {
-                    channel.write(rest);
-                }
-            } catch (IOException e) {
-                // Unlike a plain write, this one may fail with QEMU alive (no room, bad descriptor): say so now.
-                LOG.debugf("Passing a descriptor on QMP socket %s failed: %s", socket, e.getMessage());
-                QmpClient.this.pending.abandon(sent.id(), new QmpException(sent.command(), null,
-                        "QMP command '" + sent.command() + "' could not pass its file descriptor: " + e.getMessage()));
-            } finally {
-                written.countDown();
-            }
-        }
-
-        void release() {
-            if (!claimed.compareAndSet(false, true)) {
-                boolean interrupted = false;
-                while (true) {
-                    try {
-                        written.await();
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
     }
 
     private void read() {
@@ -391,13 +297,7 @@ public final class QmpClient implements AutoCloseable {
             return;
         }
         LOG.debugf("QMP connection to %s ended: %s", socket, why.reason());
-        socketInUse.lock();
-        try {
-            QmpSocket.closeQuietly(channel);
-        } finally {
-            socketInUse.unlock();
-        }
-        writer.shutdown();
+        writer.close();
         greeting.completeExceptionally(new QmpException(null, null,
                 "QMP connection to " + socket + " ended before QEMU's greeting: " + why.reason()));
         for (Pending p : pending.close()) {

@@ -8,11 +8,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.v1alpha1.NodeResources;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMNodeSpec;
 import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.config.NodeCapacity;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
@@ -44,11 +46,11 @@ public class NodeRegistration {
     private final NodeCapacity capacity;
     private final NodeVms vms;
     private final int httpPort;
-    private final io.kubevmm.node.migration.TunnelService tunnel;
+    private final io.kubevmm.node.transfer.TunnelService tunnel;
     private final String leaseNamespace;
 
     NodeRegistration(KubernetesClient client, NodeConfig config, NodeCapacity capacity, NodeVms vms,
-                     io.kubevmm.node.migration.TunnelService tunnel,
+                     io.kubevmm.node.transfer.TunnelService tunnel,
                      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort,
                      @ConfigProperty(name = "kubevmm.node.lease-namespace", defaultValue = "kubevmm-system") String leaseNamespace) {
         this.client = client;
@@ -114,9 +116,9 @@ public class NodeRegistration {
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);
         s.setHeartbeatTime(now);
         boolean unprivileged = vms.engine().runsUnprivileged();
-        s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("NodeRuntimeRunning")
+        s.setConditions(List.of(new ConditionBuilder().withType(ConditionTypes.READY).withStatus("True").withReason("NodeRuntimeRunning")
                 .withMessage("node runtime is running and renewing its lease").withLastTransitionTime(now).build(),
-                new ConditionBuilder().withType("QemuUnprivileged").withStatus(unprivileged ? "True" : "False")
+                new ConditionBuilder().withType(ConditionTypes.QEMU_UNPRIVILEGED).withStatus(unprivileged ? "True" : "False")
                         .withReason(unprivileged ? "DedicatedUser" : "RunsPrivileged")
                         .withMessage(vms.engine().confinement()).withLastTransitionTime(now).build()));
         return s;

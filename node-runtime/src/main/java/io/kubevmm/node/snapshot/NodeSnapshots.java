@@ -12,7 +12,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.config.NodeConfig;
-import io.kubevmm.node.controller.EventRecorder;
+import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;
@@ -45,11 +45,11 @@ public class NodeSnapshots {
     private final Snapshotter snapshotter;
     private final EventRecorder events;
     private final SnapshotMetrics metrics;
-    private final io.kubevmm.node.migration.PeerNodes peers;
+    private final io.kubevmm.node.transfer.PeerNodes peers;
     private final Set<String> taking = ConcurrentHashMap.newKeySet();
 
     NodeSnapshots(KubernetesClient client, NodeVms vms, NodeConfig config, EventRecorder events, SnapshotMetrics metrics,
-                  io.kubevmm.node.migration.PeerNodes peers) {
+                  io.kubevmm.node.transfer.PeerNodes peers) {
         this.client = client;
         this.peers = peers;
         this.vms = vms;
@@ -193,13 +193,12 @@ public class NodeSnapshots {
                     + " is not in the snapshot store of node " + vms.nodeName() + (snapshot == null ? " and no longer exists" : ""));
         }
         long t0 = System.nanoTime();
-        String base = "/api/v1/snapshots/" + name;
         try {
             SnapshotManifest manifest;
-            try (var in = peers.get(holder, base + "/manifest")) {
+            try (var in = peers.snapshotManifest(holder, name)) {
                 manifest = MANIFEST_JSON.readValue(in, SnapshotManifest.class);
             }
-            snapshotter.store().importSnapshot(manifest, file -> peers.get(holder, base + "/files/" + file));
+            snapshotter.store().importSnapshot(manifest, file -> peers.snapshotFile(holder, name, file));
             LOG.infof("Fetched snapshot %s (%d bytes) from node %s in %d ms, checksums verified", name, manifest.sizeBytes(), holder,
                     (System.nanoTime() - t0) / 1_000_000);
         } catch (java.io.IOException | RuntimeException e) {

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.kubevmm.node.engine.DiskChain;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.files.FileTree;
+import io.kubevmm.node.files.Sha256;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,11 +16,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -101,7 +100,7 @@ public final class SnapshotStore {
                 for (Path layer : chain.layers()) {
                     Path linked = link(layer, dir);
                     names.add(linked.getFileName().toString());
-                    artifacts.add(new SnapshotManifest.Artifact(names.getLast(), Files.size(linked), sha256(linked)));
+                    artifacts.add(new SnapshotManifest.Artifact(names.getLast(), Files.size(linked), Sha256.of(linked)));
                 }
                 entries.add(new SnapshotManifest.DiskEntry(chain.disk(), names,
                         chain.baseImage() == null ? null : chain.baseImage().toString()));
@@ -114,7 +113,7 @@ public final class SnapshotStore {
                 }
                 stateFile = STATE_FILE;
                 artifacts.addFirst(new SnapshotManifest.Artifact(STATE_FILE, Files.size(state),
-                        stateSha256 != null ? stateSha256 : sha256(state)));
+                        stateSha256 != null ? stateSha256 : Sha256.of(state)));
             }
             long size = artifacts.stream().mapToLong(SnapshotManifest.Artifact::sizeBytes).sum();
             SnapshotManifest manifest = new SnapshotManifest(SnapshotManifest.FORMAT, pending.name(), details.vmName(), details.vmUid(),
@@ -200,7 +199,7 @@ public final class SnapshotStore {
             }
             String actual;
             try {
-                actual = sha256(file);
+                actual = Sha256.of(file);
             } catch (IOException e) {
                 throw new SnapshotIntegrityException(file, what + " is unreadable: " + e.getMessage());
             }
@@ -263,7 +262,7 @@ public final class SnapshotStore {
         try {
             Path doomed = Files.createDirectories(root.resolve(INCOMPLETE)).resolve(name + ".deleting." + UUID.randomUUID().toString().substring(0, 8));
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(doomed);
+            FileTree.delete(doomed);
             return true;
         } catch (IOException e) {
             throw new EngineException(Reason.OperationFailed, "cannot delete snapshot '" + name + "': " + e.getMessage(), e);
@@ -283,7 +282,7 @@ public final class SnapshotStore {
         try (Stream<Path> dirs = Files.list(incomplete)) {
             List<Path> removed = dirs.toList();
             for (Path dir : removed) {
-                deleteTree(dir);
+                FileTree.delete(dir);
             }
             return removed;
         } catch (IOException e) {
@@ -293,33 +292,10 @@ public final class SnapshotStore {
 
     void abort(PendingSnapshot pending) {
         try {
-            deleteTree(pending.dir());
+            FileTree.delete(pending.dir());
         } catch (IOException ignored) {
             // cleanupIncomplete() gets it later
         }
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                sha.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(sha.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

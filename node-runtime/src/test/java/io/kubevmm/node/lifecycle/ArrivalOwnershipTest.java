@@ -6,6 +6,7 @@ import io.kubevmm.api.v1alpha1.RestartPolicy;
 import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.node.console.ReadinessWatcher;
 import io.kubevmm.node.engine.EmulatorUnreachableException;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
@@ -69,8 +70,8 @@ class ArrivalOwnershipTest {
 
             from.outgoing().start(stream, new MigrationTuning(false, false, 300, 0));
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> from.outgoing().progress(0).status(), s -> s.equals("completed") || s.equals("failed"));
-            assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
+                    .until(() -> from.outgoing().progress(0).status(), s -> s.equals(MigrationStatus.COMPLETED) || s.equals(MigrationStatus.FAILED));
+            assertThat(from.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
             await().atMost(Duration.ofSeconds(10)).until(arriving::runState, s -> s == RunState.RUNNING);
             int lastTickOnSource = before.lastTick();
 

@@ -1,8 +1,9 @@
 package io.kubevmm.node.lifecycle;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.lifecycle.RecoveryDecision.MigrationAction;
-import io.kubevmm.node.lifecycle.RecoveryDecision.Qemu;
+import io.kubevmm.node.lifecycle.RecoveryDecision.Emulator;
 import io.kubevmm.node.lifecycle.RecoveryDecision.SaveAction;
 import io.kubevmm.node.lifecycle.RecoveryDecision.Target;
 import org.junit.jupiter.api.Test;
@@ -15,14 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RecoveryDecisionTest {
     // States as QEMU reports them (query-status, query-migrate) in each situation.
-    static final Qemu SAVING = new Qemu(true, RunState.PAUSED, "active");
-    static final Qemu SAVED = new Qemu(true, RunState.MIGRATED, "completed");
-    static final Qemu SAVE_FAILED = new Qemu(true, RunState.PAUSED, "failed");
-    static final Qemu SENDING = new Qemu(true, RunState.RUNNING, "active");
-    static final Qemu SENT = new Qemu(true, RunState.MIGRATED, "completed");
-    static final Qemu SEND_FAILED = new Qemu(true, RunState.RUNNING, "failed");
-    static final Qemu SEND_CANCELLED = new Qemu(true, RunState.RUNNING, "cancelled");
-    static final Qemu POSTCOPY = new Qemu(true, RunState.PAUSED, "postcopy-active");
+    static final Emulator SAVING = new Emulator(true, RunState.PAUSED, MigrationStatus.ACTIVE);
+    static final Emulator SAVED = new Emulator(true, RunState.MIGRATED, MigrationStatus.COMPLETED);
+    static final Emulator SAVE_FAILED = new Emulator(true, RunState.PAUSED, MigrationStatus.FAILED);
+    static final Emulator SENDING = new Emulator(true, RunState.RUNNING, MigrationStatus.ACTIVE);
+    static final Emulator SENT = new Emulator(true, RunState.MIGRATED, MigrationStatus.COMPLETED);
+    static final Emulator SEND_FAILED = new Emulator(true, RunState.RUNNING, MigrationStatus.FAILED);
+    static final Emulator SEND_CANCELLED = new Emulator(true, RunState.RUNNING, MigrationStatus.CANCELLED);
+    static final Emulator POSTCOPY = new Emulator(true, RunState.PAUSED, MigrationStatus.POSTCOPY);
 
     @Test
     void aSaveQemuCompletedIsFinishedEvenBeforeTheFileWasRenamed() {
@@ -33,26 +34,26 @@ class RecoveryDecisionTest {
     @Test
     void aSaveStillWritingIsAwaitedNotKilled() {
         assertThat(RecoveryDecision.save(SAVING, false)).isEqualTo(SaveAction.WAIT);
-        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, "setup"), false)).isEqualTo(SaveAction.WAIT);
+        assertThat(RecoveryDecision.save(new Emulator(true, RunState.PAUSED, MigrationStatus.SETUP), false)).isEqualTo(SaveAction.WAIT);
     }
 
     @Test
     void aFailedOrNeverStartedSaveIsUndone() {
         assertThat(RecoveryDecision.save(SAVE_FAILED, false)).isEqualTo(SaveAction.UNDO);
-        assertThat(RecoveryDecision.save(new Qemu(true, RunState.PAUSED, "none"), false)).isEqualTo(SaveAction.UNDO);
+        assertThat(RecoveryDecision.save(new Emulator(true, RunState.PAUSED, MigrationStatus.NONE), false)).isEqualTo(SaveAction.UNDO);
     }
 
     @Test
     void withQemuGoneOnlyACompleteFileCounts() {
-        assertThat(RecoveryDecision.save(Qemu.GONE, true)).isEqualTo(SaveAction.FINISH);
-        assertThat(RecoveryDecision.save(Qemu.GONE, false)).isEqualTo(SaveAction.LOST);
+        assertThat(RecoveryDecision.save(Emulator.GONE, true)).isEqualTo(SaveAction.FINISH);
+        assertThat(RecoveryDecision.save(Emulator.GONE, false)).isEqualTo(SaveAction.LOST);
     }
 
     @Test
     void aCompletedMigrationWhoseTargetRunsTheGuestIsHandedOver() {
         assertThat(RecoveryDecision.migration(SENT, Target.RUNS)).isEqualTo(MigrationAction.HAND_OVER);
         // The source copy may be gone too (e.g. its QEMU was ended): the target's copy is the VM.
-        assertThat(RecoveryDecision.migration(Qemu.GONE, Target.RUNS)).isEqualTo(MigrationAction.HAND_OVER);
+        assertThat(RecoveryDecision.migration(Emulator.GONE, Target.RUNS)).isEqualTo(MigrationAction.HAND_OVER);
     }
 
     @Test
@@ -62,7 +63,7 @@ class RecoveryDecisionTest {
 
     @Test
     void anUnreachableTargetDecidesNothingAndNoCopyIsEnded() {
-        for (Qemu source : new Qemu[] {SENT, SENDING, POSTCOPY, Qemu.GONE}) {
+        for (Emulator source : new Emulator[] {SENT, SENDING, POSTCOPY, Emulator.GONE}) {
             assertThat(RecoveryDecision.migration(source, Target.UNKNOWN)).as("source %s", source).isEqualTo(MigrationAction.WAIT);
         }
     }
@@ -86,7 +87,7 @@ class RecoveryDecisionTest {
     void postCopyWaitsWhileTheTargetReceivesAndIsLostWhenItIsGone() {
         assertThat(RecoveryDecision.migration(POSTCOPY, Target.RECEIVING)).isEqualTo(MigrationAction.WAIT);
         assertThat(RecoveryDecision.migration(POSTCOPY, Target.ABSENT)).isEqualTo(MigrationAction.LOST);
-        assertThat(RecoveryDecision.migration(Qemu.GONE, Target.ABSENT)).isEqualTo(MigrationAction.LOST);
+        assertThat(RecoveryDecision.migration(Emulator.GONE, Target.ABSENT)).isEqualTo(MigrationAction.LOST);
     }
 
     @Test

@@ -1,13 +1,15 @@
 package io.kubevmm.node.migration;
 
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.qmp.FdPassing;
 import io.kubevmm.node.testing.GuestConsole;
 import io.kubevmm.node.testing.TestGuest;
@@ -50,7 +52,7 @@ class HandOffMigrationTest {
     @BeforeAll
     static void requireFdPassing() {
         assumeTrue(FdPassing.available(), () -> "descriptor passing unavailable: " + FdPassing.unavailableReason());
-        assertThat(MigrationStreams.handOff(null)).isTrue();
+        assertThat(MigrationStreams.handOff(null, TestGuest.engine())).isTrue();
     }
 
     @BeforeEach
@@ -101,16 +103,16 @@ class HandOffMigrationTest {
             // Slow pre-copy (8 MiB/s) so the switch surely happens mid-transfer; post-copy itself is uncapped.
             MigrationStreams.outgoing(address(), MIGRATION, secret).start(from.outgoing(), new MigrationTuning(true, false, 300, 8L << 20));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                    .until(() -> from.outgoing().progress(0).status(), "active"::equals);
+                    .until(() -> from.outgoing().progress(0).status(), MigrationStatus.ACTIVE::equals);
             from.outgoing().startPostcopy();
-            Set<String> seen = new LinkedHashSet<>();
+            Set<MigrationStatus> seen = new LinkedHashSet<>();
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(10)).until(() -> {
-                String status = from.outgoing().progress(0).status();
+                MigrationStatus status = from.outgoing().progress(0).status();
                 seen.add(status);
-                return status.equals("completed") || status.equals("failed");
+                return status.equals(MigrationStatus.COMPLETED) || status.equals(MigrationStatus.FAILED);
             });
-            assertThat(seen).as("source statuses after the switch").contains("completed").doesNotContain("failed");
-            assertThat(seen).as("the guest went through post-copy (page requests on the return path)").contains("postcopy-active");
+            assertThat(seen).as("source statuses after the switch").contains(MigrationStatus.COMPLETED).doesNotContain(MigrationStatus.FAILED);
+            assertThat(seen).as("the guest went through post-copy (page requests on the return path)").contains(MigrationStatus.POSTCOPY);
             assertThat(registration.connections()).isEqualTo(1);
         }
         assertGuestRunsOnTarget(from, to, source, target, before);
@@ -126,7 +128,7 @@ class HandOffMigrationTest {
                     .isInstanceOf(MigrationStopped.class).hasMessageContaining("bad proof");
             assertThat(registration.connections()).isZero();
             assertThat(server.rejectedConnections()).isEqualTo(1);
-            assertThat(to.incoming().status()).as("no migrate-incoming was issued").isEqualTo("none");
+            assertThat(to.incoming().status()).as("no migrate-incoming was issued").isEqualTo(MigrationStatus.NONE);
             assertThat(to.runState()).isNotEqualTo(RunState.RUNNING);
         }
     }

@@ -1,6 +1,8 @@
 package io.kubevmm.node.migration;
 
 import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.migration.PolicyAction.Abort;
 import io.kubevmm.node.migration.PolicyAction.Continue;
 import io.kubevmm.node.migration.PolicyAction.RaiseThrottle;
@@ -44,14 +46,14 @@ class MigrationPolicyTest {
 
     @Test
     void tracesAreWhatTheirNamesSay() {
-        assertThat(IDLE.samples().getLast().status()).isEqualTo("completed");
-        assertThat(CONVERGING.samples().getLast().status()).isEqualTo("completed");
-        assertThat(WRITE_HEAVY.samples().getLast().status()).isEqualTo("cancelled");
+        assertThat(IDLE.samples().getLast().status()).isEqualTo(MigrationStatus.COMPLETED);
+        assertThat(CONVERGING.samples().getLast().status()).isEqualTo(MigrationStatus.COMPLETED);
+        assertThat(WRITE_HEAVY.samples().getLast().status()).isEqualTo(MigrationStatus.CANCELLED);
         assertThat(WRITE_HEAVY.header().at("/outcome/passes").asLong()).isGreaterThan(10);
-        assertThat(AUTO_CONVERGE.samples().getLast().status()).isEqualTo("completed");
+        assertThat(AUTO_CONVERGE.samples().getLast().status()).isEqualTo(MigrationStatus.COMPLETED);
         assertThat(AUTO_CONVERGE.header().at("/outcome/maxThrottlePercent").asInt()).isEqualTo(99);
         assertThat(POST_COPY.samples()).anyMatch(MigrationSample::inPostCopy);
-        assertThat(POST_COPY.samples().getLast().status()).isEqualTo("completed");
+        assertThat(POST_COPY.samples().getLast().status()).isEqualTo(MigrationStatus.COMPLETED);
     }
 
     @ParameterizedTest
@@ -68,7 +70,7 @@ class MigrationPolicyTest {
     void guestThatDirtiesSlowerThanTheCopyIsLeftToConvergeInPreCopy(Strategy strategy) {
         // the decision was really taken: pre-copy samples after the first pass, with rates to compare
         List<MigrationSample> afterFirstPass = CONVERGING.samples().stream()
-                .filter(s -> s.status().equals("active") && MigrationPolicy.firstPassDone(s)).toList();
+                .filter(s -> s.status().equals(MigrationStatus.ACTIVE) && MigrationPolicy.firstPassDone(s)).toList();
         assertThat(afterFirstPass).hasSizeGreaterThanOrEqualTo(2)
                 .allMatch(s -> s.dirtyRateBytesPerSecond() > 0 && !MigrationPolicy.dirtyOutpacesTransfer(s));
 
@@ -138,7 +140,7 @@ class MigrationPolicyTest {
             boolean firstPassDone = WRITE_HEAVY.samples().get(i).iterations() >= MigrationPolicy.FIRST_PASS_DONE_ITERATIONS;
             assertThat(actions.get(i) instanceof SwitchToPostCopy)
                     .as("sample %d at pass %d", i, WRITE_HEAVY.samples().get(i).iterations())
-                    .isEqualTo(firstPassDone && !WRITE_HEAVY.samples().get(i).status().equals("cancelled"));
+                    .isEqualTo(firstPassDone && !WRITE_HEAVY.samples().get(i).status().equals(MigrationStatus.CANCELLED));
         }
     }
 
@@ -196,7 +198,7 @@ class MigrationPolicyTest {
     // --- synthetic edge cases -------------------------------------------------------------------
 
     private static MigrationSample sample(long elapsedMillis, long iterations, long dirtyRate, long transferRate) {
-        return new MigrationSample(elapsedMillis, "active", iterations, 256 * MiB, 300 * MiB, 100 * MiB,
+        return new MigrationSample(elapsedMillis, MigrationStatus.ACTIVE, iterations, 256 * MiB, 300 * MiB, 100 * MiB,
                 dirtyRate, transferRate, 0, 2000);
     }
 
@@ -256,10 +258,10 @@ class MigrationPolicyTest {
     @Test
     void aFinishedMigrationNeedsNoDecision() {
         MigrationSample expired = sample(60_000, 4, 10 * MiB, 64 * MiB);
-        for (String status : List.of("completed", "failed", "cancelled")) {
+        for (MigrationStatus status : List.of(MigrationStatus.COMPLETED, MigrationStatus.FAILED, MigrationStatus.CANCELLED)) {
             MigrationSample end = new MigrationSample(60_500, status, 0, 0, 0, 0, 0, 0, 0, 0);
             assertThat(MigrationPolicy.decide(settings(Strategy.PreCopy, Duration.ofSeconds(10), true), List.of(expired, end)))
-                    .as(status).isInstanceOf(Continue.class);
+                    .as(status.name()).isInstanceOf(Continue.class);
         }
     }
 
@@ -269,11 +271,11 @@ class MigrationPolicyTest {
         // counting it would make the real 2000 ms passes after it look like a stall from 300 ms
         MigrationSettings hybrid = settings(Strategy.Hybrid, null, false);
         List<MigrationSample> converging = List.of(
-                new MigrationSample(3000, "active", 2, 256 * MiB, 200 * MiB, 120 * MiB, 0, 64 * MiB, 0, 300),
-                new MigrationSample(3500, "active", 2, 256 * MiB, 230 * MiB, 90 * MiB, 30 * MiB, 64 * MiB, 0, 1900),
-                new MigrationSample(4000, "active", 3, 256 * MiB, 260 * MiB, 60 * MiB, 30 * MiB, 64 * MiB, 0, 1500),
-                new MigrationSample(4500, "active", 4, 256 * MiB, 290 * MiB, 40 * MiB, 30 * MiB, 64 * MiB, 0, 1200),
-                new MigrationSample(5000, "active", 5, 256 * MiB, 320 * MiB, 30 * MiB, 30 * MiB, 64 * MiB, 0, 900));
+                new MigrationSample(3000, MigrationStatus.ACTIVE, 2, 256 * MiB, 200 * MiB, 120 * MiB, 0, 64 * MiB, 0, 300),
+                new MigrationSample(3500, MigrationStatus.ACTIVE, 2, 256 * MiB, 230 * MiB, 90 * MiB, 30 * MiB, 64 * MiB, 0, 1900),
+                new MigrationSample(4000, MigrationStatus.ACTIVE, 3, 256 * MiB, 260 * MiB, 60 * MiB, 30 * MiB, 64 * MiB, 0, 1500),
+                new MigrationSample(4500, MigrationStatus.ACTIVE, 4, 256 * MiB, 290 * MiB, 40 * MiB, 30 * MiB, 64 * MiB, 0, 1200),
+                new MigrationSample(5000, MigrationStatus.ACTIVE, 5, 256 * MiB, 320 * MiB, 30 * MiB, 30 * MiB, 64 * MiB, 0, 900));
 
         assertThat(MigrationPolicy.passDowntimes(converging)).containsExactly(1900L, 1500L, 1200L, 900L);
         assertThat(MigrationPolicy.stalled(hybrid, converging)).isFalse();

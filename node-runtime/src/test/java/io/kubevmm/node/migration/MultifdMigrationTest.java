@@ -1,13 +1,14 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.engine.qemu.QemuEngine;
-import io.kubevmm.node.migration.tunnel.TunnelClient;
-import io.kubevmm.node.migration.tunnel.TunnelSecrets;
-import io.kubevmm.node.migration.tunnel.TunnelServer;
+import io.kubevmm.node.transfer.tunnel.TunnelClient;
+import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
+import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.testing.GuestConsole;
 import io.kubevmm.node.testing.TestGuest;
 import org.junit.jupiter.api.AfterEach;
@@ -65,8 +66,8 @@ class MultifdMigrationTest {
                          new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), MIGRATION, secret, null)) {
                 MigrationStreams.outgoing(endpoint, 3).start(from.outgoing(), new MigrationTuning(false, true, 300, 0));
                 await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
-                        .until(() -> from.outgoing().progress(0).status(), s -> s.equals("completed") || s.equals("failed"));
-                assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
+                        .until(() -> from.outgoing().progress(0).status(), s -> s.equals(MigrationStatus.COMPLETED) || s.equals(MigrationStatus.FAILED));
+                assertThat(from.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
                 assertThat(registration.connections()).as("main stream + 3 multifd channels, each admitted by its proof")
                         .isEqualTo(4);
                 assertThat(endpoint.drain(Duration.ofSeconds(30))).as("every channel reached the target in full").isTrue();

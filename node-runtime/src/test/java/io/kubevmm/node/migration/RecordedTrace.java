@@ -2,6 +2,9 @@ package io.kubevmm.node.migration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.engine.qemu.QueryMigrate;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,7 +15,8 @@ import java.util.List;
 
 /**
  * A migration recorded from real QEMU by {@link TraceRecorder}: the header (settings and QEMU's
- * outcome) and the samples, oldest first.
+ * outcome) and the samples, oldest first. The files keep QEMU's own status words; they are read
+ * into the neutral status here.
  */
 record RecordedTrace(String name, JsonNode header, List<MigrationSample> samples) {
 
@@ -23,18 +27,11 @@ record RecordedTrace(String name, JsonNode header, List<MigrationSample> samples
             String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
             List<MigrationSample> samples = new ArrayList<>();
             for (int i = 1; i < lines.length; i++) {
-                samples.add(JSON.readValue(lines[i], MigrationSample.class));
+                ObjectNode sample = (ObjectNode) JSON.readTree(lines[i]);
+                sample.put("status", QueryMigrate.status(sample.path("status").asText()).name());
+                samples.add(JSON.treeToValue(sample, MigrationSample.class));
             }
             return new RecordedTrace(name, JSON.readTree(lines[0]), List.copyOf(samples));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The raw {@code query-migrate} replies of a trace, by status. */
-    static JsonNode rawReplies(String name) {
-        try (InputStream in = resource("/migration-traces/" + name + ".query-migrate.json")) {
-            return JSON.readTree(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -4,8 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kubevmm.node.engine.Accelerator;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.qemu.QemuCommandLine;
+import io.kubevmm.node.engine.qemu.QueryMigrate;
+import io.kubevmm.node.files.FileTree;
 import io.kubevmm.node.qmp.QemuVersion;
 import io.kubevmm.node.qmp.QmpClient;
 
@@ -16,11 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Records real QEMU live migrations as traces for {@link MigrationPolicyTest}: two QEMUs on this
@@ -118,6 +120,7 @@ public final class TraceRecorder {
                     "downtime-limit", DOWNTIME_LIMIT_MILLIS));
 
             List<MigrationSample> samples = new ArrayList<>();
+            List<ObjectNode> lines = new ArrayList<>(); // the samples with QEMU's own status word
             Map<String, JsonNode> lastReplyByStatus = new LinkedHashMap<>();
             long start = System.nanoTime();
             src.execute("migrate", Map.of("uri", "unix:" + channel));
@@ -127,14 +130,18 @@ public final class TraceRecorder {
             for (long next = SAMPLE_EVERY_MILLIS; ; next += SAMPLE_EVERY_MILLIS) {
                 Thread.sleep(Math.max(0, next - millisSince(start)));
                 reply = src.execute("query-migrate");
-                MigrationSample sample = MigrationSample.fromQueryMigrate(reply, millisSince(start));
+                MigrationSample sample = QueryMigrate.sample(reply, millisSince(start));
+                String word = reply.path("status").asText("none");
+                ObjectNode line = JSON.valueToTree(sample);
+                line.put("status", word);
                 samples.add(sample);
-                lastReplyByStatus.put(sample.status(), reply);
-                System.out.println(scenario.name() + " " + JSON.writeValueAsString(sample));
-                if (isFinal(sample.status())) {
+                lines.add(line);
+                lastReplyByStatus.put(word, reply);
+                System.out.println(scenario.name() + " " + JSON.writeValueAsString(line));
+                if (sample.status().isFinal()) {
                     break;
                 }
-                if (postCopy && !switched && sample.status().equals("active")
+                if (postCopy && !switched && sample.status() == MigrationStatus.ACTIVE
                         && sample.iterations() >= scenario.postCopyAtIteration()) {
                     src.execute("migrate-start-postcopy");
                     switched = true;
@@ -146,7 +153,7 @@ public final class TraceRecorder {
             }
             Thread.sleep(3000); // let the guest print a few ticks wherever it now runs
             ObjectNode header = header(reply, samples, source, target);
-            write(out.resolve(scenario.name() + ".jsonl"), header, samples);
+            write(out.resolve(scenario.name() + ".jsonl"), header, lines);
             Files.writeString(out.resolve(scenario.name() + ".query-migrate.json"),
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsString(lastReplyByStatus) + "\n");
             System.out.println(header);
@@ -155,7 +162,7 @@ public final class TraceRecorder {
         } finally {
             stop(sourceQemu);
             stop(targetQemu);
-            deleteTree(dir);
+            FileTree.delete(dir);
         }
     }
 
@@ -192,10 +199,6 @@ public final class TraceRecorder {
                 .toList());
     }
 
-    private static boolean isFinal(String status) {
-        return status.equals("completed") || status.equals("failed") || status.equals("cancelled");
-    }
-
     /** The settings, then QEMU's own account of the outcome and where the guest went on ticking. */
     private ObjectNode header(JsonNode finalReply, List<MigrationSample> samples, VmConfig source, VmConfig target)
             throws IOException {
@@ -211,7 +214,7 @@ public final class TraceRecorder {
         header.put("cancelAfterMillis", scenario.cancelAfter().toMillis());
         header.put("sampleEveryMillis", SAMPLE_EVERY_MILLIS);
         ObjectNode outcome = header.putObject("outcome");
-        outcome.put("status", last.status());
+        outcome.put("status", finalReply.path("status").asText());
         // A cancelled migration reports no ram counters any more: count passes over the whole trace.
         outcome.put("passes", samples.stream().mapToLong(MigrationSample::iterations).max().orElse(0));
         outcome.put("totalTimeMillis", finalReply.path("total-time").asLong(last.elapsedMillis()));
@@ -235,10 +238,10 @@ public final class TraceRecorder {
         return lines.isEmpty() ? "" : lines.getLast().strip();
     }
 
-    private static void write(Path file, ObjectNode header, List<MigrationSample> samples) throws IOException {
+    private static void write(Path file, ObjectNode header, List<ObjectNode> samples) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add(JSON.writeValueAsString(header));
-        for (MigrationSample sample : samples) {
+        for (ObjectNode sample : samples) {
             lines.add(JSON.writeValueAsString(sample));
         }
         Files.write(file, lines);
@@ -262,14 +265,6 @@ public final class TraceRecorder {
         qemu.destroy();
         if (!qemu.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
             qemu.destroyForcibly();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

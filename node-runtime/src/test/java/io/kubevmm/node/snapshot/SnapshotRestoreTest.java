@@ -1,6 +1,7 @@
 package io.kubevmm.node.snapshot;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
@@ -209,8 +210,8 @@ class SnapshotRestoreTest {
         source.outgoing().mirrorDisks(nbd, Duration.ofMinutes(1));
         source.outgoing().start(stream, new io.kubevmm.node.engine.MigrationTuning(false, false, 300, 0));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
-                .until(() -> source.outgoing().progress(0).status(), st -> st.equals("completed") || st.equals("failed"));
-        assertThat(source.outgoing().progress(0).status()).isEqualTo("completed");
+                .until(() -> source.outgoing().progress(0).status(), st -> st == MigrationStatus.COMPLETED || st == MigrationStatus.FAILED);
+        assertThat(source.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
         source.outgoing().finishDiskMirrors();
         arriving.incoming().stopDiskExport();
 

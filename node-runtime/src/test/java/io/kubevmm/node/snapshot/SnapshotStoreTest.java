@@ -3,6 +3,7 @@ package io.kubevmm.node.snapshot;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.kubevmm.node.engine.DiskChain;
 import io.kubevmm.node.engine.SnapshotImage;
+import io.kubevmm.node.files.FileTree;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +74,7 @@ class SnapshotStoreTest {
         StoredSnapshot snap = fullState("s1");
         assertThat(Files.isSameFile(snap.dir().resolve("disk-data.1.qcow2"), vmDir.resolve("disk-data.1.qcow2"))).isTrue();
 
-        SnapshotStore.deleteTree(vmDir);
+        FileTree.delete(vmDir);
 
         store.verify(store.get("s1"));
         SnapshotImage image = store.get("s1").image();

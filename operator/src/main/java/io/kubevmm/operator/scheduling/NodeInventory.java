@@ -2,6 +2,7 @@ package io.kubevmm.operator.scheduling;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMNode;
@@ -56,8 +57,7 @@ public class NodeInventory {
         static final Usage NONE = new Usage(0, 0);
 
         Usage plus(VirtualMachineInstance vmi) {
-            return new Usage(cpu + (vmi.getSpec().getCpu() == null ? 1 : vmi.getSpec().getCpu()),
-                    memoryBytes + Quantities.toBytes(vmi.getSpec().getMemory() == null ? "256Mi" : vmi.getSpec().getMemory()));
+            return new Usage(cpu + SpecDefaults.cpu(vmi.getSpec()), memoryBytes + SpecDefaults.memoryBytes(vmi.getSpec()));
         }
     }
 

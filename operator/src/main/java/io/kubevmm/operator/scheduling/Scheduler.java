@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 
 /**
  * Places a VM on a node the way kube-scheduler places a pod: filter (node up, not cordoned,
@@ -38,8 +39,7 @@ public final class Scheduler {
 
         public static Request of(io.kubevmm.api.v1alpha1.VirtualMachine vm) {
             var spec = vm.getSpec();
-            return new Request(spec.getCpu() == null ? 1 : spec.getCpu(),
-                    io.kubevmm.api.validation.Quantities.toBytes(spec.getMemory() == null ? "256Mi" : spec.getMemory()),
+            return new Request(SpecDefaults.cpu(spec), SpecDefaults.memoryBytes(spec),
                     spec.getNodeSelector());
         }
     }

@@ -13,8 +13,10 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
@@ -73,7 +75,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         Optional<VirtualMachineInstance> vmi = context.getSecondaryResource(VirtualMachineInstance.class);
         List<FieldError> errors = SpecValidator.validate(vm);
         String invalid = errors.isEmpty() ? null : errors.stream().map(FieldError::toString).collect(Collectors.joining("; "));
-        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+        VmState want = SpecDefaults.state(vm.getSpec());
 
         String placedOn = vmi.map(v -> v.getSpec().getNodeName()).orElse(null);
         String unschedulable = null;
@@ -231,8 +233,8 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             events.normal(vm, after.getPhase().name(), message);
             metrics.counter("kubevmm.vm.transitions", "phase", after.getPhase().name()).increment();
         }
-        conditionChange(vm, before, after, "Valid", false, "InvalidSpec");
-        conditionChange(vm, before, after, "Scheduled", false, "FailedScheduling");
+        conditionChange(vm, before, after, ConditionTypes.VALID, false, "InvalidSpec");
+        conditionChange(vm, before, after, ConditionTypes.SCHEDULED, false, "FailedScheduling");
     }
 
     private void conditionChange(VirtualMachine vm, VirtualMachineStatus before, VirtualMachineStatus after,

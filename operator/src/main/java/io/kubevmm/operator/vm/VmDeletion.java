@@ -3,6 +3,7 @@ package io.kubevmm.operator.vm;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
@@ -67,16 +68,16 @@ final class VmDeletion {
                 : "deleting: waiting for " + (node == null ? "the node" : node) + " to stop QEMU and remove the VM's state";
         String reason = migrations.isEmpty() ? "WaitingForNode" : "WaitingForMigration";
         List<Condition> previous = vm.getStatus() == null ? null : vm.getStatus().getConditions();
-        var current = Conditions.find(previous, "Deleting");
+        var current = Conditions.find(previous, ConditionTypes.DELETING);
         if (current.isPresent() && Objects.equals(current.get().getMessage(), message)) {
             return;
         }
         long generation = vm.getMetadata().getGeneration() == null ? 0 : vm.getMetadata().getGeneration();
         List<Condition> conditions = new ArrayList<>();
         if (previous != null) {
-            previous.stream().filter(c -> !"Deleting".equals(c.getType())).forEach(conditions::add);
+            previous.stream().filter(c -> !ConditionTypes.DELETING.equals(c.getType())).forEach(conditions::add);
         }
-        conditions.addAll(new Conditions(previous, generation).set("Deleting", true, reason, message).build());
+        conditions.addAll(new Conditions(previous, generation).set(ConditionTypes.DELETING, true, reason, message).build());
         VirtualMachineStatus status = new VirtualMachineStatus();
         status.setConditions(conditions);
         try {

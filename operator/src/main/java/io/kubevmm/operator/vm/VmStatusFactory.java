@@ -1,7 +1,9 @@
 package io.kubevmm.operator.vm;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
@@ -26,34 +28,34 @@ final class VmStatusFactory {
         s.setObservedGeneration(generation);
 
         if (o.invalidMessage() != null) {
-            c.set("Valid", false, "InvalidSpec", o.invalidMessage());
+            c.set(ConditionTypes.VALID, false, "InvalidSpec", o.invalidMessage());
         } else {
-            c.set("Valid", true, "SpecValid", "spec is valid");
+            c.set(ConditionTypes.VALID, true, "SpecValid", "spec is valid");
         }
-        VmState want = vm.getSpec() == null || vm.getSpec().getState() == null ? VmState.Running : vm.getSpec().getState();
+        VmState want = SpecDefaults.state(vm.getSpec());
         VirtualMachineInstance vmi = o.vmi();
         var instance = vmi == null ? null : vmi.getStatus();
 
         s.setDiskNode(diskNode(vm, vmi));
         if (o.placedOn() != null) {
             s.setNodeName(o.placedOn());
-            c.set("Scheduled", true, "Scheduled", "placed on node " + o.placedOn());
+            c.set(ConditionTypes.SCHEDULED, true, "Scheduled", "placed on node " + o.placedOn());
         } else if (o.unschedulableMessage() != null) {
-            c.set("Scheduled", false, "Unschedulable", o.unschedulableMessage());
+            c.set(ConditionTypes.SCHEDULED, false, "Unschedulable", o.unschedulableMessage());
         } else {
-            c.set("Scheduled", false, want == VmState.Defined ? "NotRequested" : "Pending",
+            c.set(ConditionTypes.SCHEDULED, false, want == VmState.Defined ? "NotRequested" : "Pending",
                     want == VmState.Defined ? "state is Defined: nothing is allocated on any node" : "not scheduled yet");
         }
 
-        var readyCondition = instance == null ? null : Conditions.find(instance.getConditions(), "Ready").orElse(null);
+        var readyCondition = instance == null ? null : Conditions.find(instance.getConditions(), ConditionTypes.READY).orElse(null);
         if (readyCondition != null && "True".equals(readyCondition.getStatus())) {
-            c.set("Ready", true, readyCondition.getReason(), readyCondition.getMessage());
+            c.set(ConditionTypes.READY, true, readyCondition.getReason(), readyCondition.getMessage());
         } else if (o.invalidMessage() != null) {
-            c.set("Ready", false, "InvalidSpec", o.invalidMessage());
+            c.set(ConditionTypes.READY, false, "InvalidSpec", o.invalidMessage());
         } else if (readyCondition != null) {
-            c.set("Ready", false, readyCondition.getReason(), readyCondition.getMessage());
+            c.set(ConditionTypes.READY, false, readyCondition.getReason(), readyCondition.getMessage());
         } else {
-            c.set("Ready", false, "NotRunning", want == VmState.Defined ? "VM is defined only" : "no running instance yet");
+            c.set(ConditionTypes.READY, false, "NotRunning", want == VmState.Defined ? "VM is defined only" : "no running instance yet");
         }
 
         migratable(c, instance == null ? null : instance);
@@ -80,16 +82,16 @@ final class VmStatusFactory {
     /** Live migration moves a guest whose memory is loaded: running, or suspended to memory. */
     private static void migratable(Conditions c, io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus instance) {
         InstancePhase phase = instance == null ? null : instance.getPhase();
-        boolean onDisk = instance != null && Conditions.find(instance.getConditions(), "Paused")
+        boolean onDisk = instance != null && Conditions.find(instance.getConditions(), ConditionTypes.PAUSED)
                 .filter(p -> "True".equals(p.getStatus()) && "SuspendedToDisk".equals(p.getReason())).isPresent();
         if (phase == InstancePhase.Migrating) {
-            c.set("Migratable", true, "Migrating", "a live migration is in progress");
+            c.set(ConditionTypes.MIGRATABLE, true, "Migrating", "a live migration is in progress");
         } else if (phase == InstancePhase.Running || (phase == InstancePhase.Suspended && !onDisk)) {
-            c.set("Migratable", true, "LiveMigratable", "memory, devices and local disks can be live-migrated");
+            c.set(ConditionTypes.MIGRATABLE, true, "LiveMigratable", "memory, devices and local disks can be live-migrated");
         } else if (onDisk) {
-            c.set("Migratable", false, "SuspendedToDisk", "suspended to disk: resume it (or suspend to memory) before migrating");
+            c.set(ConditionTypes.MIGRATABLE, false, "SuspendedToDisk", "suspended to disk: resume it (or suspend to memory) before migrating");
         } else {
-            c.set("Migratable", false, "NotRunning", "only a running or suspended-to-memory VM can be live-migrated");
+            c.set(ConditionTypes.MIGRATABLE, false, "NotRunning", "only a running or suspended-to-memory VM can be live-migrated");
         }
     }
 

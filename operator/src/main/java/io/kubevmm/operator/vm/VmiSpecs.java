@@ -5,7 +5,7 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.kubevmm.api.v1alpha1.InstanceState;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.RestoreSource;
-import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
@@ -49,7 +49,7 @@ final class VmiSpecs {
         spec.setTerminationGracePeriodSeconds(from.getTerminationGracePeriodSeconds());
         spec.setNodeName(node);
         spec.setState(instanceState(from.getState()));
-        spec.setSuspendMode(from.getSuspendMode() == null ? SuspendMode.Memory : from.getSuspendMode());
+        spec.setSuspendMode(SpecDefaults.suspendMode(from.getSuspendMode()));
         spec.setRestoreFrom(restoreFrom);
 
         VirtualMachineInstance vmi = new VirtualMachineInstance();

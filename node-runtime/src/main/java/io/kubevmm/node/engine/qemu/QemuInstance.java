@@ -56,7 +56,7 @@ final class QemuInstance implements VmmInstance {
         qmp.addEventListener(this::onQmpEvent);
         exitSource.onExit(code -> {
             if (!exitExpected) {
-                emit(new VmEvent.ProcessExited(code, QemuEngine.logTail(config.emulatorLog())));
+                emit(new VmEvent.ProcessExited(code, QemuProcesses.logTail(config.emulatorLog())));
             }
         });
     }
@@ -197,7 +197,7 @@ final class QemuInstance implements VmmInstance {
     }
 
     private String tailSuffix() {
-        String tail = QemuEngine.logTail(config.emulatorLog());
+        String tail = QemuProcesses.logTail(config.emulatorLog());
         return tail.isEmpty() ? "" : " (QEMU said: " + tail + ")";
     }
 

@@ -8,7 +8,8 @@ import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.OutgoingMigration;
 import io.kubevmm.node.engine.VmConfig;
-import io.kubevmm.node.migration.MigrationSample;
+import io.kubevmm.node.engine.MigrationSample;
+import io.kubevmm.node.engine.MigrationStatus;
 import org.jboss.logging.Logger;
 
 import java.nio.channels.SocketChannel;
@@ -88,8 +89,8 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     }
 
     @Override
-    public String status() throws EngineException {
-        return instance.command("query-migrate", Map.of()).path("status").asText("none");
+    public MigrationStatus status() throws EngineException {
+        return QueryMigrate.status(instance.command("query-migrate", Map.of()));
     }
 
     @Override
@@ -207,7 +208,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public MigrationSample progress(long elapsedMillis) throws EngineException {
-        return MigrationSample.fromQueryMigrate(instance.command("query-migrate", Map.of()), elapsedMillis);
+        return QueryMigrate.sample(instance.command("query-migrate", Map.of()), elapsedMillis);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.kubevmm.node.engine.qemu;
 
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.files.Sha256;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,9 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +44,7 @@ final class StateFileHasher {
 
     private void run(Path partial, Path done) {
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            MessageDigest sha = Sha256.digest();
             while (!Files.exists(partial)) {
                 if (abandoned) {
                     throw new IOException("abandoned before " + partial + " appeared");
@@ -73,8 +72,8 @@ final class StateFileHasher {
                     }
                 }
             }
-            result.complete(new Written(total, HexFormat.of().formatHex(sha.digest())));
-        } catch (IOException | NoSuchAlgorithmException | InterruptedException e) {
+            result.complete(new Written(total, Sha256.hex(sha)));
+        } catch (IOException | InterruptedException e) {
             result.completeExceptionally(e);
         }
     }

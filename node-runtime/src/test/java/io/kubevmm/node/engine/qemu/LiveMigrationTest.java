@@ -1,5 +1,6 @@
 package io.kubevmm.node.engine.qemu;
 
+import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.engine.MigrationTotals;
 import io.kubevmm.node.engine.MigrationTuning;
 import io.kubevmm.node.engine.RunState;
@@ -93,8 +94,8 @@ class LiveMigrationTest {
         }
         from.outgoing().start(stream, new MigrationTuning(false, false, 300, 0));
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
-                .until(() -> from.outgoing().progress(0).status(), s -> s.equals("completed") || s.equals("failed"));
-        assertThat(from.outgoing().progress(0).status()).isEqualTo("completed");
+                .until(() -> from.outgoing().progress(0).status(), s -> s == MigrationStatus.COMPLETED || s == MigrationStatus.FAILED);
+        assertThat(from.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
         if (disks) {
             from.outgoing().finishDiskMirrors();
             to.incoming().stopDiskExport();

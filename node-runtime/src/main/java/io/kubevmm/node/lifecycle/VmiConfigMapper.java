@@ -1,0 +1,76 @@
+package io.kubevmm.node.lifecycle;
+
+import io.kubevmm.api.v1alpha1.BootSpec;
+import io.kubevmm.api.v1alpha1.DiskSpec;
+import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.NetworkMode;
+import io.kubevmm.api.v1alpha1.Profile;
+import io.kubevmm.api.v1alpha1.SpecDefaults;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
+import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.engine.VmConfig;
+import io.kubevmm.node.files.Sha256;
+import io.kubevmm.node.lifecycle.NodeVms;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Resolves a VMI's spec into the engine's {@link VmConfig}: files in the image dir, bytes, a stable MAC. */
+@ApplicationScoped
+public class VmiConfigMapper {
+    private final ImagePaths images;
+    private final NodeVms vms;
+
+    VmiConfigMapper(NodeConfig config, NodeVms vms) {
+        this.images = new ImagePaths(config.imageDir(), config.stateDir());
+        this.vms = vms;
+    }
+
+    /**
+     * The engine config of {@code vmi}, every spec path resolved and confined to the image dir.
+     * @throws ImagePaths.Refused naming the field of a path this node will not open
+     */
+    public VmConfig toConfig(VirtualMachineInstance vmi) {
+        VirtualMachineInstanceSpec spec = vmi.getSpec();
+        String namespace = vmi.getMetadata().getNamespace();
+        String name = vmi.getMetadata().getName();
+        BootSpec boot = spec.getBoot() == null ? new BootSpec() : spec.getBoot();
+        List<VmConfig.Disk> disks = new ArrayList<>();
+        if (spec.getDisks() != null) {
+            for (int i = 0; i < spec.getDisks().size(); i++) {
+                DiskSpec disk = spec.getDisks().get(i);
+                disks.add(new VmConfig.Disk(disk.getName(),
+                        disk.getSize() == null ? 0 : Quantities.toBytes(disk.getSize()),
+                        disk.getSource() == null ? null : resolve("spec.disks[" + i + "].source.path", disk.getSource())));
+            }
+        }
+        return new VmConfig(
+                NodeVms.id(namespace, name),
+                vms.stateDir(namespace, name),
+                SpecDefaults.profile(spec) == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
+                SpecDefaults.cpu(spec),
+                SpecDefaults.memoryBytes(spec),
+                resolve("spec.boot.kernel.path", boot.getKernel()),
+                boot.getInitrd() == null ? null : resolve("spec.boot.initrd.path", boot.getInitrd()),
+                boot.getCmdline(),
+                disks,
+                spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.user
+                        ? VmConfig.NetworkMode.USER : VmConfig.NetworkMode.NONE,
+                macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()));
+    }
+
+    private Path resolve(String field, FileRef ref) {
+        return images.resolve(field, ref == null || ref.getPath() == null ? "vmlinuz" : ref.getPath());
+    }
+
+    /** A locally administered unicast MAC in QEMU's 52:54:00 range, stable for the VM's identity. */
+    static String macAddress(String identity) {
+        byte[] h = Sha256.of(identity.getBytes(StandardCharsets.UTF_8));
+        return String.format("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
+    }
+}
