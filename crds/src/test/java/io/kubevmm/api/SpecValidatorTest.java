@@ -36,7 +36,7 @@ class SpecValidatorTest {
         DiskSpec d = new DiskSpec();
         d.setName(name);
         d.setSize(size);
-        d.setSource(source == null ? null : new FileRef(source));
+        d.setSource(source == null ? null : new io.kubevmm.api.v1alpha1.DiskSource(source));
         return d;
     }
 
@@ -72,7 +72,7 @@ class SpecValidatorTest {
         assertThat(errors(spec)).containsExactly(
                 "spec.disks[1].name \"data\" is used by another disk; disk names must be unique",
                 "spec.disks[2].name \"Bad_Name\" is not a DNS label starting with a letter (at most 32 lowercase letters, digits and '-'; example: data)",
-                "spec.disks[3] needs size (a new empty disk, e.g. 1Gi) or source.path (an overlay on a base image)",
+                "spec.disks[3] needs size (a new empty disk, e.g. 1Gi) or source (an overlay on a base image: path or http)",
                 "spec.disks[4].size \"lots\" is not a quantity (example: 1Gi)");
     }
 

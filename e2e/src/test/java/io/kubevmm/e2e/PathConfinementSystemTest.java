@@ -65,7 +65,7 @@ class PathConfinementSystemTest extends ClusterTestBase {
         VirtualMachine vm = vm(name, "128Mi", "idle");
         DiskSpec disk = new DiskSpec();
         disk.setName("leak");
-        disk.setSource(new FileRef(source));
+        disk.setSource(new io.kubevmm.api.v1alpha1.DiskSource(source));
         vm.getSpec().setDisks(List.of(disk));
         vm.getSpec().setNodeSelector(Map.of("kubevmm.io/node", NODE));
         return vm;

@@ -29,7 +29,7 @@ public class MachineSpec extends LenientSpec {
     @Default(SpecDefaults.MEMORY)
     @JsonPropertyDescription("Guest RAM, a quantity such as 256Mi or 2Gi (at least 16Mi).")
     private String memory;
-    @JsonPropertyDescription("Direct kernel boot: kernel, initrd and command line.")
+    @JsonPropertyDescription("How the guest boots: directly from a kernel (kernel, initrd, cmdline; both profiles) or, on profile standard, through firmware (bios or uefi) from its disks.")
     private BootSpec boot;
     @Size(max = MachineLimits.MAX_DISKS)
     @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...): at most 24 on microvm, 30 on standard, one less with a NIC.")

@@ -41,6 +41,8 @@ public class VirtualMachineInstanceStatus {
     private String suspendStateFile;
     @JsonPropertyDescription("Serial console log file on the node.")
     private String consoleLog;
+    @JsonPropertyDescription("Downloaded base images (disks[].source.http) while the instance waits for them or one failed; absent once all are in the node's cache.")
+    private List<ImageStatus> images;
     @JsonPropertyDescription("Ready (guest booted), Paused (suspended, and how), Failure (last failure and its cause).")
     private List<Condition> conditions;
     @JsonPropertyDescription("metadata.generation this status reflects.")
@@ -76,6 +78,8 @@ public class VirtualMachineInstanceStatus {
     public void setSuspendStateFile(String suspendStateFile) { this.suspendStateFile = suspendStateFile; }
     public String getConsoleLog() { return consoleLog; }
     public void setConsoleLog(String consoleLog) { this.consoleLog = consoleLog; }
+    public List<ImageStatus> getImages() { return images; }
+    public void setImages(List<ImageStatus> images) { this.images = images; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
     public Long getObservedGeneration() { return observedGeneration; }

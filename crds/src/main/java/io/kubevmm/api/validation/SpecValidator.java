@@ -1,8 +1,6 @@
 package io.kubevmm.api.validation;
 
-import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
-import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
 import io.kubevmm.api.v1alpha1.LenientSpec;
 import io.kubevmm.api.v1alpha1.MachineLimits;
@@ -162,19 +160,7 @@ public final class SpecValidator {
                 errors.add(new FieldError("spec.memory", spec.getMemory() + " is too large; use at most " + MachineLimits.MAX_MEMORY));
             }
         }
-        BootSpec boot = spec.getBoot();
-        if (boot == null || boot.getKernel() == null || blank(boot.getKernel().getPath())) {
-            errors.add(new FieldError("spec.boot.kernel.path", "is required (example: vmlinuz, resolved in the node's image directory)"));
-        } else {
-            path("spec.boot.kernel.path", boot.getKernel(), errors);
-        }
-        if (boot != null && boot.getInitrd() != null) {
-            path("spec.boot.initrd.path", boot.getInitrd(), errors);
-        }
-        if (boot != null && boot.getCmdline() != null && boot.getCmdline().length() > MachineLimits.MAX_CMDLINE) {
-            errors.add(new FieldError("spec.boot.cmdline", "has " + boot.getCmdline().length() + " characters; at most "
-                    + MachineLimits.MAX_CMDLINE + " (x86 Linux takes 2047 and the node may append its own)"));
-        }
+        BootRules.check(spec, errors);
         if (spec.getDisks() != null) {
             int max = MachineLimits.maxDisks(spec.getProfile(), spec.getNetwork());
             if (spec.getDisks().size() > max) {
@@ -213,7 +199,7 @@ public final class SpecValidator {
         boolean hasSize = disk.getSize() != null;
         boolean hasSource = disk.getSource() != null;
         if (!hasSize && !hasSource) {
-            errors.add(new FieldError(at, "needs size (a new empty disk, e.g. 1Gi) or source.path (an overlay on a base image)"));
+            errors.add(new FieldError(at, "needs size (a new empty disk, e.g. 1Gi) or source (an overlay on a base image: path or http)"));
         } else if (hasSize && hasSource) {
             errors.add(new FieldError(at, "has both size and source; give size for a new empty disk or source for an overlay, not both"));
         }
@@ -223,12 +209,8 @@ public final class SpecValidator {
             errors.add(new FieldError(at + ".size", disk.getSize() + " is too large; use at most " + MachineLimits.MAX_DISK_SIZE));
         }
         if (hasSource) {
-            path(at + ".source.path", disk.getSource(), errors);
+            SourceRules.check(at + ".source", disk.getSource(), errors);
         }
-    }
-
-    private static void path(String field, FileRef ref, List<FieldError> errors) {
-        PathRules.check(field, ref.getPath(), errors);
     }
 
     private static boolean blank(String s) {

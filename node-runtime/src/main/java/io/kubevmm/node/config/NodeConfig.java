@@ -43,6 +43,8 @@ public interface NodeConfig {
 
     Capacity capacity();
 
+    ImageCache imageCache();
+
     @WithDefault("10s")
     Duration heartbeatInterval();
 
@@ -65,6 +67,14 @@ public interface NodeConfig {
          * (said in the log and VMNode condition {@code QemuUnprivileged}). Experimental, see docs/security.md.
          */
         Optional<String> user();
+
+        /** OVMF code flash for {@code boot.firmware: uefi} (Debian package ovmf), opened read-only. */
+        @WithDefault("/usr/share/OVMF/OVMF_CODE_4M.fd")
+        Path uefiCode();
+
+        /** OVMF variables template each UEFI VM's own variables file is copied from on its first start. */
+        @WithDefault("/usr/share/OVMF/OVMF_VARS_4M.fd")
+        Path uefiVarsTemplate();
     }
 
     /** The migration tunnel: node-to-node TCP listener for live-migration streams. */
@@ -81,6 +91,28 @@ public interface NodeConfig {
 
         /** PEM CA bundle both ends trust. */
         Optional<Path> tlsCa();
+    }
+
+    /** Downloaded base images ({@code disks[].source.http}), kept in {@code <stateDir>/image-cache}; see docs/images.md. */
+    interface ImageCache {
+        /** A cached image no disk or snapshot on this node uses is removed once unused this long. */
+        @WithDefault("1h")
+        Duration keepUnused();
+
+        /** How often unused images are looked for. */
+        @WithDefault("10m")
+        Duration sweepInterval();
+
+        /** A failed download is tried again by the next VM start after this long. */
+        @WithDefault("30s")
+        Duration retryAfter();
+
+        @WithDefault("10s")
+        Duration connectTimeout();
+
+        /** Longest wait for the server's answer to the request (not for the whole transfer). */
+        @WithDefault("30s")
+        Duration readTimeout();
     }
 
     interface Capacity {

@@ -25,6 +25,8 @@ import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.lifecycle.ImagePaths;
+import io.kubevmm.node.images.ImageState;
+import io.kubevmm.node.images.ImagesNotReady;
 import io.kubevmm.node.lifecycle.Lifecycle;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmObservation;
@@ -100,6 +102,11 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
             // Checked before any file is opened: nothing is read, nothing that runs is touched.
             LOG.infof("refusing %s/%s: %s", namespace, name, refused.getMessage());
             return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, refused.reason(), refused.getMessage()));
+        } catch (ImagesNotReady waiting) {
+            // A download runs (or failed and is retried later): nothing starts until every image is verified.
+            return writeStatus(vmi, VmiStatusFactory.awaitingImages(vmi, facts, waiting)).rescheduleAfter(
+                    waiting.failed().map(f -> Math.max(1000, java.time.Duration.between(java.time.Instant.now(),
+                            ((ImageState.Failed) f.state()).retryAt()).toMillis())).orElse(1000L));
         }
         // Records whose disks the state dir holds (also on a migration's target), before anything uses them.
         vms.claim(namespace, name, ownerUid(vmi));
@@ -189,6 +196,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                 return UpdateControl.noUpdate();
             }
             announce(vmi, previous, status);
+            ImageEvents.announce(events, vmi, previous, status);
         } catch (KubernetesClientException e) {
             events.warning(vmi, "StatusWriteFailed", "node " + facts.nodeName() + " could not write this VMI's status ("
                     + e.getMessage() + "); trying again in " + STATUS_RETRY.toSeconds() + " s");

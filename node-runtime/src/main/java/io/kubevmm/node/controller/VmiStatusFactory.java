@@ -1,11 +1,14 @@
 package io.kubevmm.node.controller;
 
 import io.kubevmm.api.status.ConditionTypes;
+import io.kubevmm.api.v1alpha1.ImageStatus;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.validation.Quantities;
+import io.kubevmm.node.images.ImageState;
+import io.kubevmm.node.images.ImagesNotReady;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.VmObservation;
 import io.kubevmm.node.lifecycle.VmObservation.Failure;
@@ -71,6 +74,52 @@ final class VmiStatusFactory {
         Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
         c.set(ConditionTypes.READY, false, reason, message);
         c.set(ConditionTypes.FAILURE, true, reason, message);
+        s.setConditions(c.build());
+        return s;
+    }
+
+    /**
+     * Status while downloaded base images are missing: Pending with each disk's progress, or Failed
+     * naming the field and the reason of the first download that failed (tried again later).
+     */
+    static VirtualMachineInstanceStatus awaitingImages(VirtualMachineInstance vmi, NodeFacts node, ImagesNotReady waiting) {
+        VirtualMachineInstanceStatus previous = vmi.getStatus();
+        VirtualMachineInstanceStatus s = base(vmi, node);
+        List<ImageStatus> images = new java.util.ArrayList<>();
+        for (ImagesNotReady.DiskImage d : waiting.disks()) {
+            ImageStatus image = new ImageStatus();
+            image.setDisk(d.disk());
+            image.setSha256(d.sha256());
+            switch (d.state()) {
+                case ImageState.Downloading p -> {
+                    image.setPhase(ImageStatus.Phase.Downloading);
+                    image.setDownloadedBytes(p.bytes());
+                    image.setTotalBytes(p.totalBytes() < 0 ? null : p.totalBytes());
+                    image.setMessage("downloading from " + d.host() + ": " + p.progress());
+                }
+                case ImageState.Failed f -> {
+                    image.setPhase(ImageStatus.Phase.Failed);
+                    image.setReason(f.reason().name());
+                    image.setMessage(d.field() + ": " + f.message() + "; tried again after " + f.retryAt());
+                }
+                case ImageState.Ready r -> image.setPhase(ImageStatus.Phase.Ready);
+            }
+            images.add(image);
+        }
+        s.setImages(images);
+        Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
+        var failed = waiting.failed();
+        if (failed.isPresent()) {
+            ImageState.Failed f = (ImageState.Failed) failed.get().state();
+            String message = failed.get().field() + " (disk " + failed.get().disk() + "): " + f.message();
+            s.setPhase(InstancePhase.Failed);
+            c.set("Ready", false, f.reason().name(), message);
+            c.set("Failure", true, f.reason().name(), message);
+        } else {
+            s.setPhase(InstancePhase.Pending);
+            c.set("Ready", false, "ImageDownloading", waiting.getMessage());
+            c.set("Failure", false, "NoFailure", "no failure");
+        }
         s.setConditions(c.build());
         return s;
     }

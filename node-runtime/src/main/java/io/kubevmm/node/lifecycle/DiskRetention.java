@@ -59,9 +59,14 @@ public final class DiskRetention {
         return new Decision(false, "its VirtualMachine exists: disks live as long as the VM");
     }
 
-    /** A file that is part of a disk: a qcow2 layer or the pointer to the active layer. */
+    /**
+     * A file that is part of a disk: a qcow2 layer or the pointer to the active layer; and the
+     * VM's UEFI variables ({@code uefi-vars.fd}), kept with the disks because they are the
+     * firmware's non-volatile store (boot entries) of the same machine.
+     */
     static boolean isDiskFile(String fileName) {
-        return fileName.startsWith("disk-") && (fileName.endsWith(".qcow2") || fileName.endsWith(".active"));
+        return fileName.equals("uefi-vars.fd")
+                || fileName.startsWith("disk-") && (fileName.endsWith(".qcow2") || fileName.endsWith(".active"));
     }
 
     /**

@@ -3,6 +3,8 @@ package io.kubevmm.node.lifecycle;
 import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.DiskSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
+import io.kubevmm.api.v1alpha1.Firmware;
+import io.kubevmm.api.v1alpha1.HttpSource;
 import io.kubevmm.api.v1alpha1.NetworkMode;
 import io.kubevmm.api.v1alpha1.Profile;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
@@ -12,6 +14,9 @@ import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.files.Sha256;
+import io.kubevmm.node.images.ImageState;
+import io.kubevmm.node.images.ImagesNotReady;
+import io.kubevmm.node.images.NodeImages;
 import io.kubevmm.node.lifecycle.NodeVms;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -25,15 +30,22 @@ import java.util.List;
 public class VmiConfigMapper {
     private final ImagePaths images;
     private final NodeVms vms;
+    private final NodeImages downloads;
+    private final Path uefiCode;
+    private final Path uefiVarsTemplate;
 
-    VmiConfigMapper(NodeConfig config, NodeVms vms) {
+    VmiConfigMapper(NodeConfig config, NodeVms vms, NodeImages downloads) {
         this.images = new ImagePaths(config.imageDir(), config.stateDir());
+        this.uefiCode = config.qemu().uefiCode();
+        this.uefiVarsTemplate = config.qemu().uefiVarsTemplate();
         this.vms = vms;
+        this.downloads = downloads;
     }
 
     /**
      * The engine config of {@code vmi}, every spec path resolved and confined to the image dir.
      * @throws ImagePaths.Refused naming the field of a path this node will not open
+     * @throws ImagesNotReady when a downloaded base image is not in the node's cache yet (its download is started)
      */
     public VmConfig toConfig(VirtualMachineInstance vmi) {
         VirtualMachineInstanceSpec spec = vmi.getSpec();
@@ -41,13 +53,18 @@ public class VmiConfigMapper {
         String name = vmi.getMetadata().getName();
         BootSpec boot = spec.getBoot() == null ? new BootSpec() : spec.getBoot();
         List<VmConfig.Disk> disks = new ArrayList<>();
+        List<ImagesNotReady.DiskImage> waiting = new ArrayList<>();
         if (spec.getDisks() != null) {
             for (int i = 0; i < spec.getDisks().size(); i++) {
                 DiskSpec disk = spec.getDisks().get(i);
                 disks.add(new VmConfig.Disk(disk.getName(),
                         disk.getSize() == null ? 0 : Quantities.toBytes(disk.getSize()),
-                        disk.getSource() == null ? null : resolve("spec.disks[" + i + "].source.path", disk.getSource())));
+                        disk.getSource() == null ? null : base("spec.disks[" + i + "].source", disk, waiting),
+                        disk.getBootOrder()));
             }
+        }
+        if (!waiting.isEmpty()) {
+            throw new ImagesNotReady(waiting);
         }
         return new VmConfig(
                 NodeVms.id(namespace, name),
@@ -55,13 +72,40 @@ public class VmiConfigMapper {
                 SpecDefaults.profile(spec) == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
                 SpecDefaults.cpu(spec),
                 SpecDefaults.memoryBytes(spec),
-                resolve("spec.boot.kernel.path", boot.getKernel()),
-                boot.getInitrd() == null ? null : resolve("spec.boot.initrd.path", boot.getInitrd()),
+                boot.getFirmware() != null ? null : resolve("spec.boot.kernel.path", boot.getKernel()),
+                boot.getFirmware() != null || boot.getInitrd() == null ? null : resolve("spec.boot.initrd.path", boot.getInitrd()),
                 boot.getCmdline(),
                 disks,
                 spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.user
                         ? VmConfig.NetworkMode.USER : VmConfig.NetworkMode.NONE,
-                macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()));
+                macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()),
+                firmware(boot.getFirmware()));
+    }
+
+    /**
+     * A path source resolves in the image directory (confined there); an http source is the
+     * image cache's verified file, named by its checksum alone, never by anything else the user wrote.
+     */
+    private Path base(String field, DiskSpec disk, List<ImagesNotReady.DiskImage> waiting) {
+        HttpSource http = disk.getSource().getHttp();
+        if (http == null) {
+            return images.resolve(field + ".path", disk.getSource().getPath());
+        }
+        ImageState state = downloads.ensure(http);
+        if (state instanceof ImageState.Ready ready) {
+            return ready.file();
+        }
+        waiting.add(new ImagesNotReady.DiskImage(disk.getName(), field + ".http", http.getSha256(), NodeImages.host(http), state));
+        return null;
+    }
+
+    /** The node's firmware files (administrator settings, never spec paths) for {@code kind}. */
+    private VmConfig.Firmware firmware(Firmware kind) {
+        return switch (kind) {
+            case null -> null;
+            case bios -> new VmConfig.Firmware(VmConfig.Firmware.Kind.BIOS, null, null);
+            case uefi -> new VmConfig.Firmware(VmConfig.Firmware.Kind.UEFI, uefiCode, uefiVarsTemplate);
+        };
     }
 
     private Path resolve(String field, FileRef ref) {

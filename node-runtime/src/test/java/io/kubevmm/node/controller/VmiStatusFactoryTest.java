@@ -51,4 +51,35 @@ class VmiStatusFactoryTest {
         assertThat(status.getNextRestartTime()).isNull();
         assertThat(ready(status).getReason()).isEqualTo("GuestCrashed");
     }
+
+    @Test
+    void disksWaitingForTheirImagesShowProgressAndAFailureNamesTheFieldAndReason() {
+        String sha = "ab".repeat(32);
+        var downloading = new io.kubevmm.node.images.ImagesNotReady(List.of(new io.kubevmm.node.images.ImagesNotReady.DiskImage(
+                "root", "spec.disks[0].source.http", sha, "images.example:8080",
+                new io.kubevmm.node.images.ImageState.Downloading(3L << 20, 12L << 20))));
+        VirtualMachineInstanceStatus waiting = VmiStatusFactory.awaitingImages(
+                Vmis.vmi("debian", "node-a", "1Gi", "idle", InstanceState.Running), NODE, downloading);
+        assertThat(waiting.getPhase()).isEqualTo(InstancePhase.Pending);
+        assertThat(ready(waiting).getReason()).isEqualTo("ImageDownloading");
+        assertThat(ready(waiting).getMessage()).isEqualTo(
+                "spec.disks[0].source.http (disk root): downloading from images.example:8080, 3.0 MiB of 12.0 MiB (25%)");
+        assertThat(waiting.getImages()).singleElement().satisfies(i -> {
+            assertThat(i.getDownloadedBytes()).isEqualTo(3L << 20);
+            assertThat(i.getTotalBytes()).isEqualTo(12L << 20);
+            assertThat(i.getSha256()).isEqualTo(sha);
+        });
+
+        var failed = new io.kubevmm.node.images.ImagesNotReady(List.of(new io.kubevmm.node.images.ImagesNotReady.DiskImage(
+                "root", "spec.disks[0].source.http", sha, "images.example:8080",
+                new io.kubevmm.node.images.ImageState.Failed(io.kubevmm.node.images.ImageState.Reason.ImageUnreachable,
+                        "cannot connect to images.example:8080 (ConnectException)", T.plusSeconds(30)))));
+        VirtualMachineInstanceStatus refused = VmiStatusFactory.awaitingImages(
+                Vmis.vmi("debian", "node-a", "1Gi", "idle", InstanceState.Running), NODE, failed);
+        assertThat(refused.getPhase()).isEqualTo(InstancePhase.Failed);
+        Condition failure = refused.getConditions().stream().filter(c -> c.getType().equals("Failure")).findFirst().orElseThrow();
+        assertThat(failure.getReason()).isEqualTo("ImageUnreachable");
+        assertThat(failure.getMessage()).isEqualTo("spec.disks[0].source.http (disk root): cannot connect to images.example:8080 (ConnectException)");
+        assertThat(refused.getImages()).singleElement().satisfies(i -> assertThat(i.getReason()).isEqualTo("ImageUnreachable"));
+    }
 }

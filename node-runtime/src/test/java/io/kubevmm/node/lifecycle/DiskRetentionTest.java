@@ -45,7 +45,7 @@ class DiskRetentionTest {
     void aStopKeepsTheDiskLayersAndTheOwnerAndRemovesTheRuntimeFiles(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("vms/default_db");
         Files.createDirectories(dir);
-        for (String f : new String[] {"disk-data.qcow2", "disk-data.1.qcow2", "disk-data.active", "disk-root.qcow2",
+        for (String f : new String[] {"disk-data.qcow2", "disk-data.1.qcow2", "disk-data.active", "disk-root.qcow2", "uefi-vars.fd",
                 "qmp.sock", "qemu.pid", "console.log", "qemu.log", "suspend.state", "runtime.json", "incoming-nbd.sock"}) {
             Files.writeString(dir.resolve(f), f);
         }
@@ -57,7 +57,7 @@ class DiskRetentionTest {
 
         try (Stream<Path> left = Files.list(dir)) {
             assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
-                    "disk-data.qcow2", "disk-data.1.qcow2", "disk-data.active", "disk-root.qcow2", "vm.uid");
+                    "disk-data.qcow2", "disk-data.1.qcow2", "disk-data.active", "disk-root.qcow2", "uefi-vars.fd", "vm.uid");
         }
         assertThat(Files.readString(dir.resolve("disk-data.1.qcow2"))).isEqualTo("disk-data.1.qcow2");
         assertThat(DiskRetention.owner(dir)).contains("uid-1");

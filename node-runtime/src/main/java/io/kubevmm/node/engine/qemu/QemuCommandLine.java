@@ -157,6 +157,24 @@ public final class QemuCommandLine {
         return build(config, true, autostart, Launch.DEFAULTS);
     }
 
+    /**
+     * Firmware boot on q35: BIOS is QEMU's own SeaBIOS (its q35 default, nothing to add); UEFI is
+     * OVMF's code flash read-only plus the VM's own variables flash ({@link VmConfig#uefiVars}),
+     * both raw block nodes QEMU opens itself. The paths are the node's settings and the VM's
+     * state dir, never a user's string.
+     */
+    static List<String> firmware(VmConfig config) {
+        VmConfig.Firmware firmware = config.firmware();
+        if (firmware.kind() == VmConfig.Firmware.Kind.BIOS) {
+            return List.of();
+        }
+        return List.of(
+                "-blockdev", "driver=file,node-name=uefi-code-file,read-only=on,filename=" + QemuOptions.value(firmware.code()),
+                "-blockdev", "driver=raw,node-name=uefi-code,read-only=on,file=uefi-code-file",
+                "-blockdev", "driver=file,node-name=uefi-vars-file,filename=" + QemuOptions.value(config.uefiVars()),
+                "-blockdev", "driver=raw,node-name=uefi-vars,file=uefi-vars-file");
+    }
+
     private List<String> build(VmConfig config, boolean incoming, boolean autostart, Launch launch) {
         boolean microvm = config.profile() == Profile.MICROVM;
         SavedMachine saved = launch.savedMachine();
@@ -165,7 +183,9 @@ public final class QemuCommandLine {
         List<String> args = new ArrayList<>(List.of(
                 binary,
                 "-name", "guest=" + QemuOptions.value(config.id()) + ",debug-threads=on",
-                "-machine", QemuOptions.id("machine type", machine) + ",accel=" + accelerator.apiName(),
+                "-machine", QemuOptions.id("machine type", machine) + ",accel=" + accelerator.apiName()
+                        + (config.firmware() != null && config.firmware().kind() == VmConfig.Firmware.Kind.UEFI
+                        ? ",pflash0=uefi-code,pflash1=uefi-vars" : ""),
                 "-nodefaults", "-no-user-config", "-display", "none",
                 // Guest power-off and panic keep the process so we can report and reset it.
                 "-no-shutdown", "-action", "panic=shutdown",
@@ -181,11 +201,15 @@ public final class QemuCommandLine {
         if (accelerator == Accelerator.KVM) {
             args.addAll(List.of("-cpu", "host"));
         }
-        args.addAll(List.of("-kernel", config.kernel().toString()));
-        if (config.initrd() != null) {
-            args.addAll(List.of("-initrd", config.initrd().toString()));
+        if (config.firmware() == null) {
+            args.addAll(List.of("-kernel", config.kernel().toString()));
+            if (config.initrd() != null) {
+                args.addAll(List.of("-initrd", config.initrd().toString()));
+            }
+            args.addAll(List.of("-append", kernelCmdline(config)));
+        } else {
+            args.addAll(firmware(config));
         }
-        args.addAll(List.of("-append", kernelCmdline(config)));
         args.addAll(List.of(
                 "-chardev", "file,id=serial0,append=on,path=" + QemuOptions.value(config.consoleLog()),
                 "-serial", "chardev:serial0",
@@ -199,7 +223,8 @@ public final class QemuCommandLine {
                     "-blockdev", "driver=file,node-name=" + node + "-file,filename="
                             + QemuOptions.value(launch.activeLayers().getOrDefault(disk.name(), disk.file(config.stateDir()))),
                     "-blockdev", "driver=qcow2,node-name=" + node + ",file=" + node + "-file",
-                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + id));
+                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + id
+                            + (disk.bootOrder() == null || config.firmware() == null ? "" : ",bootindex=" + disk.bootOrder())));
         }
         if (launch.vmGenerationId() != null) {
             // Same device on every start, only the GUID changes: a restored state stream then loads

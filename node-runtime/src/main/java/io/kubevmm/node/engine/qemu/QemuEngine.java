@@ -210,7 +210,9 @@ public final class QemuEngine implements VmmEngine {
         if (image.stateFile() != null && !Files.isReadable(image.stateFile())) {
             throw new EngineException(Reason.StateUnusable, "snapshot state " + image.stateFile() + " is missing");
         }
-        requireFile(target.kernel(), "boot.kernel");
+        if (target.kernel() != null) {
+            requireFile(target.kernel(), "boot.kernel");
+        }
         try {
             Files.createDirectories(target.stateDir());
         } catch (IOException e) {
@@ -267,7 +269,9 @@ public final class QemuEngine implements VmmEngine {
     }
 
     private void prepare(VmConfig config) throws EngineException {
-        requireFile(config.kernel(), "boot.kernel");
+        if (config.kernel() != null) { // null: firmware boot
+            requireFile(config.kernel(), "boot.kernel");
+        }
         if (config.initrd() != null) {
             requireFile(config.initrd(), "boot.initrd");
         }
@@ -279,6 +283,7 @@ public final class QemuEngine implements VmmEngine {
             throw new EngineException(Reason.OperationFailed, "cannot prepare state dir " + config.stateDir() + ": " + e.getMessage(), e);
         }
         images.ensureDisks(config);
+        FirmwareFiles.prepare(config);
         if (user != null) {
             user.own(config.stateDir());
         }

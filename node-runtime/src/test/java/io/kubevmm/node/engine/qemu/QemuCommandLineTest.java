@@ -200,4 +200,46 @@ class QemuCommandLineTest {
                     .hasMessageContaining("disk name \"" + bad + "\" cannot be a QEMU id");
         }
     }
+
+    private static VmConfig firmwareVm(VmConfig.Firmware firmware, List<VmConfig.Disk> disks) {
+        return new VmConfig("default_debian", Path.of("/state/vms/default_debian"), VmConfig.Profile.STANDARD, 2, 1L << 30,
+                null, null, null, disks, VmConfig.NetworkMode.NONE, "52:54:00:12:34:56", firmware);
+    }
+
+    @Test
+    void uefiBootsTheDiskThroughOvmfWithTheVmsOwnVariablesAndNoKernel() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig config = firmwareVm(new VmConfig.Firmware(VmConfig.Firmware.Kind.UEFI, Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd"),
+                Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd")), List.of(new VmConfig.Disk("root", 0, Path.of("/cache/abc"), 1),
+                new VmConfig.Disk("data", 1L << 30, null)));
+
+        List<String> args = line.forCreate(config);
+
+        assertThat(args).containsSequence("-machine", "q35,accel=tcg,pflash0=uefi-code,pflash1=uefi-vars");
+        assertThat(args).containsSequence("-blockdev", "driver=file,node-name=uefi-code-file,read-only=on,filename=/usr/share/OVMF/OVMF_CODE_4M.fd");
+        assertThat(args).containsSequence("-blockdev", "driver=file,node-name=uefi-vars-file,filename=/state/vms/default_debian/uefi-vars.fd");
+        assertThat(args).doesNotContain("-kernel", "-initrd", "-append");
+        assertThat(args).contains("virtio-blk-pci,drive=disk-root,id=root,bootindex=1", "virtio-blk-pci,drive=disk-data,id=data");
+    }
+
+    @Test
+    void biosBootUsesQemusOwnSeaBiosAndTheBootOrder() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig config = firmwareVm(new VmConfig.Firmware(VmConfig.Firmware.Kind.BIOS, null, null),
+                List.of(new VmConfig.Disk("root", 0, Path.of("/cache/abc"), 2)));
+
+        List<String> args = line.forCreate(config);
+
+        assertThat(args).containsSequence("-machine", "q35,accel=tcg");
+        assertThat(joined(args)).doesNotContain("pflash", "-kernel", "-bios");
+        assertThat(args).contains("virtio-blk-pci,drive=disk-root,id=root,bootindex=2");
+    }
+
+    @Test
+    void aBootOrderWithoutFirmwareIsNotPassedOn() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig config = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(new VmConfig.Disk("root", 0, Path.of("/images/b"), 1)),
+                VmConfig.NetworkMode.NONE);
+        assertThat(line.forCreate(config)).contains("virtio-blk-pci,drive=disk-root,id=root").containsSequence("-kernel", "/images/vmlinuz");
+    }
 }
