@@ -1,5 +1,6 @@
 package io.kubevmm.node.images;
 
+import io.kubevmm.node.files.Sha256;
 import io.kubevmm.node.images.ImageState.Reason;
 
 import java.io.IOException;
@@ -17,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.function.LongSupplier;
 
 /**
@@ -114,12 +113,7 @@ final class Download {
     }
 
     private String copy(InputStream in, Path part) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        MessageDigest digest = Sha256.digest();
         byte[] buffer = new byte[BUFFER];
         try (OutputStream out = Files.newOutputStream(part)) {
             int n;
@@ -129,7 +123,7 @@ final class Download {
                 bytes += n;
             }
         }
-        return HexFormat.of().formatHex(digest.digest());
+        return Sha256.hex(digest);
     }
 
     private static boolean noSpace(IOException e) {
