@@ -43,6 +43,33 @@ public final class MigrationStreams {
         return spec.getMultifdChannels() == null ? 0 : Math.max(0, spec.getMultifdChannels());
     }
 
+    /**
+     * Whether the engine sends a post-copy migration's page requests over a connection of their
+     * own ({@code postcopy-preempt}, listed among {@code engineCapabilities} where the emulator has
+     * it): with post-copy allowed by the strategy and no multifd. Both nodes decide by this rule,
+     * from the same spec, as the engine does for the emulator.
+     */
+    public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        return spec.getStrategy() != io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PreCopy && multifdChannels(spec) == 0
+                && engineCapabilities.contains("postcopy-preempt");
+    }
+
+    /**
+     * Whether the source QEMU opens more connections than the main stream (multifd channels, the
+     * post-copy preempt channel): each one goes through the tunnel relay, authenticated like the
+     * main stream, so such a migration is relayed on both nodes, never handed off.
+     */
+    public static boolean ownConnections(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        return multifdChannels(spec) > 0 || postcopyPreempt(spec, engineCapabilities);
+    }
+
+    /** For the log line of each end: the connections besides the main stream, "" if none. */
+    public static String ownConnectionsNote(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        int channels = multifdChannels(spec);
+        return channels > 0 ? " with " + channels + " multifd channels"
+                : postcopyPreempt(spec, engineCapabilities) ? " with a post-copy preempt channel" : "";
+    }
+
     /** A word for logs and the benchmark: "hand-off" or "relay". */
     public static String mode(boolean handOff) {
         return handOff ? "hand-off" : "relay";

@@ -227,9 +227,10 @@ public class SourceMigrations {
             OutgoingRun.Stream stream;
             TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls());
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+                    && MigrationStreams.handOff(tunnel.tls());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
-                    channels > 0 ? " with " + channels + " multifd channels" : "");
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
             if (handOff) {
                 stream = MigrationStreams.outgoing(address, ref.uid(), secret);
             } else {

@@ -89,8 +89,9 @@ public class TargetMigrations {
             Path stream = config.stateDir().resolve("incoming.sock");
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            // Multifd channels are connections of their own: relayed, never handed off.
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
+            // Multifd and preempt channels are connections of their own: relayed, never handed off.
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+                    && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
             TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
@@ -98,7 +99,7 @@ public class TargetMigrations {
                     config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
                             : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
             LOG.infof("migration %s: memory stream arrives by %s%s", ref, MigrationStreams.mode(handOff),
-                    channels > 0 ? " with " + channels + " multifd channels" : "");
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);

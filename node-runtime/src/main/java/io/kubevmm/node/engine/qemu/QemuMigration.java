@@ -54,8 +54,8 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false,
-                "multifd", multifdChannels > 0));
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", preempt(postcopy, multifdChannels),
+                "background-snapshot", false, "multifd", multifdChannels > 0));
         if (multifdChannels > 0) {
             instance.command("migrate-set-parameters", Map.of("multifd-channels", multifdChannels));
         }
@@ -65,7 +65,9 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     @Override
     public void expectConnection(boolean postcopy) throws EngineException {
         // The emulator was started with -incoming defer: it waits until migrate-incoming names the stream.
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false, "multifd", false));
+        // A handed-over connection is one: no preempt channel besides it.
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", false, "background-snapshot", false,
+                "multifd", false));
     }
 
     @Override
@@ -148,7 +150,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void start(Path socket, MigrationTuning tuning) throws EngineException {
-        prepareOutgoing(tuning);
+        prepareOutgoing(tuning, preempt(tuning.postcopy(), tuning.multifdChannels()));
         instance.command("migrate", Map.of("uri", "unix:" + socket));
     }
 
@@ -159,7 +161,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
             throw new EngineException(Reason.OperationFailed, "VM " + config().id()
                     + ": multifd needs a socket address to connect its channels to, not a handed-over connection");
         }
-        prepareOutgoing(tuning);
+        prepareOutgoing(tuning, false);
         instance.passFd(OUTGOING_FD, connection);
         useFd(OUTGOING_FD, "migrate");
     }
@@ -188,11 +190,26 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         return Math.max(1, maxDowntimeMillis * 2 / 3);
     }
 
-    private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
+    /**
+     * Whether a stream through a socket address uses {@code postcopy-preempt}: with post-copy, where
+     * this QEMU has it, and not with multifd (QEMU combines neither with the other here). Both ends
+     * decide by the same rule, as {@code MigrationStreams.ownConnections} does for the tunnel.
+     */
+    private boolean preempt(boolean postcopy, int multifdChannels) {
+        return postcopy && multifdChannels == 0 && instance.features().hasPostcopyPreempt();
+    }
+
+    private void prepareOutgoing(MigrationTuning tuning, boolean preempt) throws EngineException {
         // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
         // on, and then "migrate" would write a snapshot instead of moving the guest.
-        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
-                "background-snapshot", false, "multifd", tuning.multifdChannels() > 0));
+        Map<String, Boolean> caps = new LinkedHashMap<>();
+        caps.put("events", true);
+        caps.put("postcopy-ram", tuning.postcopy());
+        caps.put("postcopy-preempt", preempt);
+        caps.put("auto-converge", tuning.autoConverge());
+        caps.put("background-snapshot", false);
+        caps.put("multifd", tuning.multifdChannels() > 0);
+        setCapabilities(caps);
         Map<String, Object> parameters = new LinkedHashMap<>();
         if (tuning.multifdChannels() > 0) {
             parameters.put("multifd-channels", tuning.multifdChannels());

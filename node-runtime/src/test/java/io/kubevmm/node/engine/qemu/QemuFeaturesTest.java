@@ -35,6 +35,8 @@ class QemuFeaturesTest {
         assertThat(qemu.losesTcgWritesDuringMigration(Accelerator.KVM)).isFalse();
         assertThat(qemu.hasRunWith()).isFalse();
         assertThat(qemu.supports("mapped-ram")).isFalse();
+        assertThat(qemu.supports("postcopy-preempt")).as("7.2 lists it").isTrue();
+        assertThat(qemu.hasPostcopyPreempt()).as("but sets its channel up the pre-8.0 way: not used").isFalse();
         assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
     }
 
@@ -48,7 +50,9 @@ class QemuFeaturesTest {
         assertThat(qemu.supports("mapped-ram")).isTrue();
         assertThat(qemu.supports("postcopy-preempt")).isTrue();
         assertThat(qemu.migrationParameters()).contains("multifd-channels", "downtime-limit");
-        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
+        assertThat(qemu.hasPostcopyPreempt()).isTrue();
+        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "postcopy-preempt", "auto-converge",
+                "background-snapshot", "multifd");
     }
 
     @Test
