@@ -15,7 +15,16 @@ public interface IncomingMigration {
      * Accepts the state stream on {@code socket}, with {@code multifdChannels} more connections for
      * memory pages (0: one stream); both must match the source's {@link MigrationTuning}.
      */
-    void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException;
+    default void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
+        listen(socket, postcopy, multifdChannels, false);
+    }
+
+    /**
+     * As {@link #listen(Path, boolean, int)}; with {@code postcopyPreempt} the source sends the
+     * pages this side faults on over one more connection to {@code socket} (it must match the
+     * source's {@link MigrationTuning#postcopyPreempt()}).
+     */
+    void listen(Path socket, boolean postcopy, int multifdChannels, boolean postcopyPreempt) throws EngineException;
 
     /**
      * Prepares to take the state stream over a connection handed in later by {@link #receive};

@@ -47,7 +47,7 @@ public final class MigrationStreams {
      * Whether the engine sends a post-copy migration's page requests over a connection of their
      * own ({@code postcopy-preempt}, listed among {@code engineCapabilities} where the emulator has
      * it): with post-copy allowed by the strategy and no multifd. Both nodes decide by this rule,
-     * from the same spec, as the engine does for the emulator.
+     * from the same spec, and tell their emulator.
      */
     public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
         return spec.getStrategy() != io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PreCopy && multifdChannels(spec) == 0
@@ -93,17 +93,32 @@ public final class MigrationStreams {
      */
     public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
                                                     int multifdChannels) throws EngineException {
-        if (handOff && multifdChannels == 0) {
+        return incoming(in, relaySocket, postcopy, handOff, multifdChannels, false);
+    }
+
+    /**
+     * As {@link #incoming(IncomingMigration, Path, boolean, boolean, int)}; with
+     * {@code postcopyPreempt} (see {@link #postcopyPreempt}) the source's preempt channel is one
+     * more relayed connection, like a multifd channel.
+     */
+    public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
+                                                    int multifdChannels, boolean postcopyPreempt) throws EngineException {
+        if (handOff && multifdChannels == 0 && !postcopyPreempt) {
             in.expectConnection(postcopy);
             return TunnelServer.Destination.handOffTo(socket -> in.receive(sized(socket)));
         }
-        in.listen(relaySocket, postcopy, multifdChannels);
+        in.listen(relaySocket, postcopy, multifdChannels, postcopyPreempt && postcopy);
         return TunnelServer.Destination.relayTo(relaySocket);
     }
 
     /** Source side, relay, with {@code multifdChannels} more connections through the same endpoint. */
     public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels) {
         return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels);
+    }
+
+    /** Source side, relay, with multifd channels or the post-copy preempt channel through the same endpoint. */
+    public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels, boolean postcopyPreempt) {
+        return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels, postcopyPreempt);
     }
 
     /**

@@ -238,7 +238,8 @@ public class SourceMigrations {
                         tunnel.tls());
                 endpoints.add(relay);
                 memoryRelay = relay;
-                stream = MigrationStreams.outgoing(relay, channels);
+                stream = MigrationStreams.outgoing(relay, channels,
+                        MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
             }
             Path disks = null;
             if (!runner.config().disks().isEmpty()) {

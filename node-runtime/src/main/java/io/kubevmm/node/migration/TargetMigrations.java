@@ -92,7 +92,8 @@ public class TargetMigrations {
             // Multifd and preempt channels are connections of their own: relayed, never handed off.
             boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
                     && MigrationStreams.handOff(tunnel.tls()) && tunnel.server().canHandOff();
-            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
+            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels,
+                    MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
             TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,

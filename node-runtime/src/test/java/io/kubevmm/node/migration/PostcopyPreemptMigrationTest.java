@@ -68,7 +68,15 @@ class PostcopyPreemptMigrationTest {
         List<String> capabilities = TestGuest.engine().capabilities();
         assertThat(MigrationStreams.postcopyPreempt(spec, capabilities)).isTrue();
         assertThat(MigrationStreams.ownConnections(spec, capabilities)).as("relayed on both nodes, never handed off").isTrue();
+        postCopyThroughTheRelay(true, 2);
+    }
 
+    @Test
+    void withoutPreemptTheSamePostCopyIsOneConnection() throws Exception {
+        postCopyThroughTheRelay(false, 1);
+    }
+
+    private void postCopyThroughTheRelay(boolean preempt, int connections) throws Exception {
         VmConfig source = TestGuest.microvm(dir.resolve("a"), "vm", "memcheck:48");
         VmConfig target = TestGuest.microvm(dir.resolve("b"), "vm", "memcheck:48");
         VmmInstance from = boot(source);
@@ -78,14 +86,14 @@ class PostcopyPreemptMigrationTest {
         started.add(to);
 
         TunnelServer.Destination memory = MigrationStreams.incoming(to.incoming(), target.stateDir().resolve("incoming.sock"),
-                true, false, 0);
+                true, false, 0, preempt);
         InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
         try (TunnelServer.Registration registration = server.registerDestinations(MIGRATION, secret,
                 Map.of(MigrationStreams.CHANNEL, memory));
              TunnelClient.Endpoint relay = MigrationStreams.relayEndpoint(source.stateDir().resolve("outgoing.sock"), address,
                      MIGRATION, secret, null)) {
             // Slow pre-copy (8 MiB/s) so the switch surely happens mid-transfer; post-copy itself is uncapped.
-            MigrationStreams.outgoing(relay).start(from.outgoing(), new MigrationTuning(true, false, 300, 8L << 20));
+            MigrationStreams.outgoing(relay, 0, preempt).start(from.outgoing(), new MigrationTuning(true, false, 300, 8L << 20));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
                     .until(() -> from.outgoing().progress(0).status(), "active"::equals);
             from.outgoing().startPostcopy();
@@ -98,8 +106,8 @@ class PostcopyPreemptMigrationTest {
             assertThat(seen).as("source statuses after the switch").contains("completed").doesNotContain("failed");
             assertThat(seen).as("the guest went through post-copy").contains("postcopy-active");
             assertThat(relay.drain(Duration.ofSeconds(30))).as("every relayed connection ended").isTrue();
-            assertThat(registration.connections()).as("main stream and preempt channel, each authenticated by the tunnel")
-                    .isEqualTo(2);
+            assertThat(registration.connections()).as("main stream (and preempt channel), each authenticated by the tunnel")
+                    .isEqualTo(connections);
             assertThat(server.rejectedConnections()).isZero();
         }
 

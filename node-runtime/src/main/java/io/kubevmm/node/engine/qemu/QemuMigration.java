@@ -53,8 +53,8 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     // ---- target side ----
 
     @Override
-    public void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", preempt(postcopy, multifdChannels),
+    public void listen(Path socket, boolean postcopy, int multifdChannels, boolean postcopyPreempt) throws EngineException {
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", postcopyPreempt && postcopy,
                 "background-snapshot", false, "multifd", multifdChannels > 0));
         if (multifdChannels > 0) {
             instance.command("migrate-set-parameters", Map.of("multifd-channels", multifdChannels));
@@ -150,7 +150,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void start(Path socket, MigrationTuning tuning) throws EngineException {
-        prepareOutgoing(tuning, preempt(tuning.postcopy(), tuning.multifdChannels()));
+        prepareOutgoing(tuning);
         instance.command("migrate", Map.of("uri", "unix:" + socket));
     }
 
@@ -161,7 +161,11 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
             throw new EngineException(Reason.OperationFailed, "VM " + config().id()
                     + ": multifd needs a socket address to connect its channels to, not a handed-over connection");
         }
-        prepareOutgoing(tuning, false);
+        if (tuning.postcopyPreempt()) {
+            throw new EngineException(Reason.OperationFailed, "VM " + config().id()
+                    + ": postcopy-preempt needs a socket address to open its channel to, not a handed-over connection");
+        }
+        prepareOutgoing(tuning);
         instance.passFd(OUTGOING_FD, connection);
         useFd(OUTGOING_FD, "migrate");
     }
@@ -190,22 +194,13 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         return Math.max(1, maxDowntimeMillis * 2 / 3);
     }
 
-    /**
-     * Whether a stream through a socket address uses {@code postcopy-preempt}: with post-copy, where
-     * this QEMU has it, and not with multifd (QEMU combines neither with the other here). Both ends
-     * decide by the same rule, as {@code MigrationStreams.ownConnections} does for the tunnel.
-     */
-    private boolean preempt(boolean postcopy, int multifdChannels) {
-        return postcopy && multifdChannels == 0 && instance.features().hasPostcopyPreempt();
-    }
-
-    private void prepareOutgoing(MigrationTuning tuning, boolean preempt) throws EngineException {
+    private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
         // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
         // on, and then "migrate" would write a snapshot instead of moving the guest.
         Map<String, Boolean> caps = new LinkedHashMap<>();
         caps.put("events", true);
         caps.put("postcopy-ram", tuning.postcopy());
-        caps.put("postcopy-preempt", preempt);
+        caps.put("postcopy-preempt", tuning.postcopyPreempt());
         caps.put("auto-converge", tuning.autoConverge());
         caps.put("background-snapshot", false);
         caps.put("multifd", tuning.multifdChannels() > 0);
