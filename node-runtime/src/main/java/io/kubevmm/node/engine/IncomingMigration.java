@@ -46,6 +46,13 @@ public interface IncomingMigration {
     /** QEMU's incoming status: {@code active}, {@code postcopy-active}, {@code completed}, {@code failed}, ... */
     String status() throws EngineException;
 
+    /**
+     * Once the guest runs here: makes its network interfaces announce their MAC addresses
+     * (RARP), so the network delivers the guest's traffic to this node. False if the emulator
+     * cannot (then only its own announcement at the end of the migration was sent).
+     */
+    boolean announce() throws EngineException;
+
     /** Stops serving the disks once the guest runs here. */
     void stopDiskExport();
 }

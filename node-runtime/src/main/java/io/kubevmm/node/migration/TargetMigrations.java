@@ -154,6 +154,20 @@ public class TargetMigrations {
         }
     }
 
+    /** The guest runs here now: its NICs announce their MACs (RARP) so the network sends its traffic here. */
+    private void announce(Arrival arrival) {
+        if (arrival.config().network() == VmConfig.NetworkMode.NONE) {
+            return;
+        }
+        try {
+            boolean sent = arrival.instance().incoming().announce();
+            LOG.infof("migration %s: %s", arrival.ref(), sent ? "the guest's network interfaces announced themselves here"
+                    : "this QEMU cannot announce the guest's network interfaces again (only its own announcement was sent)");
+        } catch (EngineException e) {
+            LOG.warnf("migration %s: announce-self failed: %s", arrival.ref(), e.getMessage());
+        }
+    }
+
     /**
      * What this node knows of a VM a migration sends here, for a source that restarted mid-way:
      * {@code receiving} (the incoming emulator for that migration is up), {@code runs} (a guest
@@ -187,6 +201,7 @@ public class TargetMigrations {
                     secrets.remove(arrival.ref().uid());
                     reportTargetRunning(arrival);
                     LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
+                    announce(arrival);
                     return;
                 }
                 if ("failed".equals(status) || "cancelled".equals(status)) {

@@ -19,7 +19,7 @@ class QemuFeaturesTest {
         try (InputStream in = QemuFeaturesTest.class.getResourceAsStream("/qmp/qemu-" + version + "-features.json")) {
             JsonNode replies = new ObjectMapper().readTree(in);
             return QemuFeatures.fromReplies(replies.get("query-version"), replies.get("query-migrate-capabilities"),
-                    replies.get("query-migrate-parameters"));
+                    replies.get("query-migrate-parameters"), replies.get("query-commands"));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -51,6 +51,7 @@ class QemuFeaturesTest {
         assertThat(qemu.supports("postcopy-preempt")).isTrue();
         assertThat(qemu.migrationParameters()).contains("multifd-channels", "downtime-limit");
         assertThat(qemu.hasPostcopyPreempt()).isTrue();
+        assertThat(qemu.hasAnnounceSelf()).isTrue();
         assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "postcopy-preempt", "auto-converge",
                 "background-snapshot", "multifd");
     }
@@ -61,5 +62,6 @@ class QemuFeaturesTest {
 
         assertThat(bare.supports("events")).isFalse();
         assertThat(bare.capabilitiesInUse()).isEmpty();
+        assertThat(bare.hasAnnounceSelf()).as("a QEMU that did not list announce-self is not asked to").isFalse();
     }
 }
