@@ -46,11 +46,13 @@ public final class MigrationStreams {
     /**
      * Whether the engine sends a post-copy migration's page requests over a connection of their
      * own ({@code postcopy-preempt}, listed among {@code engineCapabilities} where the emulator has
-     * it): with post-copy allowed by the strategy and no multifd. Both nodes decide by this rule,
-     * from the same spec, and tell their emulator.
+     * it): for strategy PostCopy, which always switches, and no multifd. Not for Auto: most of
+     * those converge in pre-copy, and the preempt channel would cost them the hand-off of the
+     * stream (a second connection is always relayed). Both nodes decide by this rule, from the
+     * same spec, and tell their emulator.
      */
     public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
-        return spec.getStrategy() != io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PreCopy && multifdChannels(spec) == 0
+        return spec.getStrategy() == io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PostCopy && multifdChannels(spec) == 0
                 && engineCapabilities.contains("postcopy-preempt");
     }
 

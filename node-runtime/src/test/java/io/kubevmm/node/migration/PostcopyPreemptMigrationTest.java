@@ -68,6 +68,9 @@ class PostcopyPreemptMigrationTest {
         List<String> capabilities = TestGuest.engine().capabilities();
         assertThat(MigrationStreams.postcopyPreempt(spec, capabilities)).isTrue();
         assertThat(MigrationStreams.ownConnections(spec, capabilities)).as("relayed on both nodes, never handed off").isTrue();
+        VMMigrationSpec auto = new VMMigrationSpec();
+        auto.setStrategy(VMMigrationSpec.Strategy.Auto);
+        assertThat(MigrationStreams.postcopyPreempt(auto, capabilities)).as("Auto keeps the hand-off").isFalse();
         postCopyThroughTheRelay(true, 2);
     }
 
