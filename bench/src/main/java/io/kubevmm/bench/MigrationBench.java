@@ -36,6 +36,11 @@ import java.util.Map;
  * (QEMU 10.0 does not combine multifd with post-copy), one stream against the main stream plus N
  * multifd channels, each channel a tunnel connection of its own; without a bandwidth cap, since a
  * cap is what one stream already reaches.
+ *
+ * <p>{@code --preempt} compares post-copy (strategy PostCopy: the switch comes after the first
+ * pass) without and with {@code postcopy-preempt}, both through the tunnel relay (the preempt
+ * channel is a connection of its own), and, where descriptors can be passed, post-copy over a
+ * handed-off connection: what the node runtimes do without preempt.
  */
 public final class MigrationBench {
 
@@ -54,6 +59,7 @@ public final class MigrationBench {
         long memoryMiB = 256;
         boolean forceRelay = false;
         int multifd = 0;
+        boolean preempt = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
@@ -61,36 +67,48 @@ public final class MigrationBench {
                 case "--memory" -> memoryMiB = Long.parseLong(args[++i]);
                 case "--relay" -> forceRelay = true;
                 case "--multifd" -> multifd = Integer.parseInt(args[++i]);
+                case "--preempt" -> preempt = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (use --runs N --memory MiB [--relay] [--multifd CHANNELS])");
+                        + " (use --runs N --memory MiB [--relay] [--multifd CHANNELS | --preempt])");
             }
         }
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
-        List<Scenario> scenarios = multifd > 0
+        var scenarios = multifd > 0
                 ? List.of(new Scenario("idle", "memcheck:16", 0), new Scenario("write-heavy", "memcheck:16,dirty:128:400", 0))
                 : List.of(new Scenario("idle", "memcheck:16", 0), new Scenario("write-heavy", "memcheck:16,dirty:128:400", 64));
         if (multifd > 0 && !engine.features().supports("multifd")) {
             throw new IllegalStateException("QEMU " + engine.version() + " has no multifd migration capability");
         }
-        List<String> paths = multifd > 0 ? List.of("relay", "multifd" + multifd) : List.of("direct", "kubevmm");
+        if (preempt && !engine.features().hasPostcopyPreempt()) {
+            throw new IllegalStateException("QEMU " + engine.version() + " has no postcopy-preempt the engine uses");
+        }
+        boolean canHandOff = MigrationStreams.handOff(null, engine);
+        List<String> paths = multifd > 0 ? List.of("relay", "multifd" + multifd)
+                : preempt ? (canHandOff ? List.of("relay", "preempt", "hand-off") : List.of("relay", "preempt"))
+                : List.of("direct", "kubevmm");
+        if (preempt) {
+            scenarios = List.of(new Scenario("idle", "memcheck:16", 64), new Scenario("write-heavy", "memcheck:16,dirty:128:400", 64));
+        }
         System.out.printf("migration bench: %d MiB microvm guest, %s, QEMU %s, %d runs per path and scenario%n",
                 memoryMiB, engine.accelerator().apiName(), engine.version(), runs);
         try (TunnelServer server = new TunnelServer(new InetSocketAddress("127.0.0.1", 0), null)) {
             server.start();
-            boolean handOff = multifd == 0 && !forceRelay && MigrationStreams.handOff(null, engine) && server.canHandOff();
+            boolean handOff = multifd == 0 && !preempt && !forceRelay && canHandOff && server.canHandOff();
             System.out.printf("kubevmm path: %s (%s)%n", MigrationStreams.mode(handOff), handOff
                     ? "authenticated TCP connection handed to both QEMUs, no byte through the JVM"
                     : multifd > 0 ? "both paths: multifd channels are connections of their own, relayed"
+                    : preempt ? "relay and preempt relayed (the preempt channel is a connection of its own); hand-off for comparison"
                     : forceRelay ? "forced with --relay" : "descriptor passing unavailable: " + io.kubevmm.node.qmp.FdPassing.unavailableReason());
             for (Scenario scenario : scenarios) {
-                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff, paths, multifd);
+                List<Run> results = scenario(engine, server, images, memoryMiB, scenario, runs, handOff, paths, multifd, preempt);
                 report(scenario, results, MigrationStreams.mode(handOff), paths);
             }
         }
     }
 
     private static List<Run> scenario(QemuEngine engine, TunnelServer server, Path images, long memoryMiB, Scenario scenario,
-                                      int runs, boolean handOff, List<String> paths, int multifd) throws Exception {
+                                      int runs, boolean handOffAll, List<String> paths, int multifd, boolean postCopy)
+            throws Exception {
         Path work = Files.createTempDirectory("kubevmm-bench-migration-" + scenario.name());
         VmConfig[] ends = {config(work.resolve("a"), images, memoryMiB, scenario.workload()),
                 config(work.resolve("b"), images, memoryMiB, scenario.workload())};
@@ -99,10 +117,12 @@ public final class MigrationBench {
         awaitConsole(ends[0], scenario.workload().contains("dirty") ? "dirty " : "memcheck ok", Duration.ofSeconds(90));
         List<Run> results = new ArrayList<>();
         int at = 0;
-        for (int i = 0; i < 2 * runs; i++) {
-            String path = paths.get(i % 2);
+        for (int i = 0; i < paths.size() * runs; i++) {
+            String path = paths.get(i % paths.size());
             boolean tunnelled = !path.equals("direct");
             int channels = path.startsWith("multifd") ? multifd : 0;
+            boolean preempt = path.equals("preempt");
+            boolean handOff = handOffAll || path.equals("hand-off");
             VmConfig target = ends[1 - at];
             VmmInstance arriving = engine.createIncoming(target);
             Path incoming = target.stateDir().resolve("incoming.sock");
@@ -114,20 +134,22 @@ public final class MigrationBench {
                 byte[] secret = TunnelSecrets.generate();
                 String id = "bench-" + scenario.name() + "-" + i;
                 InetSocketAddress address = new InetSocketAddress("127.0.0.1", server.port());
-                TunnelServer.Destination memory = MigrationStreams.incoming(arriving.incoming(), incoming, multifd == 0, handOff, channels);
+                TunnelServer.Destination memory = MigrationStreams.incoming(arriving.incoming(), incoming, multifd == 0, handOff, channels,
+                        preempt);
                 registration = server.registerDestinations(id, secret, Map.of(MigrationStreams.CHANNEL, memory));
                 if (handOff) {
                     stream = MigrationStreams.outgoing(address, id, secret);
                 } else {
                     endpoint = MigrationStreams.relayEndpoint(ends[at].stateDir().resolve("outgoing.sock"), address, id, secret, null);
-                    stream = MigrationStreams.outgoing(endpoint, channels);
+                    stream = MigrationStreams.outgoing(endpoint, channels, preempt);
                 }
             } else {
                 arriving.incoming().listen(incoming, true);
                 stream = OutgoingRun.throughSocket(incoming);
             }
             VMMigrationSpec spec = new VMMigrationSpec();
-            spec.setStrategy(multifd > 0 ? VMMigrationSpec.Strategy.PreCopy : VMMigrationSpec.Strategy.Auto);
+            spec.setStrategy(multifd > 0 ? VMMigrationSpec.Strategy.PreCopy
+                    : postCopy ? VMMigrationSpec.Strategy.PostCopy : VMMigrationSpec.Strategy.Auto);
             spec.setMaxDowntimeMillis(300L);
             spec.setBandwidthMiBps(scenario.bandwidthMiBps());
             spec.setCompletionTimeoutSeconds(120L);
@@ -139,10 +161,10 @@ public final class MigrationBench {
                 totals = run.run(source.outgoing());
                 converged = true;
                 if (endpoint != null && !endpoint.drain(Duration.ofSeconds(30))) {
-                    System.out.printf("  %s run %d: relayed connections still open 30 s after QEMU completed%n", path, i / 2 + 1);
+                    System.out.printf("  %s run %d: relayed connections still open 30 s after QEMU completed%n", path, i / paths.size() + 1);
                 }
             } catch (RuntimeException e) {
-                System.out.printf("  %s run %d did not complete: %s%n", path, i / 2 + 1, e.getMessage());
+                System.out.printf("  %s run %d did not complete: %s%n", path, i / paths.size() + 1, e.getMessage());
                 totals = new MigrationTotals(0, 0, 0, 0, 0);
                 converged = false;
             } finally {
@@ -162,13 +184,14 @@ public final class MigrationBench {
                 arriving.destroy();
             }
             results.add(new Run(path, totals, converged));
-            System.out.printf(Locale.ROOT, "  %-8s run %2d: downtime %4d ms, total %6d ms, %7.1f MB sent, %6.1f MB/s, passes %d%n",
-                    path, i / 2 + 1, totals.downtimeMillis(), totals.totalTimeMillis(), totals.transferredBytes() / 1e6,
-                    converged ? new Run(path, totals, true).throughputMBps() : 0.0, totals.iterations());
+            System.out.printf(Locale.ROOT, "  %-8s run %2d: downtime %4d ms, total %6d ms, %7.1f MB sent, %6.1f MB/s, passes %d%s%n",
+                    path, i / paths.size() + 1, totals.downtimeMillis(), totals.totalTimeMillis(), totals.transferredBytes() / 1e6,
+                    converged ? new Run(path, totals, true).throughputMBps() : 0.0, totals.iterations(),
+                    registration == null ? "" : ", " + registration.connections() + " tunnelled connection(s)");
         }
         boolean intact = !(Files.readString(ends[0].consoleLog(), StandardCharsets.ISO_8859_1)
                 + Files.readString(ends[1].consoleLog(), StandardCharsets.ISO_8859_1)).contains("memcheck BAD");
-        System.out.printf("  guest memory after %d migrations: %s%n", 2 * runs, intact ? "memcheck ok" : "memcheck BAD");
+        System.out.printf("  guest memory after %d migrations: %s%n", paths.size() * runs, intact ? "memcheck ok" : "memcheck BAD");
         source.destroy();
         return results;
     }
@@ -177,8 +200,8 @@ public final class MigrationBench {
         System.out.printf("%n%s (%s, cap %s):%n", scenario.name(), scenario.workload(),
                 scenario.bandwidthMiBps() == 0 ? "none" : scenario.bandwidthMiBps() + " MiB/s");
         System.out.printf("  %-8s %10s %12s %12s %14s %10s%n", "path", "converged", "downtime p50", "total p50", "throughput p50", "passes p50");
-        double[] throughput = new double[2];
-        long[] downtime = new long[2];
+        double[] throughput = new double[paths.size()];
+        long[] downtime = new long[paths.size()];
         int k = 0;
         for (String path : paths) {
             List<Run> done = results.stream().filter(r -> r.path().equals(path) && r.converged()).toList();

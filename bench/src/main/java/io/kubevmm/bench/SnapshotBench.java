@@ -36,11 +36,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * and kubevmm ({@link Snapshotter#snapshotFullState}: store, hashed state stream, manifest).
  * While one path is measured the other guest is paused, so they never share the CPU. Then
  * restore-to-running of the 256 MiB snapshot: raw {@code -incoming} + {@code cont} vs kubevmm
- * {@link Snapshotter#restore} (checksums verified) + resume.
+ * {@link Snapshotter#restore} (checksums verified) + resume. The raw path also snapshots with
+ * mapped-ram ({@code file:} stream, RAM at fixed offsets) in the same run, and restores from that;
+ * then {@link SuspendBench}: suspend to disk and resume, mapped-ram off and on.
  */
 public final class SnapshotBench {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long LOCAL_BANDWIDTH = 64L << 30;
 
     record Sample(long pauseMillis, long totalMillis, long sizeBytes) { }
 
@@ -65,9 +66,13 @@ public final class SnapshotBench {
         ObjectNode json = JsonNodeFactory.instance.objectNode().put("bench", "snapshot").put("runs", runs)
                 .put("accelerator", engine.accelerator().apiName()).put("qemu", engine.version());
         List<String[]> table = new ArrayList<>();
+        List<String[]> suspend = List.of();
+        long suspendMib = 0;
         Long restoreSize = sizes.contains(256L) ? 256L : sizes.getFirst();
         for (long mib : sizes) {
             List<Sample> raw = new ArrayList<>();
+            List<Sample> mapped = new ArrayList<>();
+            String mappedError = null;
             List<Sample> kubevmm = new ArrayList<>();
             Path dir = work.resolve(mib + "m");
             VmConfig kubeConfig = config(dir.resolve("kubevmm"), images, mib, "bench_snap_kubevmm", "52:54:00:00:01:01");
@@ -86,6 +91,24 @@ public final class SnapshotBench {
                     Files.deleteIfExists(dir.resolve("raw-" + run + ".state"));
                     if (run > 0) {
                         raw.add(r);
+                    }
+                    Sample m = null;
+                    if (mappedError == null) {
+                        Path file = dir.resolve("mapped-" + run + ".state");
+                        try {
+                            m = rawVm.backgroundSnapshot(file, true);
+                            System.out.printf(Locale.ROOT, "  %4d MiB run %d: raw mapped-ram pause %3d ms total %6d ms %6.1f MB (%.1f MB on disk)%n",
+                                    mib, run, m.pauseMillis(), m.totalMillis(), m.sizeBytes() / 1e6, RawQemu.allocatedBytes(file) / 1e6);
+                            if (run > 0) {
+                                mapped.add(m);
+                            }
+                        } catch (Exception e) {
+                            mappedError = e.getMessage();
+                            System.out.printf("  %4d MiB: background snapshot with mapped-ram failed: %s%n", mib, mappedError);
+                        }
+                        if (!(mib == restoreSize && run == runs)) {
+                            Files.deleteIfExists(file);
+                        }
                     }
                     kube.resume();
                     rawVm.qmp.execute("stop");
@@ -112,10 +135,17 @@ public final class SnapshotBench {
                 rawVm.destroy();
             }
             table.add(row(mib, "raw", raw));
+            table.add(mappedError == null ? row(mib, "raw+mapped-ram", mapped)
+                    : new String[]{mib + " MiB", "raw+mapped-ram", "failed", "", "", mappedError});
             table.add(row(mib, "kubevmm", kubevmm));
             ObjectNode size = json.putObject(mib + "MiB");
             size.set("raw", summary(raw));
             size.set("kubevmm", summary(kubevmm));
+            if (mappedError == null) {
+                size.set("rawMappedRam", summary(mapped));
+            } else {
+                size.put("rawMappedRam", "failed: " + mappedError);
+            }
             size.put("totalRatio", p50(kubevmm.stream().map(Sample::totalMillis).toList()) / (double) Math.max(1, p50(raw.stream().map(Sample::totalMillis).toList())));
 
             if (mib == restoreSize) {
@@ -123,12 +153,20 @@ public final class SnapshotBench {
                 List<Sample> withDisk = withDisk(engine, images, dir, mib, runs);
                 table.add(row(mib, "kubevmm+disk", withDisk));
                 size.set("kubevmmWithDisk", summary(withDisk));
+                suspend = SuspendBench.run(engine, images, dir, mib, runs, json);
+                suspendMib = mib;
             }
         }
         System.out.printf("%nfull-state snapshot, p50 of %d runs:%n", runs);
         System.out.printf("  %-8s %-12s %10s %12s %10s %12s%n", "memory", "path", "pause p50", "pause max", "total p50", "size p50");
         for (String[] r : table) {
             System.out.printf("  %-8s %-12s %10s %12s %10s %12s%n", (Object[]) r);
+        }
+        System.out.printf("%nsuspend to disk and resume, %d MiB, p50 of %d (each guest suspended and resumed %d times in a row):%n",
+                suspendMib, runs, runs);
+        System.out.printf("  %-16s %10s %12s %22s %s%n", "way", "save p50", "resume p50", "state size / on disk", "guest after");
+        for (String[] r : suspend) {
+            System.out.printf("  %-16s %10s %12s %22s %s%n", (Object[]) r);
         }
         System.out.println("BENCH-JSON " + JSON.writeValueAsString(json));
     }
@@ -137,6 +175,8 @@ public final class SnapshotBench {
                                      ObjectNode json) throws Exception {
         StoredSnapshot snap = snapshotter.store().get("run-" + runs);
         List<Long> raw = new ArrayList<>();
+        List<Long> mapped = new ArrayList<>();
+        Path mappedFile = dir.resolve("mapped-" + runs + ".state");
         List<Long> kubevmm = new ArrayList<>();
         for (int run = 1; run <= runs; run++) {
             VmConfig rawConfig = config(dir.resolve("restore-raw-" + run), images, mib, "bench_snap_kubevmm", "52:54:00:00:01:01");
@@ -150,6 +190,17 @@ public final class SnapshotBench {
             } finally {
                 rawVm.destroy();
             }
+            if (Files.exists(mappedFile)) {
+                VmConfig mappedConfig = config(dir.resolve("restore-mapped-" + run), images, mib, "bench_snap_raw", "52:54:00:00:01:02");
+                long tm = System.nanoTime();
+                RawQemu mappedVm = RawQemu.start(engine, mappedConfig, true);
+                try {
+                    mappedVm.loadAndRun("file:" + mappedFile, Map.of("mapped-ram", true), 0);
+                    mapped.add((System.nanoTime() - tm) / 1_000_000);
+                } finally {
+                    mappedVm.destroy();
+                }
+            }
             VmConfig clone = config(dir.resolve("restore-kubevmm-" + run), images, mib, "bench_snap_clone_" + run, "52:54:00:00:02:0" + run % 10);
             long t1 = System.nanoTime();
             VmmInstance vm = snapshotter.restore(snap.name(), clone);
@@ -162,12 +213,18 @@ public final class SnapshotBench {
             } finally {
                 vm.destroy();
             }
-            System.out.printf("  restore %d MiB run %d: raw %d ms | kubevmm (verified) %d ms%n", mib, run, raw.getLast(), kubevmm.getLast());
+            System.out.printf("  restore %d MiB run %d: raw %d ms | raw mapped-ram %s | kubevmm (verified) %d ms%n", mib, run, raw.getLast(),
+                    mapped.isEmpty() ? "-" : mapped.getLast() + " ms", kubevmm.getLast());
         }
-        System.out.printf("%nrestore to running, %d MiB (state %.1f MB), p50 of %d: raw %d ms, kubevmm %d ms (sha256 of every artifact checked)%n",
-                mib, snap.manifest().sizeBytes() / 1e6, runs, p50(raw), p50(kubevmm));
+        System.out.printf("%nrestore to running, %d MiB (state %.1f MB), p50 of %d: raw %d ms, raw mapped-ram %s, kubevmm %d ms"
+                        + " (sha256 of every artifact checked)%n",
+                mib, snap.manifest().sizeBytes() / 1e6, runs, p50(raw), mapped.isEmpty() ? "-" : p50(mapped) + " ms", p50(kubevmm));
         ObjectNode restore = json.putObject("restore" + mib + "MiB");
         restore.put("rawMillisP50", p50(raw)).put("kubevmmMillisP50", p50(kubevmm));
+        if (!mapped.isEmpty()) {
+            restore.put("rawMappedRamMillisP50", p50(mapped));
+        }
+        Files.deleteIfExists(mappedFile);
     }
 
     /**
@@ -240,80 +297,5 @@ public final class SnapshotBench {
             Thread.sleep(100);
         }
         throw new IllegalStateException("guest did not print '" + text + "' within " + timeout);
-    }
-
-    /** The baseline: the same QEMU command line, driven by plain QMP commands and nothing else. */
-    private static final class RawQemu {
-        final Process process;
-        final QmpClient qmp;
-        final AtomicReference<Instant> stop = new AtomicReference<>();
-        final AtomicReference<Instant> resume = new AtomicReference<>();
-
-        private RawQemu(Process process, QmpClient qmp) {
-            this.process = process;
-            this.qmp = qmp;
-            qmp.addEventListener(this::onEvent);
-        }
-
-        private void onEvent(QmpEvent e) {
-            if (e.name().equals("STOP")) {
-                stop.set(e.timestamp());
-            } else if (e.name().equals("RESUME")) {
-                resume.set(e.timestamp());
-            }
-        }
-
-        static RawQemu start(QemuEngine engine, VmConfig config, boolean incoming) throws Exception {
-            Files.createDirectories(config.stateDir());
-            Files.deleteIfExists(config.qmpSocket());
-            QemuCommandLine line = engine.commandLine();
-            QemuCommandLine.Launch launch = new QemuCommandLine.Launch(Map.of(), QemuCommandLine.vmGenerationId(config));
-            List<String> args = incoming ? line.forIncoming(config, false, launch) : line.forCreate(config, launch);
-            Process p = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(config.emulatorLog().toFile()).start();
-            for (int i = 0; i < 3000 && !Files.exists(config.qmpSocket()); i++) {
-                Thread.sleep(1);
-            }
-            return new RawQemu(p, QmpClient.connect(config.qmpSocket(), Duration.ofSeconds(10)));
-        }
-
-        Sample backgroundSnapshot(Path file) throws Exception {
-            qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
-                    Map.of("capability", "background-snapshot", "state", true))));
-            qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
-            Instant before = stop.get();
-            long t0 = System.nanoTime();
-            qmp.execute("migrate", Map.of("uri", "exec:cat > '" + file + "'"));
-            awaitMigration();
-            long total = (System.nanoTime() - t0) / 1_000_000;
-            for (int i = 0; i < 200 && (stop.get() == before || resume.get() == null || resume.get().isBefore(stop.get())); i++) {
-                Thread.sleep(5);
-            }
-            long pause = Duration.between(stop.get(), resume.get()).toMillis();
-            return new Sample(pause, total, Files.size(file));
-        }
-
-        void awaitMigration() throws Exception {
-            while (true) {
-                JsonNode info = qmp.execute("query-migrate");
-                String status = info.path("status").asText();
-                if (status.equals("completed")) {
-                    return;
-                }
-                if (status.equals("failed") || status.equals("cancelled")) {
-                    throw new IOException("raw QEMU migration " + status + ": " + info.path("error-desc").asText());
-                }
-                Thread.sleep(10);
-            }
-        }
-
-        void destroy() {
-            try {
-                qmp.execute("quit");
-            } catch (Exception ignored) {
-                // killed below
-            }
-            qmp.close();
-            process.destroyForcibly();
-        }
     }
 }

@@ -15,7 +15,16 @@ public interface IncomingMigration {
      * Accepts the state stream on {@code socket}, with {@code multifdChannels} more connections for
      * memory pages (0: one stream); both must match the source's {@link MigrationTuning}.
      */
-    void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException;
+    default void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
+        listen(socket, postcopy, multifdChannels, false);
+    }
+
+    /**
+     * As {@link #listen(Path, boolean, int)}; with {@code postcopyPreempt} the source sends the
+     * pages this side faults on over one more connection to {@code socket} (it must match the
+     * source's {@link MigrationTuning#postcopyPreempt()}).
+     */
+    void listen(Path socket, boolean postcopy, int multifdChannels, boolean postcopyPreempt) throws EngineException;
 
     /**
      * Prepares to take the state stream over a connection handed in later by {@link #receive};
@@ -36,6 +45,13 @@ public interface IncomingMigration {
 
     /** Where the incoming stream stands. */
     MigrationStatus status() throws EngineException;
+
+    /**
+     * Once the guest runs here: makes its network interfaces announce their MAC addresses
+     * (RARP), so the network delivers the guest's traffic to this node. False if the emulator
+     * cannot (then only its own announcement at the end of the migration was sent).
+     */
+    boolean announce() throws EngineException;
 
     /** Stops serving the disks once the guest runs here. */
     void stopDiskExport();

@@ -36,6 +36,35 @@ public final class MigrationStreams {
         return spec.getMultifdChannels() == null ? 0 : Math.max(0, spec.getMultifdChannels());
     }
 
+    /**
+     * Whether the engine sends a post-copy migration's page requests over a connection of their
+     * own ({@code postcopy-preempt}, listed among {@code engineCapabilities} where the emulator has
+     * it): for strategy PostCopy, which always switches, and no multifd. Not for Auto: most of
+     * those converge in pre-copy, and the preempt channel would cost them the hand-off of the
+     * stream (a second connection is always relayed). Both nodes decide by this rule, from the
+     * same spec, and tell their emulator.
+     */
+    public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        return spec.getStrategy() == io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PostCopy && multifdChannels(spec) == 0
+                && engineCapabilities.contains("postcopy-preempt");
+    }
+
+    /**
+     * Whether the source QEMU opens more connections than the main stream (multifd channels, the
+     * post-copy preempt channel): each one goes through the tunnel relay, authenticated like the
+     * main stream, so such a migration is relayed on both nodes, never handed off.
+     */
+    public static boolean ownConnections(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        return multifdChannels(spec) > 0 || postcopyPreempt(spec, engineCapabilities);
+    }
+
+    /** For the log line of each end: the connections besides the main stream, "" if none. */
+    public static String ownConnectionsNote(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+        int channels = multifdChannels(spec);
+        return channels > 0 ? " with " + channels + " multifd channels"
+                : postcopyPreempt(spec, engineCapabilities) ? " with a post-copy preempt channel" : "";
+    }
+
     /** A word for logs and the benchmark: "hand-off" or "relay". */
     public static String mode(boolean handOff) {
         return handOff ? "hand-off" : "relay";
@@ -59,17 +88,32 @@ public final class MigrationStreams {
      */
     public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
                                                     int multifdChannels) throws EngineException {
-        if (handOff && multifdChannels == 0) {
+        return incoming(in, relaySocket, postcopy, handOff, multifdChannels, false);
+    }
+
+    /**
+     * As {@link #incoming(IncomingMigration, Path, boolean, boolean, int)}; with
+     * {@code postcopyPreempt} (see {@link #postcopyPreempt}) the source's preempt channel is one
+     * more relayed connection, like a multifd channel.
+     */
+    public static TunnelServer.Destination incoming(IncomingMigration in, Path relaySocket, boolean postcopy, boolean handOff,
+                                                    int multifdChannels, boolean postcopyPreempt) throws EngineException {
+        if (handOff && multifdChannels == 0 && !postcopyPreempt) {
             in.expectConnection(postcopy);
             return TunnelServer.Destination.handOffTo(socket -> in.receive(sized(socket)));
         }
-        in.listen(relaySocket, postcopy, multifdChannels);
+        in.listen(relaySocket, postcopy, multifdChannels, postcopyPreempt && postcopy);
         return TunnelServer.Destination.relayTo(relaySocket);
     }
 
     /** Source side, relay, with {@code multifdChannels} more connections through the same endpoint. */
     public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels) {
         return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels);
+    }
+
+    /** Source side, relay, with multifd channels or the post-copy preempt channel through the same endpoint. */
+    public static OutgoingRun.Stream outgoing(TunnelClient.Endpoint endpoint, int multifdChannels, boolean postcopyPreempt) {
+        return OutgoingRun.throughSocket(endpoint.socket(), multifdChannels, postcopyPreempt);
     }
 
     /**

@@ -71,6 +71,14 @@ public final class OutgoingRun {
     }
 
     /**
+     * As {@link #throughSocket(Path, int)}; with {@code postcopyPreempt} (and post-copy allowed) the
+     * emulator opens one more connection to the socket for the pages the target faults on.
+     */
+    public static Stream throughSocket(Path unixSocket, int multifdChannels, boolean postcopyPreempt) {
+        return (out, tuning) -> out.start(unixSocket, tuning.withMultifdChannels(multifdChannels).withPostcopyPreempt(postcopyPreempt));
+    }
+
+    /**
      * The stream goes over a connection {@code connector} opens to the target, handed to the emulator;
      * this process closes its copy at once. A refused or failed connection stops the run as failed.
      */

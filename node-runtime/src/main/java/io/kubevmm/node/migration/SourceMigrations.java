@@ -230,9 +230,10 @@ public class SourceMigrations {
             OutgoingRun.Stream stream;
             TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine());
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+                    && MigrationStreams.handOff(tunnel.tls(), vms.engine());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
-                    channels > 0 ? " with " + channels + " multifd channels" : "");
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
             if (handOff) {
                 stream = MigrationStreams.outgoing(address, ref.uid(), secret);
             } else {
@@ -240,7 +241,8 @@ public class SourceMigrations {
                         tunnel.tls());
                 endpoints.add(relay);
                 memoryRelay = relay;
-                stream = MigrationStreams.outgoing(relay, channels);
+                stream = MigrationStreams.outgoing(relay, channels,
+                        MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
             }
             Path disks = null;
             if (!runner.config().disks().isEmpty()) {

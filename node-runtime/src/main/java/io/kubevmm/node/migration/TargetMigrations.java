@@ -91,16 +91,18 @@ public class TargetMigrations {
             Path stream = config.stateDir().resolve("incoming.sock");
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            // Multifd channels are connections of their own: relayed, never handed off.
-            boolean handOff = channels == 0 && MigrationStreams.handOff(tunnel.tls(), vms.engine()) && tunnel.server().canHandOff();
-            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels);
+            // Multifd and preempt channels are connections of their own: relayed, never handed off.
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+                    && MigrationStreams.handOff(tunnel.tls(), vms.engine()) && tunnel.server().canHandOff();
+            TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels,
+                    MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
             TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,
                     config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
                             : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
             LOG.infof("migration %s: memory stream arrives by %s%s", ref, MigrationStreams.mode(handOff),
-                    channels > 0 ? " with " + channels + " multifd channels" : "");
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);
@@ -154,6 +156,20 @@ public class TargetMigrations {
         }
     }
 
+    /** The guest runs here now: its NICs announce their MACs (RARP) so the network sends its traffic here. */
+    private void announce(Arrival arrival) {
+        if (arrival.config().network() == VmConfig.NetworkMode.NONE) {
+            return;
+        }
+        try {
+            boolean sent = arrival.instance().incoming().announce();
+            LOG.infof("migration %s: %s", arrival.ref(), sent ? "the guest's network interfaces announced themselves here"
+                    : "this QEMU cannot announce the guest's network interfaces again (only its own announcement was sent)");
+        } catch (EngineException e) {
+            LOG.warnf("migration %s: announce-self failed: %s", arrival.ref(), e.getMessage());
+        }
+    }
+
     /**
      * What this node knows of a VM a migration sends here, for a source that restarted mid-way:
      * {@code receiving} (the incoming emulator for that migration is up), {@code runs} (a guest
@@ -187,6 +203,7 @@ public class TargetMigrations {
                     secrets.remove(arrival.ref().uid());
                     reportTargetRunning(arrival);
                     LOG.infof("VM %s arrived by migration %s; QEMU %d runs it here", arrival.ref().vmName(), arrival.ref(), arrival.instance().pid());
+                    announce(arrival);
                     return;
                 }
                 if (status == MigrationStatus.FAILED || status == MigrationStatus.CANCELLED) {

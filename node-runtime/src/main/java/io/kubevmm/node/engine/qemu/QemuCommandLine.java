@@ -96,6 +96,45 @@ public final class QemuCommandLine {
         return applied;
     }
 
+    /**
+     * The guest RAM of a guest launched with {@code saved}'s machine (null: from the spec), which
+     * is the saved stream's: a state loads only into the RAM size that wrote it.
+     */
+    public long effectiveMemoryBytes(VmConfig config, SavedMachine saved) {
+        return saved != null ? saved.memoryBytes() : effectiveMemoryBytes(config.memoryBytes());
+    }
+
+    /**
+     * The workarounds of a guest launched with {@code saved}'s machine (null: from the spec): the
+     * saved machine's RAM and type, where they differ from what this release gives the spec, stay
+     * until the guest is booted afresh; this release's own RAM padding does not apply to it.
+     */
+    public List<String> workarounds(VmConfig config, SavedMachine saved) {
+        if (saved == null) {
+            return workarounds(config);
+        }
+        List<String> applied = new ArrayList<>();
+        if (saved.memoryBytes() != config.memoryBytes()) {
+            applied.add("guest RAM " + saved.memoryBytes() / 1024 + "Ki instead of the spec's " + config.memoryBytes() / 1024
+                    + "Ki: restored from state saved by machine " + saved.machineType()
+                    + ", which had it; the spec's applies from the next boot");
+        }
+        String own = config.profile() == Profile.MICROVM ? "microvm" : "pc-q35-" + features.version().major() + "." + features.version().minor();
+        if (!saved.machineType().equals(own)) {
+            applied.add("machine " + saved.machineType() + " instead of " + own
+                    + ": restored from state saved by that machine; this release's applies from the next boot");
+        }
+        if (config.profile() == Profile.MICROVM && saved.firmwareBytes() == SavedMachine.QBOOT_BYTES) {
+            applied.add("firmware qboot: restored from state saved by a guest booted from it; this release's applies from the next boot");
+        }
+        for (String w : workarounds(config)) {
+            if (!w.startsWith("guest RAM padded")) {
+                applied.add(w);
+            }
+        }
+        return applied;
+    }
+
     public String kernelCmdline(VmConfig config) {
         String cmdline = config.cmdline().strip();
         if (config.profile() == Profile.MICROVM && accelerator == Accelerator.TCG

@@ -113,12 +113,12 @@ public final class QemuEngine implements VmmEngine {
 
     @Override
     public long effectiveMemoryBytes(VmConfig config) {
-        return emulator.commandLine().effectiveMemoryBytes(config.memoryBytes());
+        return emulator.commandLine().effectiveMemoryBytes(config, RestoredMachine.of(config).orElse(null));
     }
 
     @Override
     public List<String> workarounds(VmConfig config) {
-        return emulator.commandLine().workarounds(config);
+        return emulator.commandLine().workarounds(config, RestoredMachine.of(config).orElse(null));
     }
 
     @Override
@@ -129,6 +129,7 @@ public final class QemuEngine implements VmmEngine {
     @Override
     public VmmInstance create(VmConfig config) throws EngineException {
         prepare(config);
+        RestoredMachine.set(config, null);
         return launch(config, line -> line.forCreate(config, launchFiles(config)));
     }
 
@@ -142,6 +143,7 @@ public final class QemuEngine implements VmmEngine {
         QemuInstance instance = launch(config, line -> line.forIncoming(config, false, launch));
         try {
             instance.loadState();
+            RestoredMachine.set(config, launch.savedMachine());
             return instance;
         } catch (EngineException e) {
             instance.destroy();
@@ -161,6 +163,7 @@ public final class QemuEngine implements VmmEngine {
             }
         }
         prepare(config);
+        RestoredMachine.set(config, null);
         return launch(config, line -> line.forIncoming(config, true, launchFiles(config)));
     }
 
@@ -241,12 +244,14 @@ public final class QemuEngine implements VmmEngine {
         prepare(target);
         QemuCommandLine.Launch launch = launchFiles(target);
         if (image.stateFile() == null) {
+            RestoredMachine.set(target, null);
             return launch(target, line -> line.forCreate(target, launch));
         }
         QemuCommandLine.Launch loading = launch.loading(savedMachine(image.stateFile()));
         QemuInstance instance = launch(target, line -> line.forIncoming(target, false, loading));
         try {
             instance.loadState(image.stateFile());
+            RestoredMachine.set(target, loading.savedMachine());
             return instance;
         } catch (EngineException e) {
             instance.destroy();

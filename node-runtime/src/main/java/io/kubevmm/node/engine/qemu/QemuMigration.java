@@ -54,9 +54,9 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     // ---- target side ----
 
     @Override
-    public void listen(Path socket, boolean postcopy, int multifdChannels) throws EngineException {
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false,
-                "multifd", multifdChannels > 0));
+    public void listen(Path socket, boolean postcopy, int multifdChannels, boolean postcopyPreempt) throws EngineException {
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", postcopyPreempt && postcopy,
+                "background-snapshot", false, "multifd", multifdChannels > 0));
         if (multifdChannels > 0) {
             instance.command("migrate-set-parameters", Map.of("multifd-channels", multifdChannels));
         }
@@ -66,7 +66,9 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     @Override
     public void expectConnection(boolean postcopy) throws EngineException {
         // The emulator was started with -incoming defer: it waits until migrate-incoming names the stream.
-        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "background-snapshot", false, "multifd", false));
+        // A handed-over connection is one: no preempt channel besides it.
+        setCapabilities(Map.of("events", true, "postcopy-ram", postcopy, "postcopy-preempt", false, "background-snapshot", false,
+                "multifd", false));
     }
 
     @Override
@@ -91,6 +93,18 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     @Override
     public MigrationStatus status() throws EngineException {
         return QueryMigrate.status(instance.command("query-migrate", Map.of()));
+    }
+
+    /** QEMU's own defaults for the announcement after a migration: 5 rounds, from 50 ms, 100 ms more each, at most 550 ms. */
+    private static final Map<String, Object> ANNOUNCE = Map.of("initial", 50, "max", 550, "rounds", 5, "step", 100);
+
+    @Override
+    public boolean announce() throws EngineException {
+        if (!instance.features().hasAnnounceSelf()) {
+            return false;
+        }
+        instance.command("announce-self", ANNOUNCE);
+        return true;
     }
 
     @Override
@@ -160,6 +174,10 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
             throw new EngineException(Reason.OperationFailed, "VM " + config().id()
                     + ": multifd needs a socket address to connect its channels to, not a handed-over connection");
         }
+        if (tuning.postcopyPreempt()) {
+            throw new EngineException(Reason.OperationFailed, "VM " + config().id()
+                    + ": postcopy-preempt needs a socket address to open its channel to, not a handed-over connection");
+        }
         prepareOutgoing(tuning);
         instance.passFd(OUTGOING_FD, connection);
         useFd(OUTGOING_FD, "migrate");
@@ -192,8 +210,14 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     private void prepareOutgoing(MigrationTuning tuning) throws EngineException {
         // background-snapshot off explicitly: a snapshot interrupted by a node-runtime restart can leave it
         // on, and then "migrate" would write a snapshot instead of moving the guest.
-        setCapabilities(Map.of("events", true, "postcopy-ram", tuning.postcopy(), "auto-converge", tuning.autoConverge(),
-                "background-snapshot", false, "multifd", tuning.multifdChannels() > 0));
+        Map<String, Boolean> caps = new LinkedHashMap<>();
+        caps.put("events", true);
+        caps.put("postcopy-ram", tuning.postcopy());
+        caps.put("postcopy-preempt", tuning.postcopyPreempt());
+        caps.put("auto-converge", tuning.autoConverge());
+        caps.put("background-snapshot", false);
+        caps.put("multifd", tuning.multifdChannels() > 0);
+        setCapabilities(caps);
         Map<String, Object> parameters = new LinkedHashMap<>();
         if (tuning.multifdChannels() > 0) {
             parameters.put("multifd-channels", tuning.multifdChannels());

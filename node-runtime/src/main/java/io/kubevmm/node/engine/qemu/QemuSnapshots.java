@@ -112,7 +112,8 @@ final class QemuSnapshots {
         StateFileHasher hasher = StateFileHasher.follow(partial, stateFile);
         try {
             // Background snapshot refuses to start with any of these on (a live migration may have set them).
-            setCapabilities(Map.of("events", true, "postcopy-ram", false, "auto-converge", false, "background-snapshot", true));
+            setCapabilities(Map.of("events", true, "postcopy-ram", false, "postcopy-preempt", false, "auto-converge", false,
+                    "background-snapshot", true));
             instance.command("migrate-set-parameters", Map.of("max-bandwidth", LOCAL_BANDWIDTH));
             prepared.addAll(prepare());
             if (!prepared.isEmpty()) {

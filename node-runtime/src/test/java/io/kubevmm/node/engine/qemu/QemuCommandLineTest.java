@@ -242,4 +242,24 @@ class QemuCommandLineTest {
                 VmConfig.NetworkMode.NONE);
         assertThat(line.forCreate(config)).contains("virtio-blk-pci,drive=disk-root,id=root").containsSequence("-kernel", "/images/vmlinuz");
     }
+
+    @Test
+    void aGuestRestoredFromA72StateOn10HasThatMachinesRamAndSaysSo() throws Exception {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig standard = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(), VmConfig.NetworkMode.NONE);
+        byte[] head;
+        try (var in = getClass().getResourceAsStream("/saved-state/qemu-7.2.22-q35-262152K.head")) {
+            head = in.readAllBytes();
+        }
+        SavedMachine saved = SavedMachine.parse(head).orElseThrow();
+
+        assertThat(line.effectiveMemoryBytes(standard, saved)).isEqualTo(262152L * 1024);
+        assertThat(line.workarounds(standard, saved)).hasSize(2)
+                .anySatisfy(w -> assertThat(w).contains("262152Ki instead of the spec's 262144Ki").contains("pc-q35-7.2"))
+                .anySatisfy(w -> assertThat(w).startsWith("machine pc-q35-7.2 instead of pc-q35-10.0"));
+        assertThat(line.effectiveMemoryBytes(standard, null)).as("booted from the spec").isEqualTo(256L << 20);
+        assertThat(line.workarounds(standard, null)).isEmpty();
+        assertThat(line.workarounds(standard, new SavedMachine("pc-q35-10.0", 256L << 20, 256 * 1024)))
+                .as("saved by this release: nothing differs").isEmpty();
+    }
 }

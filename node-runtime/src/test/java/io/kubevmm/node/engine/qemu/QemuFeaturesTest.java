@@ -19,7 +19,7 @@ class QemuFeaturesTest {
         try (InputStream in = QemuFeaturesTest.class.getResourceAsStream("/qmp/qemu-" + version + "-features.json")) {
             JsonNode replies = new ObjectMapper().readTree(in);
             return QemuFeatures.fromReplies(replies.get("query-version"), replies.get("query-migrate-capabilities"),
-                    replies.get("query-migrate-parameters"));
+                    replies.get("query-migrate-parameters"), replies.get("query-commands"));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -35,6 +35,8 @@ class QemuFeaturesTest {
         assertThat(qemu.losesTcgWritesDuringMigration(Accelerator.KVM)).isFalse();
         assertThat(qemu.hasRunWith()).isFalse();
         assertThat(qemu.supports("mapped-ram")).isFalse();
+        assertThat(qemu.supports("postcopy-preempt")).as("7.2 lists it").isTrue();
+        assertThat(qemu.hasPostcopyPreempt()).as("but sets its channel up the pre-8.0 way: not used").isFalse();
         assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
     }
 
@@ -48,7 +50,10 @@ class QemuFeaturesTest {
         assertThat(qemu.supports("mapped-ram")).isTrue();
         assertThat(qemu.supports("postcopy-preempt")).isTrue();
         assertThat(qemu.migrationParameters()).contains("multifd-channels", "downtime-limit");
-        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "auto-converge", "background-snapshot", "multifd");
+        assertThat(qemu.hasPostcopyPreempt()).isTrue();
+        assertThat(qemu.hasAnnounceSelf()).isTrue();
+        assertThat(qemu.capabilitiesInUse()).containsExactly("events", "postcopy-ram", "postcopy-preempt", "auto-converge",
+                "background-snapshot", "multifd");
     }
 
     @Test
@@ -57,5 +62,6 @@ class QemuFeaturesTest {
 
         assertThat(bare.supports("events")).isFalse();
         assertThat(bare.capabilitiesInUse()).isEmpty();
+        assertThat(bare.hasAnnounceSelf()).as("a QEMU that did not list announce-self is not asked to").isFalse();
     }
 }
