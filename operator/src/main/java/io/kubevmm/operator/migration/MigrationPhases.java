@@ -18,16 +18,30 @@ import java.util.Objects;
  * writer of the phase, the conditions and the summary fields; the nodes only report what they did.
  *
  * <p>A completed transfer wins over everything else: QEMU has already moved the guest, so the
- * VMI is handed over to the target (before Succeeded is stored) even when the migration was
- * cancelled or marked failed meanwhile. Otherwise a guest could be left without a managed copy.
+ * VMI is handed over to the target even when the migration was cancelled or marked failed
+ * meanwhile; otherwise a guest could be left without a managed copy. Succeeded is stored once the
+ * target reports the VMI's status (or, if it does not, after the target-ready timeout), so a
+ * client that reads Succeeded finds the VMI's status, console and QEMU on the target.
  */
 public final class MigrationPhases {
     static final long RECHECK_MILLIS = 5000;
+    /** How often the hand-over is looked at while the target takes the VMI's status over. */
+    static final long HAND_OVER_RECHECK_MILLIS = 500;
 
     private MigrationPhases() { }
 
-    /** What the operator sees besides the object: labels on, the clock, its timeout, the object's generation. */
-    public record Facts(boolean labelled, Instant now, Duration targetReadyTimeout, long generation) { }
+    /**
+     * What the operator sees besides the object: labels on, the clock, its timeout, the object's
+     * generation, and the VM's instance (read once the source reports completion; null if gone).
+     */
+    public record Facts(boolean labelled, Instant now, Duration targetReadyTimeout, long generation, Instance instance) {
+        public Facts(boolean labelled, Instant now, Duration targetReadyTimeout, long generation) {
+            this(labelled, now, targetReadyTimeout, generation, null);
+        }
+    }
+
+    /** The VMI: the node its spec names, and the node that wrote its status. */
+    public record Instance(String nodeName, String reportedBy) { }
 
     /** A phase change: the Event (reason, message) and the metric it gives. */
     public record Transition(Phase to, String reason, String message, boolean warning) { }
@@ -43,11 +57,11 @@ public final class MigrationPhases {
         /** Nothing to write; look again after {@code recheckMillis} (0: only when something changes). */
         record Wait(long recheckMillis) implements Step { }
 
-        /**
-         * Write {@code status} (the operator's fields only); first point the VMI at {@code handOverTo}
-         * when set; {@code transition} is null for progress figures alone.
-         */
-        record Write(VMMigrationStatus status, Transition transition, String handOverTo, long recheckMillis) implements Step { }
+        /** The transfer is complete: point the VMI at {@code target} (its node label and spec.nodeName). */
+        record HandOver(String target) implements Step { }
+
+        /** Write {@code status} (the operator's fields only); {@code transition} is null for progress figures alone. */
+        record Write(VMMigrationStatus status, Transition transition, long recheckMillis) implements Step { }
     }
 
     public static Step next(VMMigrationSpec spec, VMMigrationStatus status, Facts facts) {
@@ -57,7 +71,7 @@ public final class MigrationPhases {
         boolean cancel = Boolean.TRUE.equals(spec.getCancel());
 
         if (source.getCompletedTime() != null) {
-            return phase == Phase.Succeeded ? new Step.Wait(0) : succeeded(status, source, target, facts);
+            return phase == Phase.Succeeded ? new Step.Wait(0) : completed(status, source, target, facts);
         }
         switch (phase) {
             case Succeeded, Failed, Cancelled -> {
@@ -157,6 +171,22 @@ public final class MigrationPhases {
         return s;
     }
 
+    /** Hand over, wait for the target to report the VMI, then Succeeded. */
+    private static Step completed(VMMigrationStatus status, MigrationNodeFacts source, MigrationNodeFacts target, Facts facts) {
+        Instance vmi = facts.instance();
+        String to = status.getTargetNode();
+        if (vmi != null && !to.equals(vmi.nodeName())) {
+            return new Step.HandOver(to);
+        }
+        boolean reported = vmi == null || to.equals(vmi.reportedBy());
+        boolean waitedLongEnough = ZonedDateTime.parse(source.getCompletedTime()).toInstant()
+                .plus(facts.targetReadyTimeout()).isBefore(facts.now());
+        if (!reported && !waitedLongEnough) {
+            return new Step.Wait(HAND_OVER_RECHECK_MILLIS);
+        }
+        return succeeded(status, source, target, facts);
+    }
+
     private static Step succeeded(VMMigrationStatus status, MigrationNodeFacts source, MigrationNodeFacts target, Facts facts) {
         VMMigrationStatus s = new VMMigrationStatus();
         s.setPhase(Phase.Succeeded);
@@ -177,7 +207,7 @@ public final class MigrationPhases {
                 + (Objects.requireNonNullElse(source.getTransferredBytes(), 0L) >> 20) + " MiB in "
                 + source.getIterations() + " passes";
         s.setConditions(conditions(status, facts, target).set("Completed", true, "Succeeded", message).buildKeepingOthers());
-        return new Step.Write(s, new Transition(Phase.Succeeded, "Succeeded", message, false), status.getTargetNode(), 0);
+        return new Step.Write(s, new Transition(Phase.Succeeded, "Succeeded", message, false), 0);
     }
 
     private static Step finish(VMMigrationStatus status, Facts facts, Phase phase, String reason, String message,
@@ -188,7 +218,7 @@ public final class MigrationPhases {
         s.setFailureReason(phase == Phase.Failed ? reason + ": " + message : null);
         s.setConditions(conditions(status, facts, target).set("Completed", phase != Phase.Failed, reason, message)
                 .buildKeepingOthers());
-        return new Step.Write(s, new Transition(phase, reason, message, phase == Phase.Failed), null, 0);
+        return new Step.Write(s, new Transition(phase, reason, message, phase == Phase.Failed), 0);
     }
 
     /** Failed at admission (invalid spec, no such VM, no node fits...). */
@@ -205,7 +235,7 @@ public final class MigrationPhases {
         VMMigrationStatus s = new VMMigrationStatus();
         s.setPhase(Phase.Pending);
         s.setConditions(conditions(status, facts, null).set("Scheduled", false, reason, message).buildKeepingOthers());
-        return new Step.Write(s, new Transition(Phase.Pending, reason, message, false), null, RECHECK_MILLIS);
+        return new Step.Write(s, new Transition(Phase.Pending, reason, message, false), RECHECK_MILLIS);
     }
 
     /** Admitted: Scheduling with both nodes and the completion timeout in effect. */
@@ -218,13 +248,13 @@ public final class MigrationPhases {
         s.setCompletionTimeoutSeconds(timeoutSeconds);
         s.setConditions(conditions(status, facts, null).set("Scheduled", true, "Scheduled", sourceNode + " -> " + targetNode)
                 .buildKeepingOthers());
-        return new Step.Write(s, new Transition(Phase.Scheduling, "Scheduled", message, false), null, RECHECK_MILLIS);
+        return new Step.Write(s, new Transition(Phase.Scheduling, "Scheduled", message, false), RECHECK_MILLIS);
     }
 
     private static Step write(VMMigrationStatus status, Facts facts, MigrationNodeFacts target, VMMigrationStatus s,
                               Transition transition) {
         s.setConditions(conditions(status, facts, target).buildKeepingOthers());
-        return new Step.Write(s, transition, null, transition != null && transition.to() == Phase.TargetReady ? RECHECK_MILLIS : 0);
+        return new Step.Write(s, transition, transition != null && transition.to() == Phase.TargetReady ? RECHECK_MILLIS : 0);
     }
 
     /** The conditions the target's facts give (TargetReady, TargetRunning), over the stored ones. */

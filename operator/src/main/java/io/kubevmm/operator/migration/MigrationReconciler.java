@@ -71,6 +71,10 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
                 yield UpdateControl.<VMMigration>noUpdate().rescheduleAfter(MigrationPhases.RECHECK_MILLIS);
             }
             case MigrationPhases.Step.Wait w -> after(w.recheckMillis());
+            case MigrationPhases.Step.HandOver h -> {
+                writer.handOver(migration, h.target());
+                yield after(MigrationPhases.HAND_OVER_RECHECK_MILLIS);
+            }
             case MigrationPhases.Step.Write w -> {
                 writer.write(migration, w);
                 yield after(w.recheckMillis());
@@ -82,7 +86,15 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         var labels = migration.getMetadata().getLabels();
         boolean labelled = labels != null && labels.containsKey(Labels.SOURCE_NODE) && labels.containsKey(Labels.TARGET_NODE);
         long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
-        return new MigrationPhases.Facts(labelled, Instant.now(), targetReadyTimeout, generation);
+        var status = migration.getStatus();
+        MigrationPhases.Instance instance = null;
+        if (status != null && status.getSource() != null && status.getSource().getCompletedTime() != null) {
+            VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(migration.getMetadata().getNamespace())
+                    .withName(migration.getSpec().getVmName()).get();
+            instance = vmi == null ? null : new MigrationPhases.Instance(vmi.getSpec() == null ? null : vmi.getSpec().getNodeName(),
+                    vmi.getStatus() == null ? null : vmi.getStatus().getNodeName());
+        }
+        return new MigrationPhases.Facts(labelled, Instant.now(), targetReadyTimeout, generation, instance);
     }
 
     private static UpdateControl<VMMigration> after(long millis) {

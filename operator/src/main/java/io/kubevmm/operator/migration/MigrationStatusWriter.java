@@ -17,9 +17,8 @@ import java.util.EnumSet;
 /**
  * The one writer of a VMMigration's phase, conditions and summary fields. It leaves
  * {@code status.source} and {@code status.target} to the node runtimes (one JSON Patch
- * {@code add} per field it owns), and gives every phase change an Event and a metric. When a
- * step hands the VM over, the VMI is pointed at the target before Succeeded is stored, so a
- * migration never says Succeeded while its VMI still names the source.
+ * {@code add} per field it owns), and gives every phase change an Event and a metric. It also
+ * hands the VMI over to the target; {@link MigrationPhases} stores Succeeded only after that.
  */
 final class MigrationStatusWriter {
     private static final Logger LOG = Logger.getLogger(MigrationStatusWriter.class);
@@ -36,9 +35,6 @@ final class MigrationStatusWriter {
     }
 
     void write(VMMigration migration, MigrationPhases.Step.Write step) {
-        if (step.handOverTo() != null) {
-            handOver(migration, step.handOverTo());
-        }
         StatusPatch.statusFields(client, migration, step.status(), migration.getStatus() != null);
         var t = step.transition();
         if (t == null) {
@@ -63,7 +59,7 @@ final class MigrationStatusWriter {
      * runtime already runs the guest that arrived; the source keeps its paused copy (and the VM's
      * state dir) until it sees the VMI name the target, and only then lets go of it.
      */
-    private void handOver(VMMigration migration, String target) {
+    void handOver(VMMigration migration, String target) {
         String namespace = migration.getMetadata().getNamespace();
         String vm = migration.getSpec().getVmName();
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vm).get();

@@ -38,6 +38,10 @@ final class FactTrace {
     final VMMigrationSpec spec;
     VMMigrationStatus status;
     boolean labelled;
+    /** The VMI as the operator reads it: the node its spec names, the node that wrote its status. */
+    MigrationPhases.Instance instance = new MigrationPhases.Instance("node-a", "node-a");
+    /** Whether the target node writes the VMI's status as soon as it is handed over (false: it is slow). */
+    boolean targetReports = true;
     private int position;
     final List<Did> log = new ArrayList<>();
 
@@ -94,7 +98,7 @@ final class FactTrace {
     /** One reconcile after another until the operator has nothing to write; returns the last step. */
     MigrationPhases.Step reconcile(Instant now) {
         for (int i = 0; i < 10; i++) {
-            var facts = new MigrationPhases.Facts(labelled, now, TARGET_READY_TIMEOUT, 1);
+            var facts = new MigrationPhases.Facts(labelled, now, TARGET_READY_TIMEOUT, 1, instance);
             MigrationPhases.Step step = MigrationPhases.next(spec, status, facts);
             switch (step) {
                 case MigrationPhases.Step.Admit a -> {
@@ -109,6 +113,10 @@ final class FactTrace {
                     log.add(new Did("label", null, null, null));
                 }
                 case MigrationPhases.Step.Write w -> write(w);
+                case MigrationPhases.Step.HandOver h -> {
+                    log.add(new Did("handOver", null, null, h.target()));
+                    instance = new MigrationPhases.Instance(h.target(), targetReports ? h.target() : instance.reportedBy());
+                }
                 case MigrationPhases.Step.Wait w -> {
                     return w;
                 }
@@ -120,9 +128,6 @@ final class FactTrace {
     void write(MigrationPhases.Step step) {
         if (!(step instanceof MigrationPhases.Step.Write w)) {
             return;
-        }
-        if (w.handOverTo() != null) {
-            log.add(new Did("handOver", null, null, w.handOverTo()));
         }
         ObjectNode stored = status == null ? JSON.createObjectNode() : JSON.valueToTree(status);
         stored.setAll((ObjectNode) JSON.valueToTree(w.status()));

@@ -181,6 +181,27 @@ class MigrationPhasesTest {
     }
 
     @Test
+    void succeededWaitsForTheTargetToReportTheInstanceAndNotForever() {
+        FactTrace t = FactTrace.load("precopy");
+        t.targetReports = false;
+        t.replay();
+        assertThat(t.actions()).endsWith("Running", "handOver");
+        assertThat(t.status.getPhase()).as("the VMI's status still comes from the source").isEqualTo(Phase.Running);
+        assertThat(t.reconcile(FactTrace.at(5))).isEqualTo(new MigrationPhases.Step.Wait(MigrationPhases.HAND_OVER_RECHECK_MILLIS));
+
+        t.instance = new MigrationPhases.Instance("node-b", "node-b");
+        t.reconcile(FactTrace.at(5.5));
+        assertThat(t.status.getPhase()).isEqualTo(Phase.Succeeded);
+
+        FactTrace silent = FactTrace.load("precopy");
+        silent.targetReports = false;
+        silent.replay();
+        silent.reconcile(FactTrace.at(4.3 + 91));
+        assertThat(silent.status.getPhase()).as("a target that never reports does not hold the outcome back").isEqualTo(Phase.Succeeded);
+        assertThat(silent.actions()).containsOnlyOnce("handOver");
+    }
+
+    @Test
     void theOutcomeIsFinal() {
         FactTrace t = FactTrace.load("aborted").replay();
         int before = t.log.size();

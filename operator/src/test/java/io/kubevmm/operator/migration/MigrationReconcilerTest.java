@@ -98,15 +98,21 @@ class MigrationReconcilerTest {
         completed.setIterations(3L);
         source(m, completed);
         reconciler.reconcile(get("web-1"), null);
+        VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace("default").withName("web").get();
+        assertThat(vmi.getSpec().getNodeName()).isEqualTo("node-b");
+        assertThat(vmi.getMetadata().getLabels()).containsEntry(Labels.NODE, "node-b");
+        assertThat(get("web-1").getStatus().getPhase()).as("until the target writes the VMI's status").isEqualTo(Phase.Running);
+
+        // The target's VMI reconciler takes the instance's status over.
+        vmi.getStatus().setNodeName("node-b");
+        client.resource(vmi).updateStatus();
+        reconciler.reconcile(get("web-1"), null);
 
         VMMigration done = get("web-1");
         assertThat(done.getStatus().getPhase()).isEqualTo(Phase.Succeeded);
         assertThat(done.getStatus().getDowntimeMillis()).isEqualTo(41L);
         assertThat(done.getStatus().getTotalTimeMillis()).isEqualTo(3360L);
         assertThat(done.getStatus().getRemainingBytes()).isZero();
-        VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace("default").withName("web").get();
-        assertThat(vmi.getSpec().getNodeName()).isEqualTo("node-b");
-        assertThat(vmi.getMetadata().getLabels()).containsEntry(Labels.NODE, "node-b");
         assertThat(done.getStatus().getConditions()).extracting(Condition::getType)
                 .containsExactlyInAnyOrder("Scheduled", "TargetReady", "TargetRunning", "Completed");
         // The nodes' blocks are as the nodes wrote them.
@@ -205,8 +211,10 @@ class MigrationReconcilerTest {
         vmi.setSpec(spec);
         VirtualMachineInstanceStatus status = new VirtualMachineInstanceStatus();
         status.setPhase(InstancePhase.Running);
+        status.setNodeName(node);
         vmi.setStatus(status);
         client.resource(vmi).create();
+        client.resource(vmi).updateStatus();
     }
 
     private VMMigration get(String name) {
