@@ -2,6 +2,7 @@ package io.kubevmm.operator.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -13,6 +14,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.ReconcileErrors;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -62,6 +64,7 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
 
     @Override
     public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
+        migration = ReconcileErrors.clear(client, migration, migration.getStatus() == null ? null : migration.getStatus().getConditions(), MigrationReconciler::conditionsOnly);
         MigrationPhases.Facts facts = facts(migration);
         MigrationPhases.Step step = MigrationPhases.next(migration.getSpec(), migration.getStatus(), facts);
         return switch (step) {
@@ -144,5 +147,18 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
             return after(w.recheckMillis());
         }
         return after(step instanceof MigrationPhases.Step.Wait w ? w.recheckMillis() : MigrationPhases.RECHECK_MILLIS);
+    }
+
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMMigration> updateErrorStatus(VMMigration migration, Context<VMMigration> context, Exception e) {
+        return ReconcileErrors.show(client, writer.events(), migration, migration.getStatus() == null ? null : migration.getStatus().getConditions(),
+                migration.getStatus() != null, MigrationReconciler::conditionsOnly, e);
+    }
+
+    private static VMMigrationStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setConditions(conditions);
+        return status;
     }
 }

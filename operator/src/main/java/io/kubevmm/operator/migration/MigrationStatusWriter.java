@@ -34,6 +34,10 @@ final class MigrationStatusWriter {
         this.metrics = metrics;
     }
 
+    EventWriter events() {
+        return events;
+    }
+
     void write(VMMigration migration, MigrationPhases.Step.Write step) {
         StatusPatch.statusFields(client, migration, step.status(), migration.getStatus() != null);
         var t = step.transition();

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -16,6 +17,7 @@ import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMRestore;
+import io.kubevmm.api.v1alpha1.VMRestoreStatus;
 import io.kubevmm.api.v1alpha1.VMRestoreStatus.Phase;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
@@ -24,6 +26,7 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.ReconcileErrors;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -63,6 +66,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
 
     @Override
     public UpdateControl<VMRestore> reconcile(VMRestore restore, Context<VMRestore> context) {
+        restore = ReconcileErrors.clear(client, restore, restore.getStatus() == null ? null : restore.getStatus().getConditions(), RestoreReconciler::conditionsOnly);
         RestorePhases.Facts facts = facts(restore);
         var step = RestorePhases.next(restore.getSpec(), restore.getStatus(), facts);
         return step instanceof RestorePhases.Step.Start ? start(restore, facts) : apply(restore, step);
@@ -207,5 +211,18 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
             resource.patch(PatchContext.of(PatchType.JSON_MERGE), JSON.createObjectNode().set("metadata",
                     JSON.createObjectNode().set("annotations", nulls)).toString());
         }
+    }
+
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMRestore> updateErrorStatus(VMRestore restore, Context<VMRestore> context, Exception e) {
+        return ReconcileErrors.show(client, events, restore, restore.getStatus() == null ? null : restore.getStatus().getConditions(),
+                restore.getStatus() != null, RestoreReconciler::conditionsOnly, e);
+    }
+
+    private static VMRestoreStatus conditionsOnly(java.util.List<io.fabric8.kubernetes.api.model.Condition> conditions) {
+        VMRestoreStatus status = new VMRestoreStatus();
+        status.setConditions(conditions);
+        return status;
     }
 }

@@ -2,6 +2,7 @@ package io.kubevmm.operator.snapshot;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
@@ -17,6 +18,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.ReconcileErrors;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -58,6 +60,7 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
 
     @Override
     public UpdateControl<VMSnapshot> reconcile(VMSnapshot snapshot, Context<VMSnapshot> context) {
+        snapshot = ReconcileErrors.clear(client, snapshot, snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(), SnapshotReconciler::conditionsOnly);
         long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
         var facts = new SnapshotPhases.Facts(Instant.now(), nodeStartTimeout, generation);
         var step = SnapshotPhases.next(snapshot.getSpec(), snapshot.getStatus(), facts);
@@ -119,5 +122,18 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
 
     private static UpdateControl<VMSnapshot> after(long millis) {
         return millis > 0 ? UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(millis) : UpdateControl.noUpdate();
+    }
+
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMSnapshot> updateErrorStatus(VMSnapshot snapshot, Context<VMSnapshot> context, Exception e) {
+        return ReconcileErrors.show(client, events, snapshot, snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(),
+                snapshot.getStatus() != null, SnapshotReconciler::conditionsOnly, e);
+    }
+
+    private static VMSnapshotStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {
+        VMSnapshotStatus status = new VMSnapshotStatus();
+        status.setConditions(conditions);
+        return status;
     }
 }

@@ -169,6 +169,22 @@ class MigrationReconcilerTest {
                 .isEqualTo("VMNotFound: spec.vmName: there is no VirtualMachine ghost in namespace default");
     }
 
+    @Test
+    void aReconcileThatThrowsShowsInStatusAndTheConditionsOfThePhasesStay() {
+        running("app", "node-a");
+        scheduled("app-1", "app");
+
+        reconciler.updateErrorStatus(get("app-1"), null, new IllegalStateException("the API server did not answer"));
+        var status = get("app-1").getStatus();
+        assertThat(io.kubevmm.api.status.Conditions.isTrue(status.getConditions(), "ReconcileError")).isTrue();
+        assertThat(io.kubevmm.api.status.Conditions.isTrue(status.getConditions(), "Scheduled")).isTrue();
+        assertThat(status.getPhase()).isEqualTo(Phase.Scheduling);
+
+        reconciler.reconcile(get("app-1"), null);
+        assertThat(io.kubevmm.api.status.Conditions.find(get("app-1").getStatus().getConditions(), "ReconcileError").orElseThrow()
+                .getStatus()).isEqualTo("False");
+    }
+
     private VMMigration scheduled(String name, String vm) {
         VMMigration migration = new VMMigration();
         migration.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default")
