@@ -32,7 +32,10 @@ public class MigrationSourceReconciler implements Reconciler<VMMigration> {
         boolean cancel = Boolean.TRUE.equals(migration.getSpec().getCancel());
         switch (status.getPhase()) {
             case TargetReady -> {
-                if (!cancel) {
+                // Once this node reported a start or an end, the operator moves on from that fact: never send twice.
+                var reported = status.getSource();
+                boolean acted = reported != null && (reported.getStartTime() != null || reported.getFailedTime() != null);
+                if (!cancel && !acted) {
                     sources.start(migration);
                 }
             }
