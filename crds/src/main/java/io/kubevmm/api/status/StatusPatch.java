@@ -73,11 +73,13 @@ public final class StatusPatch {
      * Sets the non-null top-level fields of {@code status}, each replaced whole (lists too), and
      * leaves every other status field as stored: one JSON Patch with an {@code add} per field, for
      * the owner of those fields on an object whose other status blocks other components write.
-     * When {@code object} has no status yet, the whole status is added.
+     * When {@code object} (as the caller read it) has no status yet, a JSON Patch could not address
+     * the fields, so the fields are merged ({@link #status}): that also keeps any block another
+     * component wrote meanwhile, where adding the whole status would replace it.
      */
     public static <T extends HasMetadata> T statusFields(KubernetesClient client, T object, Object status, boolean hasStatus) {
         if (!hasStatus) {
-            return send(client, object, addWhole("status", status), PatchType.JSON, true);
+            return status(client, object, status);
         }
         ArrayNode patch = JSON.createArrayNode();
         ObjectNode fields = JSON.valueToTree(status);
