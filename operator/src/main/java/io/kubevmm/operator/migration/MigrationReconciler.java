@@ -10,11 +10,12 @@ import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
-import io.kubevmm.operator.operation.ReconcileErrors;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -24,6 +25,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -40,7 +42,9 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
     private final KubernetesClient client;
     private final NodeInventory inventory;
     private final Scheduler scheduler;
-    private final MigrationStatusWriter writer;
+    private final OperationWriter<VMMigration, VMMigrationStatus> writer;
+    private final MigrationHandOver handOver;
+    private final MeterRegistry metrics;
     private final MigrationAdmission.Limits limits;
     private final Duration targetReadyTimeout;
     private final CompletionTimeout completionTimeout;
@@ -56,7 +60,11 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         this.client = client;
         this.inventory = inventory;
         this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
-        this.writer = new MigrationStatusWriter(client, new EventWriter(client, "kubevmm-operator", instance), metrics);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.migration",
+                Set.of(Phase.Succeeded.name(), Phase.Failed.name(), Phase.Cancelled.name()), VMMigration::getStatus,
+                VMMigrationStatus::getConditions, MigrationReconciler::conditionsOnly);
+        this.handOver = new MigrationHandOver(client);
+        this.metrics = metrics;
         this.limits = new MigrationAdmission.Limits(maxParallel, maxOutbound);
         this.targetReadyTimeout = targetReadyTimeout;
         this.completionTimeout = new CompletionTimeout(timeoutPerGiB, timeoutFloor);
@@ -64,24 +72,21 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
 
     @Override
     public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
-        migration = ReconcileErrors.clear(client, migration, migration.getStatus() == null ? null : migration.getStatus().getConditions(), MigrationReconciler::conditionsOnly);
+        migration = writer.begin(migration);
         MigrationPhases.Facts facts = facts(migration);
         MigrationPhases.Step step = MigrationPhases.next(migration.getSpec(), migration.getStatus(), facts);
         return switch (step) {
             case MigrationPhases.Step.Admit a -> admit(migration, facts);
             case MigrationPhases.Step.Label l -> {
-                writer.label(migration, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode());
+                handOver.label(migration, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode());
                 yield UpdateControl.<VMMigration>noUpdate().rescheduleAfter(MigrationPhases.RECHECK_MILLIS);
             }
-            case MigrationPhases.Step.Wait w -> after(w.recheckMillis());
+            case MigrationPhases.Step.Wait w -> OperationWriter.after(w.recheckMillis());
             case MigrationPhases.Step.HandOver h -> {
-                writer.handOver(migration, h.target());
-                yield after(MigrationPhases.HAND_OVER_RECHECK_MILLIS);
+                handOver.handOver(migration, h.target());
+                yield OperationWriter.after(MigrationPhases.HAND_OVER_RECHECK_MILLIS);
             }
-            case MigrationPhases.Step.Write w -> {
-                writer.write(migration, w);
-                yield after(w.recheckMillis());
-            }
+            case MigrationPhases.Step.Write w -> apply(migration, w);
         };
     }
 
@@ -98,10 +103,6 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
                     vmi.getStatus() == null ? null : vmi.getStatus().getNodeName());
         }
         return new MigrationPhases.Facts(labelled, Instant.now(), targetReadyTimeout, generation, instance);
-    }
-
-    private static UpdateControl<VMMigration> after(long millis) {
-        return millis > 0 ? UpdateControl.<VMMigration>noUpdate().rescheduleAfter(millis) : UpdateControl.noUpdate();
     }
 
     private UpdateControl<VMMigration> admit(VMMigration migration, MigrationPhases.Facts facts) {
@@ -135,7 +136,8 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
                 // Status first, labels after: the labels are what the two node runtimes select on, so
                 // the target can report it is ready only once Scheduling is stored (commit 912d1fb).
                 UpdateControl<VMMigration> control = apply(migration, step);
-                writer.label(migration, a.sourceNode(), a.targetNode());
+                handOver.label(migration, a.sourceNode(), a.targetNode());
+                metrics.counter("kubevmm.migration.scheduled").increment();
                 yield control;
             }
         };
@@ -143,17 +145,17 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
 
     private UpdateControl<VMMigration> apply(VMMigration migration, MigrationPhases.Step step) {
         if (step instanceof MigrationPhases.Step.Write w) {
-            writer.write(migration, w);
-            return after(w.recheckMillis());
+            var t = w.transition();
+            return writer.write(migration, w.status(), t == null ? null
+                    : new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()), w.recheckMillis());
         }
-        return after(step instanceof MigrationPhases.Step.Wait w ? w.recheckMillis() : MigrationPhases.RECHECK_MILLIS);
+        return OperationWriter.after(step instanceof MigrationPhases.Step.Wait w ? w.recheckMillis() : MigrationPhases.RECHECK_MILLIS);
     }
 
     /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
     @Override
     public ErrorStatusUpdateControl<VMMigration> updateErrorStatus(VMMigration migration, Context<VMMigration> context, Exception e) {
-        return ReconcileErrors.show(client, writer.events(), migration, migration.getStatus() == null ? null : migration.getStatus().getConditions(),
-                migration.getStatus() != null, MigrationReconciler::conditionsOnly, e);
+        return writer.failed(migration, e);
     }
 
     private static VMMigrationStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {

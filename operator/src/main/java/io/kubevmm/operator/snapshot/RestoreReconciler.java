@@ -12,7 +12,6 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
-import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMNode;
@@ -26,12 +25,13 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
-import io.kubevmm.operator.operation.ReconcileErrors;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
+import java.util.Set;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
@@ -51,7 +51,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
-    private final EventWriter events;
+    private final OperationWriter<VMRestore, VMRestoreStatus> writer;
     private final MeterRegistry metrics;
     private final Duration timeout;
 
@@ -59,14 +59,15 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
                       @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance,
                       @ConfigProperty(name = "kubevmm.operator.restore.timeout", defaultValue = "10m") Duration timeout) {
         this.client = client;
-        this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.restore",
+                Set.of(Phase.Succeeded.name(), Phase.Failed.name()), VMRestore::getStatus, VMRestoreStatus::getConditions, RestoreReconciler::conditionsOnly);
         this.metrics = metrics;
         this.timeout = timeout;
     }
 
     @Override
     public UpdateControl<VMRestore> reconcile(VMRestore restore, Context<VMRestore> context) {
-        restore = ReconcileErrors.clear(client, restore, restore.getStatus() == null ? null : restore.getStatus().getConditions(), RestoreReconciler::conditionsOnly);
+        restore = writer.begin(restore);
         RestorePhases.Facts facts = facts(restore);
         var step = RestorePhases.next(restore.getSpec(), restore.getStatus(), facts);
         return step instanceof RestorePhases.Step.Start ? start(restore, facts) : apply(restore, step);
@@ -92,29 +93,17 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
                 ZonedDateTime.parse(restore.getMetadata().getCreationTimestamp()).toInstant(), phase, failure, generation);
     }
 
-    /** The one status writer: the status, an Event and the outcome metric per phase change. */
     private UpdateControl<VMRestore> apply(VMRestore restore, RestorePhases.Step step) {
         if (!(step instanceof RestorePhases.Step.Write w)) {
-            long wait = step instanceof RestorePhases.Step.Wait w ? w.recheckMillis() : RestorePhases.RECHECK_MILLIS;
-            return wait > 0 ? UpdateControl.<VMRestore>noUpdate().rescheduleAfter(wait) : UpdateControl.noUpdate();
+            return OperationWriter.after(step instanceof RestorePhases.Step.Wait w ? w.recheckMillis() : RestorePhases.RECHECK_MILLIS);
         }
         if (w.release()) {
             clearAnnotations(restore.getMetadata().getNamespace(), restore.getSpec().getTargetVmName());
         }
-        StatusPatch.statusFields(client, restore, w.status(), restore.getStatus() != null);
         var t = w.transition();
-        if (t.warning()) {
-            events.warning(restore, t.reason(), t.message());
-        } else {
-            events.normal(restore, t.reason(), t.message());
-        }
-        metrics.counter("kubevmm.restore.phases", "phase", t.to().name()).increment();
-        if (t.to() == Phase.Succeeded || t.to() == Phase.Failed) {
-            metrics.counter("kubevmm.restore.outcomes", "outcome", t.to().name(), "reason", t.reason()).increment();
-        }
-        return w.recheckMillis() > 0 ? UpdateControl.<VMRestore>noUpdate().rescheduleAfter(w.recheckMillis()) : UpdateControl.noUpdate();
+        return writer.write(restore, w.status(), new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()),
+                w.recheckMillis());
     }
-
     private UpdateControl<VMRestore> fail(VMRestore restore, RestorePhases.Facts facts, String reason, String message) {
         return apply(restore, RestorePhases.failed(restore.getStatus(), facts, reason, message, false));
     }
@@ -216,8 +205,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
     /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
     @Override
     public ErrorStatusUpdateControl<VMRestore> updateErrorStatus(VMRestore restore, Context<VMRestore> context, Exception e) {
-        return ReconcileErrors.show(client, events, restore, restore.getStatus() == null ? null : restore.getStatus().getConditions(),
-                restore.getStatus() != null, RestoreReconciler::conditionsOnly, e);
+        return writer.failed(restore, e);
     }
 
     private static VMRestoreStatus conditionsOnly(java.util.List<io.fabric8.kubernetes.api.model.Condition> conditions) {

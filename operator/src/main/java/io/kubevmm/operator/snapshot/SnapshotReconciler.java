@@ -18,12 +18,13 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
-import io.kubevmm.operator.operation.ReconcileErrors;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
+import java.util.Set;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final KubernetesClient client;
-    private final EventWriter events;
+    private final OperationWriter<VMSnapshot, VMSnapshotStatus> writer;
     private final MeterRegistry metrics;
     private final Duration nodeStartTimeout;
 
@@ -53,14 +54,15 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
                        @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance,
                        @ConfigProperty(name = "kubevmm.operator.snapshot.node-start-timeout", defaultValue = "120s") Duration nodeStartTimeout) {
         this.client = client;
-        this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.snapshot",
+                Set.of(Phase.Ready.name(), Phase.Failed.name()), VMSnapshot::getStatus, VMSnapshotStatus::getConditions, SnapshotReconciler::conditionsOnly);
         this.metrics = metrics;
         this.nodeStartTimeout = nodeStartTimeout;
     }
 
     @Override
     public UpdateControl<VMSnapshot> reconcile(VMSnapshot snapshot, Context<VMSnapshot> context) {
-        snapshot = ReconcileErrors.clear(client, snapshot, snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(), SnapshotReconciler::conditionsOnly);
+        snapshot = writer.begin(snapshot);
         long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
         var facts = new SnapshotPhases.Facts(Instant.now(), nodeStartTimeout, generation);
         var step = SnapshotPhases.next(snapshot.getSpec(), snapshot.getStatus(), facts);
@@ -101,34 +103,19 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
         return control;
     }
 
-    /** The one status writer: the operator's fields only (status.node stays the node's), an Event and metrics per phase change. */
+    /** Through the one writer: the operator's fields only (status.node stays the node's), an Event and metrics per phase change. */
     private UpdateControl<VMSnapshot> apply(VMSnapshot snapshot, SnapshotPhases.Step step) {
         if (step instanceof SnapshotPhases.Step.Write w) {
-            StatusPatch.statusFields(client, snapshot, w.status(), snapshot.getStatus() != null);
             var t = w.transition();
-            if (t.warning()) {
-                events.warning(snapshot, t.reason(), t.message());
-            } else {
-                events.normal(snapshot, t.reason(), t.message());
-            }
-            metrics.counter("kubevmm.snapshot.phases", "phase", t.to().name()).increment();
-            if (t.to() == Phase.Ready || t.to() == Phase.Failed) {
-                metrics.counter("kubevmm.snapshot.outcomes", "outcome", t.to().name(), "reason", t.reason()).increment();
-            }
-            return after(w.recheckMillis());
+            return writer.write(snapshot, w.status(), new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()),
+                    w.recheckMillis());
         }
-        return after(step instanceof SnapshotPhases.Step.Wait w ? w.recheckMillis() : SnapshotPhases.RECHECK_MILLIS);
+        return OperationWriter.after(step instanceof SnapshotPhases.Step.Wait w ? w.recheckMillis() : SnapshotPhases.RECHECK_MILLIS);
     }
-
-    private static UpdateControl<VMSnapshot> after(long millis) {
-        return millis > 0 ? UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(millis) : UpdateControl.noUpdate();
-    }
-
     /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
     @Override
     public ErrorStatusUpdateControl<VMSnapshot> updateErrorStatus(VMSnapshot snapshot, Context<VMSnapshot> context, Exception e) {
-        return ReconcileErrors.show(client, events, snapshot, snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(),
-                snapshot.getStatus() != null, SnapshotReconciler::conditionsOnly, e);
+        return writer.failed(snapshot, e);
     }
 
     private static VMSnapshotStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {

@@ -3,59 +3,25 @@ package io.kubevmm.operator.migration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
-import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
 
-import java.util.EnumSet;
 
 /**
- * The one writer of a VMMigration's phase, conditions and summary fields. It leaves
- * {@code status.source} and {@code status.target} to the node runtimes (one JSON Patch
- * {@code add} per field it owns), and gives every phase change an Event and a metric. It also
- * hands the VMI over to the target; {@link MigrationPhases} stores Succeeded only after that.
+ * What the operator does to other objects for a VMMigration: the labels the two node runtimes
+ * select on, and at the end the hand-over of the VMI to the target. {@link MigrationPhases} says
+ * when; the migration's status is written through the shared {@code OperationWriter}.
  */
-final class MigrationStatusWriter {
-    private static final Logger LOG = Logger.getLogger(MigrationStatusWriter.class);
-    private static final EnumSet<Phase> ENDED = EnumSet.of(Phase.Succeeded, Phase.Failed, Phase.Cancelled);
+final class MigrationHandOver {
+    private static final Logger LOG = Logger.getLogger(MigrationHandOver.class);
 
     private final KubernetesClient client;
-    private final EventWriter events;
-    private final MeterRegistry metrics;
 
-    MigrationStatusWriter(KubernetesClient client, EventWriter events, MeterRegistry metrics) {
+    MigrationHandOver(KubernetesClient client) {
         this.client = client;
-        this.events = events;
-        this.metrics = metrics;
-    }
-
-    EventWriter events() {
-        return events;
-    }
-
-    void write(VMMigration migration, MigrationPhases.Step.Write step) {
-        StatusPatch.statusFields(client, migration, step.status(), migration.getStatus() != null);
-        var t = step.transition();
-        if (t == null) {
-            return;
-        }
-        if (t.warning()) {
-            events.warning(migration, t.reason(), t.message());
-        } else {
-            events.normal(migration, t.reason(), t.message());
-        }
-        metrics.counter("kubevmm.migration.phases", "phase", t.to().name()).increment();
-        if (t.to() == Phase.Scheduling) {
-            metrics.counter("kubevmm.migration.scheduled").increment();
-        }
-        if (ENDED.contains(t.to())) {
-            metrics.counter("kubevmm.migration.outcomes", "outcome", t.to().name(), "reason", t.reason()).increment();
-        }
     }
 
     /**
