@@ -1,7 +1,6 @@
 package io.kubevmm.node.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.v1alpha1.MigrationNodeFacts;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
@@ -40,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class SourceMigrations {
     private static final Logger LOG = Logger.getLogger(SourceMigrations.class);
-    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
     /** How long a completed migration's relayed stream may take to reach the target QEMU in full. */
     private static final java.time.Duration RELAY_DRAIN = java.time.Duration.ofSeconds(30);
 
@@ -304,7 +302,7 @@ public class SourceMigrations {
             OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration), stream, disks,
                     () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null),
-                    new StatusProgress(migration));
+                    new SourceProgress(client, events, vms.nodeName(), migration));
             runner.migrateOut(OperationIntent.migrateOut(ref.name(), ref.uid(), target, true),
                     source -> totals[0] = run.run(source.outgoing())).get();
             if (memoryRelay != null && !memoryRelay.drain(RELAY_DRAIN)) {
@@ -365,58 +363,5 @@ public class SourceMigrations {
     /** Reports that this node gave up; the operator derives Failed or Cancelled from it. */
     private void finish(VMMigration migration, Phase phase, String reason, String message) {
         MigrationRef.reportSource(client, migration, MigrationRef.failure(vms.nodeName(), reason, message, phase == Phase.Cancelled));
-    }
-
-    /** Progress facts into {@code status.source}, at most once a second, and Events for policy decisions. */
-    private final class StatusProgress implements OutgoingRun.Progress {
-        private final VMMigration migration;
-        private long lastWrite;
-        private boolean wasPostCopy;
-
-        StatusProgress(VMMigration migration) {
-            this.migration = migration;
-        }
-
-        @Override
-        public void transferStarted() {
-            var facts = MigrationRef.fact(vms.nodeName(), "sending VM " + migration.getSpec().getVmName() + " to "
-                    + migration.getStatus().getTargetNode());
-            facts.setStartTime(Instant.now().toString());
-            MigrationRef.reportSource(client, migration, facts);
-        }
-
-        @Override
-        public void sample(MigrationSample sample, boolean postCopy) {
-            boolean switched = postCopy && !wasPostCopy;
-            wasPostCopy = postCopy;
-            if (!switched && System.nanoTime() - lastWrite < PROGRESS_EVERY_NANOS) {
-                return;
-            }
-            lastWrite = System.nanoTime();
-            var facts = new MigrationNodeFacts();
-            String now = Instant.now().toString();
-            facts.setSampleTime(now);
-            if (switched) {
-                facts.setPostCopyTime(now);
-            }
-            facts.setIterations(sample.iterations());
-            facts.setTransferredBytes(sample.transferredBytes());
-            facts.setRemainingBytes(sample.remainingBytes());
-            facts.setDirtyRateBytesPerSecond(sample.dirtyRateBytesPerSecond());
-            facts.setThrottlePercent(sample.throttlePercent());
-            try {
-                MigrationRef.reportSource(client, migration, facts);
-            } catch (KubernetesClientException e) {
-                if (switched) {
-                    wasPostCopy = false; // the switch is a fact the operator needs: report it with the next sample
-                }
-                LOG.debugf("progress of %s not written: %s", migration.getMetadata().getName(), e.getMessage());
-            }
-        }
-
-        @Override
-        public void decision(String reason, String what) {
-            events.normal(migration, what, reason);
-        }
     }
 }
