@@ -16,6 +16,7 @@ import java.util.List;
  * migrations of this evacuation and all others, and the previous {@code status.evacuation}, what
  * to do next (migrate a VM, reschedule a stopped one) and the status that results. A VM gets at
  * most {@value #ATTEMPTS} migrations per evacuation; one suspended to disk blocks it until resumed.
+ * Completed means the node runs no VM and every migration of the evacuation has its outcome.
  */
 public final class Evacuation {
     static final int ATTEMPTS = 3;
@@ -73,7 +74,12 @@ public final class Evacuation {
         status.setRescheduled(rescheduled);
         status.setId(evacuationId);
         status.setStartTime(startTime);
-        if (placed.isEmpty()) {
+        long finishing = ours.stream().filter(m -> !ended(m)).count();
+        if (placed.isEmpty() && finishing > 0) {
+            // The VMIs move before their migrations store Succeeded: Completed waits for the outcomes, so its counts are final.
+            status.setPhase(EvacuationStatus.Phase.InProgress);
+            status.setMessage("node " + node + " runs no VM; " + finishing + " migration(s) finishing");
+        } else if (placed.isEmpty()) {
             status.setPhase(EvacuationStatus.Phase.Completed);
             status.setMessage("node " + node + " runs no VM");
             status.setCompletionTime(previous != null && previous.getCompletionTime() != null ? previous.getCompletionTime() : now.toString());
@@ -105,7 +111,8 @@ public final class Evacuation {
         return m.getStatus() == null ? null : m.getStatus().getPhase();
     }
 
-    private static boolean ended(VMMigration m) {
+    /** Whether the migration has its outcome. */
+    static boolean ended(VMMigration m) {
         Phase p = phase(m);
         return p == Phase.Succeeded || p == Phase.Failed || p == Phase.Cancelled;
     }

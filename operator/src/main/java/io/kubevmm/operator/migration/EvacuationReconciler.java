@@ -88,7 +88,8 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         }
         EvacuationStatus status = plan.status();
         publish(node, previous, status);
-        return placed.isEmpty() ? UpdateControl.noUpdate() : UpdateControl.<VMNode>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        return status.getPhase() == EvacuationStatus.Phase.Completed ? UpdateControl.noUpdate()
+                : UpdateControl.<VMNode>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }
 
     /**

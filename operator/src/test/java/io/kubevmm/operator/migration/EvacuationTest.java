@@ -52,6 +52,16 @@ class EvacuationTest {
     }
 
     @Test
+    void anEmptyNodeWhoseMigrationsAreStillFinishingIsNotCompletedYet() {
+        var finishing = List.of(migration("web", VMMigrationStatus.Phase.Running), migration("db", VMMigrationStatus.Phase.Succeeded));
+        var plan = Evacuation.next("node-a", null, "g2", NOW.toString(), List.of(), finishing, finishing, NOW);
+
+        assertThat(plan.status().getPhase()).isEqualTo(EvacuationStatus.Phase.InProgress);
+        assertThat(plan.status().getRemaining()).isZero();
+        assertThat(plan.status().getMessage()).isEqualTo("node node-a runs no VM; 1 migration(s) finishing");
+    }
+
+    @Test
     void anEmptyNodeIsCompletedOnceAndKeepsItsCompletionTime() {
         var moved = List.of(migration("web", VMMigrationStatus.Phase.Succeeded));
         var first = Evacuation.next("node-a", null, "g2", NOW.toString(), List.of(), moved, moved, NOW);
