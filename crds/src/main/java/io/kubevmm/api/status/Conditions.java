@@ -16,10 +16,17 @@ public final class Conditions {
     private final List<Condition> previous;
     private final List<Condition> result = new ArrayList<>();
     private final long generation;
+    private final Instant now;
 
     public Conditions(List<Condition> previous, long generation) {
+        this(previous, generation, null);
+    }
+
+    /** With the instant a condition that changes now gets as its lastTransitionTime (null: the clock). */
+    public Conditions(List<Condition> previous, long generation, Instant now) {
         this.previous = previous == null ? List.of() : previous;
         this.generation = generation;
+        this.now = now;
     }
 
     public Conditions set(String type, boolean status, String reason, String message) {
@@ -29,7 +36,7 @@ public final class Conditions {
                 .map(Condition::getLastTransitionTime)
                 .filter(Objects::nonNull)
                 .findFirst()
-                .orElse(Instant.now().toString());
+                .orElseGet(() -> (now == null ? Instant.now() : now).toString());
         result.add(new ConditionBuilder().withType(type).withStatus(value).withReason(reason).withMessage(message)
                 .withLastTransitionTime(since).withObservedGeneration(generation).build());
         return this;
@@ -37,6 +44,20 @@ public final class Conditions {
 
     public List<Condition> build() {
         return List.copyOf(result);
+    }
+
+    /**
+     * The conditions set here, then every previous condition of another type as it was: for the
+     * one writer of a list, so a condition it does not touch in this write is not lost.
+     */
+    public List<Condition> buildKeepingOthers() {
+        List<Condition> all = new ArrayList<>(result);
+        for (Condition c : previous) {
+            if (result.stream().noneMatch(r -> r.getType().equals(c.getType()))) {
+                all.add(c);
+            }
+        }
+        return List.copyOf(all);
     }
 
     /** The condition of {@code type} in {@code conditions}, if present. */

@@ -69,6 +69,28 @@ public final class StatusPatch {
         }
     }
 
+    /**
+     * Sets the non-null top-level fields of {@code status}, each replaced whole (lists too), and
+     * leaves every other status field as stored: one JSON Patch with an {@code add} per field, for
+     * the owner of those fields on an object whose other status blocks other components write.
+     * When {@code object} (as the caller read it) has no status yet, a JSON Patch could not address
+     * the fields, so the fields are merged ({@link #status}): that also keeps any block another
+     * component wrote meanwhile, where adding the whole status would replace it.
+     */
+    public static <T extends HasMetadata> T statusFields(KubernetesClient client, T object, Object status, boolean hasStatus) {
+        if (!hasStatus) {
+            return status(client, object, status);
+        }
+        ArrayNode patch = JSON.createArrayNode();
+        ObjectNode fields = JSON.valueToTree(status);
+        fields.fields().forEachRemaining(f -> patch.addObject().put("op", "add").put("path", "/status/" + f.getKey())
+                .set("value", f.getValue()));
+        if (patch.isEmpty()) {
+            return object;
+        }
+        return send(client, object, patch, PatchType.JSON, true);
+    }
+
     /** Makes the object's spec {@code spec} the same way (one {@code add} of the whole spec). */
     public static <T extends HasMetadata> T replaceSpec(KubernetesClient client, T object, Object spec) {
         return send(client, object, addWhole("spec", spec), PatchType.JSON, false);

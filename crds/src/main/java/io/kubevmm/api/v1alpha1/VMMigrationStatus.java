@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.api.model.Condition;
 
 import java.util.List;
 
-/** Progress and outcome of a migration, updated at most once a second while it runs. */
+/**
+ * Progress and outcome of a migration, updated at most once a second while it runs. The operator
+ * writes every field except {@code source} and {@code target}, which the two node runtimes write.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class VMMigrationStatus {
     public enum Phase { Pending, Scheduling, TargetReady, Running, PostCopy, Succeeded, Failed, Cancelled }
@@ -43,6 +46,10 @@ public class VMMigrationStatus {
     private String failureReason;
     @JsonPropertyDescription("Conditions of the migration.")
     private List<Condition> conditions;
+    @JsonPropertyDescription("Facts the source node runtime reports (its block alone); the operator derives the fields above from them.")
+    private MigrationNodeFacts source;
+    @JsonPropertyDescription("Facts the target node runtime reports (its block alone); the operator derives the fields above from them.")
+    private MigrationNodeFacts target;
 
     public Phase getPhase() { return phase; }
     public void setPhase(Phase phase) { this.phase = phase; }
@@ -76,4 +83,8 @@ public class VMMigrationStatus {
     public void setFailureReason(String failureReason) { this.failureReason = failureReason; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
+    public MigrationNodeFacts getSource() { return source; }
+    public void setSource(MigrationNodeFacts source) { this.source = source; }
+    public MigrationNodeFacts getTarget() { return target; }
+    public void setTarget(MigrationNodeFacts target) { this.target = target; }
 }

@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.api.model.Condition;
 
 import java.util.List;
 
-/** Progress and result of a snapshot. */
+/**
+ * Progress and result of a snapshot. The operator writes every field except {@code node}, which
+ * the node taking the snapshot writes.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class VMSnapshotStatus {
     public enum Phase { Pending, InProgress, Ready, Failed }
@@ -31,6 +34,8 @@ public class VMSnapshotStatus {
     private String error;
     @JsonPropertyDescription("Conditions of the snapshot.")
     private List<Condition> conditions;
+    @JsonPropertyDescription("Facts the node taking the snapshot reports (its block alone); the operator derives the fields above from them.")
+    private SnapshotNodeFacts node;
 
     public Phase getPhase() { return phase; }
     public void setPhase(Phase phase) { this.phase = phase; }
@@ -52,4 +57,6 @@ public class VMSnapshotStatus {
     public void setError(String error) { this.error = error; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
+    public SnapshotNodeFacts getNode() { return node; }
+    public void setNode(SnapshotNodeFacts node) { this.node = node; }
 }

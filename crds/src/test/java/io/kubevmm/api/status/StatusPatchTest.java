@@ -97,6 +97,41 @@ class StatusPatchTest {
     }
 
     @Test
+    void theOwnerOfSomeFieldsReplacesThemAndLeavesTheBlocksOthersWrite() {
+        io.kubevmm.api.v1alpha1.VMMigration migration = new io.kubevmm.api.v1alpha1.VMMigration();
+        migration.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("m").withNamespace("default").build());
+        var spec = new io.kubevmm.api.v1alpha1.VMMigrationSpec();
+        spec.setVmName("web");
+        migration.setSpec(spec);
+        var created = client.resource(migration).create();
+        var scheduling = new io.kubevmm.api.v1alpha1.VMMigrationStatus();
+        scheduling.setPhase(io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase.Scheduling);
+        scheduling.setConditions(new Conditions(null, 1).set("Scheduled", true, "Scheduled", "a -> b").build());
+        StatusPatch.statusFields(client, created, scheduling, false);
+
+        // The target node merges its own block.
+        var ready = new io.kubevmm.api.v1alpha1.MigrationNodeFacts();
+        ready.setReadyTime("2026-12-03T10:00:00Z");
+        var block = new io.kubevmm.api.v1alpha1.VMMigrationStatus();
+        block.setTarget(ready);
+        StatusPatch.status(client, created, block);
+
+        // The operator replaces its fields, the condition list whole, and leaves status.target alone.
+        var stored = client.resources(io.kubevmm.api.v1alpha1.VMMigration.class).inNamespace("default").withName("m").get();
+        var next = new io.kubevmm.api.v1alpha1.VMMigrationStatus();
+        next.setPhase(io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase.TargetReady);
+        next.setConditions(new Conditions(stored.getStatus().getConditions(), 1).set("TargetReady", true, "Listening", "ready")
+                .buildKeepingOthers());
+        StatusPatch.statusFields(client, stored, next, true);
+
+        var now = client.resources(io.kubevmm.api.v1alpha1.VMMigration.class).inNamespace("default").withName("m").get().getStatus();
+        assertThat(now.getPhase()).isEqualTo(io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase.TargetReady);
+        assertThat(now.getTarget().getReadyTime()).isEqualTo("2026-12-03T10:00:00Z");
+        assertThat(now.getConditions()).extracting(io.fabric8.kubernetes.api.model.Condition::getType)
+                .containsExactly("TargetReady", "Scheduled");
+    }
+
+    @Test
     void conditionsAreReplacedAsAWholeNotAppended() {
         VirtualMachineInstance stored = vmi("web");
         VirtualMachineInstanceStatus first = status(InstancePhase.Starting, null, null);

@@ -1,7 +1,10 @@
 package io.kubevmm.node.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.MigrationNodeFacts;
 import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 
 /** One VMMigration as the node runtimes track it: by uid, looked up fresh when it matters. */
@@ -33,6 +36,37 @@ record MigrationRef(String namespace, String name, String uid, String vmName) {
                     : ": " + now.getStatus().getFailureReason());
         }
         return null;
+    }
+
+    /** Merges {@code facts} into this migration's {@code status.source}, the block only the source node writes. */
+    static void reportSource(KubernetesClient client, VMMigration migration, MigrationNodeFacts facts) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setSource(facts);
+        StatusPatch.status(client, migration, status);
+    }
+
+    /** Merges {@code facts} into this migration's {@code status.target}, the block only the target node writes. */
+    static void reportTarget(KubernetesClient client, VMMigration migration, MigrationNodeFacts facts) {
+        VMMigrationStatus status = new VMMigrationStatus();
+        status.setTarget(facts);
+        StatusPatch.status(client, migration, status);
+    }
+
+    /** A fact of {@code node} at this instant, with what it means in words. */
+    static MigrationNodeFacts fact(String node, String message) {
+        MigrationNodeFacts facts = new MigrationNodeFacts();
+        facts.setNode(node);
+        facts.setMessage(message);
+        return facts;
+    }
+
+    /** A node's fact that it gave up: {@code cancelled} when it was a cancellation, not a failure. */
+    static MigrationNodeFacts failure(String node, String reason, String message, boolean cancelled) {
+        MigrationNodeFacts facts = fact(node, message);
+        facts.setFailedTime(java.time.Instant.now().toString());
+        facts.setFailureReason(reason);
+        facts.setCancelled(cancelled ? Boolean.TRUE : null);
+        return facts;
     }
 
     @Override

@@ -8,7 +8,8 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 
 /**
  * VMMigrations leaving this node ({@code kubevmm.io/source-node=<this node>}, selector in
- * application.properties): sends the VM once the target is ready.
+ * application.properties): sends the VM once the operator says the target is ready, and lets go
+ * of the copy left here once the operator has handed the VMI over (phase Succeeded).
  */
 // Phases are status: every status change must reach the reconciler, not only spec (generation) changes.
 @ControllerConfiguration(name = MigrationSourceReconciler.NAME, generationAwareEventProcessing = false)
@@ -31,7 +32,10 @@ public class MigrationSourceReconciler implements Reconciler<VMMigration> {
         boolean cancel = Boolean.TRUE.equals(migration.getSpec().getCancel());
         switch (status.getPhase()) {
             case TargetReady -> {
-                if (!cancel) {
+                // Once this node reported a start or an end, the operator moves on from that fact: never send twice.
+                var reported = status.getSource();
+                boolean acted = reported != null && (reported.getStartTime() != null || reported.getFailedTime() != null);
+                if (!cancel && !acted) {
                     sources.start(migration);
                 }
             }
@@ -39,6 +43,11 @@ public class MigrationSourceReconciler implements Reconciler<VMMigration> {
             // is settled from the facts, not from the wish to cancel it.
             case Running, PostCopy -> {
                 if (!sources.isSending(migration.getMetadata().getUid()) && !sources.recover(migration)) {
+                    return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RETRY_MILLIS);
+                }
+            }
+            case Succeeded -> {
+                if (!sources.release(migration)) {
                     return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RETRY_MILLIS);
                 }
             }

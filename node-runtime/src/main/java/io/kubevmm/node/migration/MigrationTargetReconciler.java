@@ -26,8 +26,10 @@ public class MigrationTargetReconciler implements Reconciler<VMMigration> {
     @Override
     public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
         var status = migration.getStatus();
+        // A target that reported it failed does not try again: the operator ends the migration on that fact.
+        boolean gaveUp = status != null && status.getTarget() != null && status.getTarget().getFailedTime() != null;
         if (status != null && status.getPhase() == Phase.Scheduling && !Boolean.TRUE.equals(migration.getSpec().getCancel())
-                && !targets.isReceiving(migration.getMetadata().getUid())) {
+                && !gaveUp && !targets.isReceiving(migration.getMetadata().getUid())) {
             targets.prepare(migration);
         }
         return UpdateControl.noUpdate();

@@ -1,14 +1,8 @@
 package io.kubevmm.node.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.kubevmm.api.status.Conditions;
-import io.kubevmm.api.status.StatusPatch;
-import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.MigrationNodeFacts;
 import io.kubevmm.api.v1alpha1.VMMigration;
-import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.engine.MigrationSample;
@@ -30,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -37,13 +32,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The sending end of live migrations: collects the target's tunnel secret, opens the tunnel,
- * runs the migration on the VM's own thread, then hands the VMI over to the target node and
- * lets go of the local copy. A migration that does not complete leaves the VM as it was.
+ * runs the migration on the VM's own thread and reports what happened as facts in
+ * {@code status.source} (started, progress, completed with QEMU's figures, failed with a reason);
+ * it never writes the phase. The operator hands the VMI over to the target once the transfer is
+ * complete; only when the VMI names the target does this node let go of its paused copy and the
+ * recorded intent, so a restart in between still knows where the guest is. A migration that does
+ * not complete leaves the VM as it was.
  */
 @ApplicationScoped
 public class SourceMigrations {
     private static final Logger LOG = Logger.getLogger(SourceMigrations.class);
-    private static final long PROGRESS_EVERY_NANOS = 1_000_000_000L;
     /** How long a completed migration's relayed stream may take to reach the target QEMU in full. */
     private static final java.time.Duration RELAY_DRAIN = java.time.Duration.ofSeconds(30);
 
@@ -54,6 +52,8 @@ public class SourceMigrations {
     private final EventRecorder events;
     private final MigrationMetrics metrics;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
+    /** Completions reported by this process, by migration uid, kept until the copy here is let go. */
+    private final Map<String, MigrationNodeFacts> completed = new ConcurrentHashMap<>();
 
     SourceMigrations(KubernetesClient client, NodeVms vms, PeerNodes peers, TunnelService tunnel, EventRecorder events,
                      MigrationMetrics metrics) {
@@ -89,9 +89,49 @@ public class SourceMigrations {
      */
     public boolean holdsUnsettled(VMMigration migration) {
         MigrationRef ref = MigrationRef.of(migration);
-        var intent = vms.find(ref.namespace(), ref.vmName()).map(VmRunner::pendingMigration)
-                .orElseGet(() -> io.kubevmm.node.lifecycle.OperationIntent.read(vms.stateDir(ref.namespace(), ref.vmName())));
+        var intent = vms.find(ref.namespace(), ref.vmName()).flatMap(VmRunner::pendingMigration)
+                .or(() -> OperationIntent.read(vms.stateDir(ref.namespace(), ref.vmName())));
         return intent.filter(i -> ref.uid().equals(i.migrationUid())).isPresent();
+    }
+
+    /**
+     * Lets go of the copy a completed migration left here (paused for good, with its state dir
+     * and recorded intent), once the operator has pointed the VMI at the target: never before,
+     * since until then this node is where the VMI says the VM is.
+     *
+     * @return false while the VMI still names this node (ask again shortly)
+     */
+    public boolean release(VMMigration migration) {
+        MigrationRef ref = MigrationRef.of(migration);
+        if (running.contains(ref.uid()) || !holdsUnsettled(migration)) {
+            return true;
+        }
+        if (!handedOver(ref, migration.getStatus().getTargetNode())) {
+            return false;
+        }
+        try {
+            var runner = vms.find(ref.namespace(), ref.vmName());
+            if (runner.isPresent() && runner.get().pendingMigration().filter(i -> ref.uid().equals(i.migrationUid())).isPresent()) {
+                runner.get().settleMigration(RecoveryDecision.MigrationAction.HAND_OVER, "the VMI was handed over to "
+                        + migration.getStatus().getTargetNode()).get(30, TimeUnit.SECONDS);
+            }
+            vms.delete(ref.namespace(), ref.vmName()).get(60, TimeUnit.SECONDS);
+            completed.remove(ref.uid());
+            LOG.infof("migration %s: VMI %s names %s now; the copy here is gone", ref, ref.vmName(), migration.getStatus().getTargetNode());
+            return true;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException | RuntimeException e) {
+            LOG.warnf("migration %s: letting go of the copy here failed (%s); trying again", ref, e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Whether the VMI names {@code target} (or is gone): the operator has handed the VM over. */
+    private boolean handedOver(MigrationRef ref, String target) {
+        var vmi = client.resources(VirtualMachineInstance.class).inNamespace(ref.namespace()).withName(ref.vmName()).get();
+        return vmi == null || (target != null && target.equals(vmi.getSpec().getNodeName()));
     }
 
     /**
@@ -108,6 +148,21 @@ public class SourceMigrations {
             return true;
         }
         String target = migration.getStatus().getTargetNode();
+        if (handedOver(ref, target)) {
+            return release(migration);
+        }
+        MigrationNodeFacts done = completed.get(ref.uid());
+        if (done != null) {
+            // Reported by this process: the operator hands over next. Report again if the write was lost.
+            var reported = migration.getStatus().getSource();
+            if (reported == null || reported.getCompletedTime() == null) {
+                MigrationRef.reportSource(client, migration, done);
+            }
+            return false;
+        }
+        if (migration.getStatus().getSource() != null && migration.getStatus().getSource().getCompletedTime() != null) {
+            return false; // reported before a restart: waits for the operator's hand-over, the intent still held
+        }
         var found = vms.find(ref.namespace(), ref.vmName());
         if (found.isEmpty()) {
             // Its runner (which adopts the emulator) is made when this node's VMI reconciler sees the VMI.
@@ -115,8 +170,7 @@ public class SourceMigrations {
                 return false;
             }
             if (targetFacts(migration, ref, target) == RecoveryDecision.Target.RUNS) {
-                handOver(ref, target);
-                succeedAfterRestart(migration, ref, target);
+                completedAfterRestart(migration, ref, target);
             } else {
                 finish(migration, Phase.Failed, "VMNotHere", "the node runtime on " + vms.nodeName() + " restarted during the "
                         + "migration and finds no trace of VM " + ref.vmName() + ", and node " + target + " does not run it");
@@ -142,9 +196,10 @@ public class SourceMigrations {
                     return false;
                 }
                 case HAND_OVER -> {
-                    handOver(ref, target);
-                    runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
-                    succeedAfterRestart(migration, ref, target);
+                    // Settled (the intent dropped) only after the operator has handed the VMI over:
+                    // a restart before that must still find the intent, or this node would boot the guest again.
+                    completedAfterRestart(migration, ref, target);
+                    return false;
                 }
                 case STAY, RESUME_HERE -> {
                     runner.settleMigration(action, detail).get(30, TimeUnit.SECONDS);
@@ -177,9 +232,8 @@ public class SourceMigrations {
     /** Recovery without a recorded intent (sending had not started, or an older runtime sent it). */
     private boolean recoverUnrecorded(VMMigration migration, MigrationRef ref, VmRunner runner, String target) {
         if (runner.observe().machine() == MachineState.MIGRATED) {
-            handOver(ref, target);
-            succeedAfterRestart(migration, ref, target);
-            return true;
+            completedAfterRestart(migration, ref, target);
+            return false;
         }
         if (targetFacts(migration, ref, target) == RecoveryDecision.Target.RUNS) {
             return false; // the target claims the guest while this copy runs: never guess which one to end
@@ -191,27 +245,27 @@ public class SourceMigrations {
         return true;
     }
 
-    /** What the target says: its condition in the VMMigration status first, else its node API. */
+    /** What the target says: its fact in the VMMigration status first, else its node API. */
     private RecoveryDecision.Target targetFacts(VMMigration migration, MigrationRef ref, String target) {
         VMMigration now = ref.current(client);
         VMMigration seen = now == null ? migration : now;
-        if (seen.getStatus() != null && Conditions.isTrue(seen.getStatus().getConditions(), "TargetRunning")) {
+        if (seen.getStatus() != null && seen.getStatus().getTarget() != null && seen.getStatus().getTarget().getCompletedTime() != null) {
             return RecoveryDecision.Target.RUNS;
         }
         return peers.arrival(target, ref.namespace(), ref.vmName(), ref.uid());
     }
 
-    private void succeedAfterRestart(VMMigration migration, MigrationRef ref, String target) {
-        VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(Phase.Succeeded);
-        status.setRemainingBytes(0L);
-        status.setCompletionTime(Instant.now().toString());
-        StatusPatch.status(client, migration, status);
-        events.normal(migration, "Succeeded", "VM " + ref.vmName() + " runs on " + target
+    /** The guest runs on the target though QEMU's figures were lost with the node runtime that sent it. */
+    private void completedAfterRestart(VMMigration migration, MigrationRef ref, String target) {
+        var facts = MigrationRef.fact(vms.nodeName(), "VM " + ref.vmName() + " runs on " + target
                 + " (QEMU completed the migration while the node runtime on " + vms.nodeName()
                 + " was down; the handover finished after its restart; QEMU's figures were lost with it)");
-        metrics.ended(Phase.Succeeded.name());
-        vms.delete(ref.namespace(), ref.vmName());
+        facts.setCompletedTime(Instant.now().toString());
+        facts.setRemainingBytes(0L);
+        if (completed.putIfAbsent(ref.uid(), facts) == null) {
+            metrics.ended(Phase.Succeeded.name());
+        }
+        MigrationRef.reportSource(client, migration, facts);
     }
 
     private void send(VMMigration migration, MigrationRef ref) {
@@ -221,6 +275,7 @@ public class SourceMigrations {
             finish(migration, Phase.Failed, "VMNotHere", "VM " + ref.vmName() + " is not on node " + vms.nodeName());
             return;
         }
+        MigrationTotals[] totals = new MigrationTotals[1];
         metrics.started();
         List<TunnelClient.Endpoint> endpoints = new ArrayList<>();
         try {
@@ -252,66 +307,46 @@ public class SourceMigrations {
             OutgoingRun run = new OutgoingRun(ref.toString(), OutgoingRun.settings(migration), stream, disks,
                     () -> ref.stopReason(client), () -> endpoints.stream().map(TunnelClient.Endpoint::lastError)
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null),
-                    new StatusProgress(migration));
-            MigrationTotals[] totals = new MigrationTotals[1];
+                    new SourceProgress(client, events, vms.nodeName(), migration));
             runner.migrateOut(OperationIntent.migrateOut(ref.name(), ref.uid(), target, true),
                     source -> totals[0] = run.run(source.outgoing())).get();
             if (memoryRelay != null && !memoryRelay.drain(RELAY_DRAIN)) {
                 LOG.warnf("migration %s: the relayed memory stream still had %d connection(s) open %s after QEMU completed",
                         ref, memoryRelay.openConnections(), RELAY_DRAIN);
             }
-            handOver(ref, target);
-            succeed(migration, totals[0], target);
-            vms.delete(ref.namespace(), ref.vmName());
         } catch (ExecutionException e) {
             fail(migration, runner, e.getCause());
+            return;
         } catch (IOException | RuntimeException e) {
             fail(migration, runner, e);
+            return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(migration, runner, e);
+            return;
         } finally {
             endpoints.forEach(TunnelClient.Endpoint::close);
         }
+        // QEMU completed: the guest runs on the target. From here on nothing may report a failure.
+        succeed(migration, ref, totals[0], target);
     }
 
-    /** Points the VMI at the target: its node runtime already holds the running guest and takes it from here. */
-    private void handOver(MigrationRef ref, String target) {
-        String patch = "{\"metadata\":{\"labels\":{\"" + Labels.NODE + "\":\"" + target + "\"}},\"spec\":{\"nodeName\":\"" + target + "\"}}";
-        KubernetesClientException last = null;
-        for (int attempt = 0; attempt < 20; attempt++) {
-            try {
-                client.resources(VirtualMachineInstance.class).inNamespace(ref.namespace()).withName(ref.vmName())
-                        .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
-                return;
-            } catch (KubernetesClientException e) {
-                last = e;
-                LOG.warnf("handover of %s to %s: %s; retrying", ref.vmName(), target, e.getMessage());
-                try {
-                    Thread.sleep(500L * (attempt + 1));
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-        }
-        throw new IllegalStateException("cannot point VMI " + ref.vmName() + " at " + target, last);
-    }
-
-    private void succeed(VMMigration migration, MigrationTotals totals, String target) {
-        VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(Phase.Succeeded);
-        status.setDowntimeMillis(totals.downtimeMillis());
-        status.setTotalTimeMillis(totals.totalTimeMillis());
-        status.setTransferredBytes(totals.transferredBytes());
-        status.setIterations(totals.iterations());
-        status.setRemainingBytes(0L);
-        status.setCompletionTime(Instant.now().toString());
-        StatusPatch.status(client, migration, status);
-        events.normal(migration, "Succeeded", "VM " + migration.getSpec().getVmName() + " moved from " + vms.nodeName() + " to "
-                + target + ": downtime " + totals.downtimeMillis() + " ms, total " + totals.totalTimeMillis() + " ms, "
-                + (totals.transferredBytes() >> 20) + " MiB in " + totals.iterations() + " passes");
+    private void succeed(VMMigration migration, MigrationRef ref, MigrationTotals totals, String target) {
+        var facts = MigrationRef.fact(vms.nodeName(), "VM " + migration.getSpec().getVmName() + " moved from " + vms.nodeName()
+                + " to " + target);
+        facts.setCompletedTime(Instant.now().toString());
+        facts.setDowntimeMillis(totals.downtimeMillis());
+        facts.setTotalTimeMillis(totals.totalTimeMillis());
+        facts.setTransferredBytes(totals.transferredBytes());
+        facts.setIterations(totals.iterations());
+        facts.setRemainingBytes(0L);
+        completed.put(ref.uid(), facts);
         metrics.succeeded(totals);
+        try {
+            MigrationRef.reportSource(client, migration, facts);
+        } catch (RuntimeException e) {
+            LOG.warnf("migration %s: cannot report the completion yet (%s); the reconciler reports it again", ref, e.getMessage());
+        }
     }
 
     private void fail(VMMigration migration, VmRunner runner, Throwable cause) {
@@ -330,66 +365,8 @@ public class SourceMigrations {
         metrics.ended(phase.name());
     }
 
+    /** Reports that this node gave up; the operator derives Failed or Cancelled from it. */
     private void finish(VMMigration migration, Phase phase, String reason, String message) {
-        VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(phase);
-        status.setFailureReason(phase == Phase.Failed ? reason + ": " + message : null);
-        status.setCompletionTime(Instant.now().toString());
-        StatusPatch.status(client, migration, status);
-        if (phase == Phase.Cancelled) {
-            events.normal(migration, reason, message);
-        } else {
-            events.warning(migration, reason, message);
-        }
-    }
-
-    /** Progress into the VMMigration status, at most once a second, and Events for policy decisions. */
-    private final class StatusProgress implements OutgoingRun.Progress {
-        private final VMMigration migration;
-        private long lastWrite;
-        private boolean wasPostCopy;
-
-        StatusProgress(VMMigration migration) {
-            this.migration = migration;
-        }
-
-        @Override
-        public void transferStarted() {
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setPhase(Phase.Running);
-            status.setMode("PreCopy");
-            status.setStartTime(Instant.now().toString());
-            StatusPatch.status(client, migration, status);
-            events.normal(migration, "Running", "sending VM " + migration.getSpec().getVmName() + " to "
-                    + migration.getStatus().getTargetNode());
-        }
-
-        @Override
-        public void sample(MigrationSample sample, boolean postCopy) {
-            boolean switched = postCopy && !wasPostCopy;
-            wasPostCopy = postCopy;
-            if (!switched && System.nanoTime() - lastWrite < PROGRESS_EVERY_NANOS) {
-                return;
-            }
-            lastWrite = System.nanoTime();
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setPhase(postCopy ? Phase.PostCopy : Phase.Running);
-            status.setMode(postCopy ? "PostCopy" : "PreCopy");
-            status.setIterations(sample.iterations());
-            status.setTransferredBytes(sample.transferredBytes());
-            status.setRemainingBytes(sample.remainingBytes());
-            status.setDirtyRateBytesPerSecond(sample.dirtyRateBytesPerSecond());
-            status.setThrottlePercent(sample.throttlePercent());
-            try {
-                StatusPatch.status(client, migration, status);
-            } catch (KubernetesClientException e) {
-                LOG.debugf("progress of %s not written: %s", migration.getMetadata().getName(), e.getMessage());
-            }
-        }
-
-        @Override
-        public void decision(String reason, String what) {
-            events.normal(migration, what, reason);
-        }
+        MigrationRef.reportSource(client, migration, MigrationRef.failure(vms.nodeName(), reason, message, phase == Phase.Cancelled));
     }
 }

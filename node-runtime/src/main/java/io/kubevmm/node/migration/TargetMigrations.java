@@ -2,10 +2,8 @@ package io.kubevmm.node.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
-import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
-import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.events.EventRecorder;
@@ -31,7 +29,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The receiving end of live migrations: an incoming emulator per migration, a tunnel
  * registration that only its source can use, and a watcher that hands the guest to the node's
- * VMs once it has arrived, or cleans everything up when the migration ends otherwise.
+ * VMs once it has arrived, or cleans everything up when the migration ends otherwise. It reports
+ * facts only, in {@code status.target} (ready, the guest runs here, failed); the operator derives
+ * the phase from them and hands the VMI over.
  */
 @ApplicationScoped
 public class TargetMigrations {
@@ -45,19 +45,17 @@ public class TargetMigrations {
     private final NodeVms vms;
     private final VmiConfigMapper mapper;
     private final TunnelService tunnel;
-    private final EventRecorder events;
     private final MigrationMetrics metrics;
     private final Map<String, Arrival> arrivals = new ConcurrentHashMap<>();
     /** Secrets not yet collected by their source; each can be taken once. */
     private final Map<String, byte[]> secrets = new ConcurrentHashMap<>();
 
-    TargetMigrations(KubernetesClient client, NodeVms vms, VmiConfigMapper mapper, TunnelService tunnel, EventRecorder events,
+    TargetMigrations(KubernetesClient client, NodeVms vms, VmiConfigMapper mapper, TunnelService tunnel,
                      MigrationMetrics metrics) {
         this.client = client;
         this.vms = vms;
         this.mapper = mapper;
         this.tunnel = tunnel;
-        this.events = events;
         this.metrics = metrics;
     }
 
@@ -115,29 +113,26 @@ public class TargetMigrations {
                 instance.destroy();
             }
             cleanUp(ref, null);
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setPhase(VMMigrationStatus.Phase.Failed);
-            status.setFailureReason("TargetFailed: " + e.getMessage());
-            status.setCompletionTime(java.time.Instant.now().toString());
-            StatusPatch.status(client, migration, status);
-            events.warning(migration, "TargetFailed", "node " + vms.nodeName() + " could not prepare the target: " + e.getMessage());
+            try {
+                MigrationRef.reportTarget(client, migration, MigrationRef.failure(vms.nodeName(), "TargetFailed", e.getMessage(), false));
+            } catch (RuntimeException report) {
+                LOG.warnf("migration %s: cannot report that the target failed: %s", ref, report.getMessage());
+            }
         }
     }
 
+    /** The fact the operator moves the migration to TargetReady on (and the source starts sending from). */
     private void reportTargetReady(VMMigration migration, long pid) {
-        VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(VMMigrationStatus.Phase.TargetReady);
-        long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
-        status.setConditions(new Conditions(migration.getStatus() == null ? null : migration.getStatus().getConditions(), generation)
-                .set("TargetReady", true, "IncomingEmulatorListening", "QEMU " + pid + " on node " + vms.nodeName()
-                        + " waits for the guest's state; tunnel port " + tunnel.port()).build());
-        StatusPatch.status(client, migration, status);
-        events.normal(migration, "TargetReady", "node " + vms.nodeName() + " is ready to receive VM " + migration.getSpec().getVmName());
+        var facts = MigrationRef.fact(vms.nodeName(), "QEMU " + pid + " on node " + vms.nodeName()
+                + " waits for the guest's state; tunnel port " + tunnel.port());
+        facts.setReadyTime(java.time.Instant.now().toString());
+        MigrationRef.reportTarget(client, migration, facts);
     }
 
     /**
      * A fact the source needs if it restarts before handing the VMI over: this node runs the guest
-     * now (condition {@code TargetRunning}). Best effort: the source can also ask {@link #arrivalFacts}.
+     * now ({@code status.target.completedTime}; the operator shows it as condition TargetRunning).
+     * Best effort: the source can also ask {@link #arrivalFacts}.
      */
     private void reportTargetRunning(Arrival arrival) {
         try {
@@ -145,12 +140,10 @@ public class TargetMigrations {
             if (now == null) {
                 return;
             }
-            long generation = now.getMetadata().getGeneration() == null ? 0 : now.getMetadata().getGeneration();
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setConditions(new Conditions(now.getStatus() == null ? null : now.getStatus().getConditions(), generation)
-                    .set("TargetRunning", true, "GuestArrived", "QEMU " + arrival.instance().pid() + " on node " + vms.nodeName()
-                            + " runs the guest").build());
-            StatusPatch.status(client, now, status);
+            var facts = MigrationRef.fact(vms.nodeName(), "QEMU " + arrival.instance().pid() + " on node " + vms.nodeName()
+                    + " runs the guest");
+            facts.setCompletedTime(java.time.Instant.now().toString());
+            MigrationRef.reportTarget(client, now, facts);
         } catch (RuntimeException e) {
             LOG.warnf("migration %s: cannot record that the guest runs here: %s", arrival.ref(), e.getMessage());
         }

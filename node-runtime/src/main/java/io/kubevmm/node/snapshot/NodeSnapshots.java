@@ -3,9 +3,9 @@ package io.kubevmm.node.snapshot;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.SnapshotArtifact;
+import io.kubevmm.api.v1alpha1.SnapshotNodeFacts;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
 import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
@@ -31,7 +31,8 @@ import java.util.concurrent.ExecutionException;
 /**
  * This node's side of VMSnapshots: takes the snapshots the operator handed to it (label
  * {@code kubevmm.io/node}) on the VM's own thread, stores them in the node's snapshot store, and
- * reports InProgress, then Ready with what was measured, or Failed with the reason. A snapshot
+ * reports facts in {@code status.node}: started, then stored with what was measured, or failed with
+ * the reason. The operator derives the phase from them; this node never writes it. A snapshot
  * that fails, or that a node-runtime restart interrupts, never becomes Ready, leaves nothing in
  * the store and leaves the VM as it was.
  */
@@ -95,8 +96,20 @@ public class NodeSnapshots {
         }
     }
 
+    /** Whether this node already reported that it started this snapshot. */
+    static boolean started(VMSnapshot snapshot) {
+        return snapshot.getStatus() != null && snapshot.getStatus().getNode() != null
+                && snapshot.getStatus().getNode().getStartTime() != null;
+    }
+
+    /** Whether this node already reported how this snapshot ended. */
+    static boolean ended(VMSnapshot snapshot) {
+        var node = snapshot.getStatus() == null ? null : snapshot.getStatus().getNode();
+        return node != null && (node.getCompletedTime() != null || node.getFailedTime() != null);
+    }
+
     /**
-     * A snapshot shown InProgress that no thread here is taking: a node runtime restarted while
+     * A snapshot this node reported as started that no thread here is taking: a node runtime restarted while
      * taking it. Complete in the store (it finished just before the restart) → Ready; otherwise
      * its partial files were removed at startup → Failed.
      */
@@ -219,7 +232,7 @@ public class NodeSnapshots {
         // The informer's copy may lag behind a snapshot this runtime already finished: ask the API server.
         VMSnapshot snapshot = client.resources(VMSnapshot.class).inNamespace(cached.getMetadata().getNamespace())
                 .withName(cached.getMetadata().getName()).get();
-        if (snapshot == null || snapshot.getStatus() == null
+        if (snapshot == null || snapshot.getStatus() == null || started(snapshot)
                 || (snapshot.getStatus().getPhase() != null && snapshot.getStatus().getPhase() != Phase.Pending)) {
             return;
         }
@@ -231,13 +244,9 @@ public class NodeSnapshots {
             fail(snapshot, "VMNotHere", "VM " + vmName + " does not run on node " + vms.nodeName() + " any more");
             return;
         }
-        VMSnapshotStatus progress = new VMSnapshotStatus();
-        progress.setPhase(Phase.InProgress);
-        progress.setNodeName(vms.nodeName());
-        progress.setReadyToUse(false);
-        progress.setConditions(conditions(snapshot).set("Ready", false, "InProgress", "taking the " + type + " snapshot").build());
-        StatusPatch.status(client, snapshot, progress);
-        events.normal(snapshot, "Started", "taking a " + type + " snapshot of VM " + vmName + " on " + vms.nodeName());
+        SnapshotNodeFacts progress = fact("taking a " + type + " snapshot of VM " + vmName);
+        progress.setStartTime(Instant.now().toString());
+        report(snapshot, progress);
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vmName).get();
         SnapshotDetails details = new SnapshotDetails(namespace + "_" + vmName, vmUid(vmi),
                 vmi == null ? null : JSON.valueToTree(vmi.getSpec()), type, Instant.now());
@@ -264,15 +273,13 @@ public class NodeSnapshots {
 
     private void ready(VMSnapshot snapshot, StoredSnapshot stored) {
         var m = stored.manifest();
-        VMSnapshotStatus status = new VMSnapshotStatus();
-        status.setPhase(Phase.Ready);
-        status.setReadyToUse(true);
-        status.setNodeName(vms.nodeName());
-        status.setSizeBytes(m.sizeBytes());
-        status.setPauseMillis(m.pauseMillis());
-        status.setDurationMillis(m.durationMillis());
-        status.setCreationTime(m.createdAt().toString());
-        status.setContents(m.artifacts().stream().map(a -> {
+        SnapshotNodeFacts facts = fact(m.type() + " snapshot stored on " + vms.nodeName());
+        facts.setCompletedTime(Instant.now().toString());
+        facts.setSizeBytes(m.sizeBytes());
+        facts.setPauseMillis(m.pauseMillis());
+        facts.setDurationMillis(m.durationMillis());
+        facts.setCreationTime(m.createdAt().toString());
+        facts.setContents(m.artifacts().stream().map(a -> {
             SnapshotArtifact artifact = new SnapshotArtifact();
             artifact.setName(a.file());
             artifact.setPath(SnapshotStore.relativePath(stored, a.file())); // never a host path
@@ -280,22 +287,30 @@ public class NodeSnapshots {
             artifact.setSha256(a.sha256());
             return artifact;
         }).toList());
-        status.setConditions(conditions(snapshot).set("Ready", true, "Ready", m.type() + " snapshot stored on " + vms.nodeName()).build());
-        StatusPatch.status(client, snapshot, status);
-        events.normal(snapshot, "Ready", String.format("%s snapshot of VM %s stored on %s: guest paused %d ms, took %d ms, %d bytes",
-                m.type(), snapshot.getSpec().getVmName(), vms.nodeName(), m.pauseMillis(), m.durationMillis(), m.sizeBytes()));
+        report(snapshot, facts);
         metrics.taken(stored);
     }
 
     private void fail(VMSnapshot snapshot, String reason, String message) {
-        VMSnapshotStatus status = new VMSnapshotStatus();
-        status.setPhase(Phase.Failed);
-        status.setReadyToUse(false);
-        status.setError(reason + ": " + message);
-        status.setConditions(conditions(snapshot).set("Ready", false, reason, message).build());
-        StatusPatch.status(client, snapshot, status);
-        events.warning(snapshot, reason, message);
+        SnapshotNodeFacts facts = fact(message);
+        facts.setFailedTime(Instant.now().toString());
+        facts.setFailureReason(reason);
+        report(snapshot, facts);
         metrics.outcome("Failed");
+    }
+
+    private SnapshotNodeFacts fact(String message) {
+        SnapshotNodeFacts facts = new SnapshotNodeFacts();
+        facts.setNode(vms.nodeName());
+        facts.setMessage(message);
+        return facts;
+    }
+
+    /** Merges {@code facts} into {@code status.node}, the block only this node writes. */
+    private void report(VMSnapshot snapshot, SnapshotNodeFacts facts) {
+        VMSnapshotStatus status = new VMSnapshotStatus();
+        status.setNode(facts);
+        StatusPatch.status(client, snapshot, status);
     }
 
     private static String vmUid(VirtualMachineInstance vmi) {
@@ -304,10 +319,5 @@ public class NodeSnapshots {
         }
         List<io.fabric8.kubernetes.api.model.OwnerReference> owners = vmi.getMetadata().getOwnerReferences();
         return owners == null || owners.isEmpty() ? vmi.getMetadata().getUid() : owners.getFirst().getUid();
-    }
-
-    private static Conditions conditions(VMSnapshot snapshot) {
-        long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
-        return new Conditions(snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(), generation);
     }
 }

@@ -13,7 +13,8 @@ import org.jboss.logging.Logger;
 
 /**
  * VMSnapshots handed to this node ({@code kubevmm.io/node=<this node>}, selector in
- * application.properties): takes them, and removes their artifacts when they are deleted (the
+ * application.properties): takes them (reporting facts in {@code status.node}; the operator owns
+ * the phase), and removes their artifacts when they are deleted (the
  * finalizer keeps a deleted VMSnapshot until its files are gone).
  */
 // The operator hands a snapshot over through status and labels, which do not bump the generation.
@@ -34,15 +35,15 @@ public class SnapshotNodeReconciler implements Reconciler<VMSnapshot>, Cleaner<V
         if (status == null || status.getNodeName() == null) {
             return UpdateControl.noUpdate();
         }
-        Phase phase = status.getPhase() == null ? Phase.Pending : status.getPhase();
-        switch (phase) {
-            case Pending -> snapshots.take(snapshot);
-            case InProgress -> {
-                if (!snapshots.isTaking(snapshot)) {
-                    snapshots.recover(snapshot);
-                }
+        if (NodeSnapshots.ended(snapshot)) {
+            return UpdateControl.noUpdate(); // reported; the operator moves the phase
+        }
+        if (NodeSnapshots.started(snapshot)) {
+            if (!snapshots.isTaking(snapshot)) {
+                snapshots.recover(snapshot);
             }
-            default -> { }
+        } else if (status.getPhase() == null || status.getPhase() == Phase.Pending) {
+            snapshots.take(snapshot);
         }
         return UpdateControl.noUpdate();
     }

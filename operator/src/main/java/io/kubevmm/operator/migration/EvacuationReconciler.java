@@ -8,22 +8,19 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.EvacuationStatus;
-import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
-import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,7 +28,8 @@ import java.util.Objects;
 /**
  * Empties a node whose {@code spec.evacuate} is true: every running or suspended VM gets a
  * VMMigration (the usual limits queue them), stopped ones are rescheduled elsewhere, and the
- * VMNode's {@code status.evacuation} shows how far it got. New VMs avoid the node meanwhile.
+ * VMNode's {@code status.evacuation} shows how far it got ({@link Evacuation#next} decides; this
+ * class carries it out and is the one writer of that field). New VMs avoid the node meanwhile.
  */
 @ControllerConfiguration(name = EvacuationReconciler.NAME)
 public class EvacuationReconciler implements Reconciler<VMNode> {
@@ -45,15 +43,16 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
      * successful moves as three failed attempts and stopped).
      */
     static final String EVACUATION_ID = "kubevmm.io/evacuation-id";
-    private static final int ATTEMPTS = 3;
     private static final long RECHECK_MILLIS = 2000;
 
     private final KubernetesClient client;
     private final EventWriter events;
+    private final MeterRegistry metrics;
 
-    EvacuationReconciler(KubernetesClient client,
+    EvacuationReconciler(KubernetesClient client, MeterRegistry metrics,
                          @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance) {
         this.client = client;
+        this.metrics = metrics;
         this.events = new EventWriter(client, "kubevmm-operator", instance);
     }
 
@@ -75,66 +74,22 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         List<VMMigration> ours = client.resources(VMMigration.class).inAnyNamespace()
                 .withLabels(Map.of(EVACUATION, name, EVACUATION_ID, evacuationId)).list().getItems();
         List<VMMigration> all = client.resources(VMMigration.class).inAnyNamespace().list().getItems();
-        int rescheduled = previous == null || previous.getRescheduled() == null ? 0 : previous.getRescheduled();
-        List<String> blocked = new ArrayList<>();
-        for (VirtualMachineInstance vmi : placed) {
-            String ns = vmi.getMetadata().getNamespace();
-            String vm = vmi.getMetadata().getName();
-            if (all.stream().anyMatch(m -> ns.equals(m.getMetadata().getNamespace()) && vm.equals(m.getSpec().getVmName()) && !ended(m))) {
-                continue; // already on its way (or waiting for a slot)
-            }
-            switch (movability(vmi)) {
-                case LIVE -> {
-                    long attempts = ours.stream().filter(m -> ns.equals(m.getMetadata().getNamespace()) && vm.equals(m.getSpec().getVmName())).count();
-                    if (attempts >= ATTEMPTS) {
-                        blocked.add(ns + "/" + vm + ": " + ATTEMPTS + " migrations failed; see kubevmm get vmmig -l " + EVACUATION + "=" + name);
-                    } else {
-                        createMigration(ns, vm, name, evacuationId, attempts + 1);
-                    }
-                }
-                case RESCHEDULE -> {
+        Evacuation.Plan plan = Evacuation.next(name, previous, evacuationId, startTime, placed, ours, all, Instant.now());
+        for (Evacuation.Action action : plan.actions()) {
+            switch (action) {
+                case Evacuation.Action.Migrate m -> createMigration(m.namespace(), m.vm(), name, evacuationId, m.attempt());
+                case Evacuation.Action.Reschedule r -> {
                     // Nothing runs: its instance is recreated on another node (this one takes no new VMs).
-                    client.resource(vmi).delete();
-                    rescheduled++;
-                    events.normal(node, "Rescheduled", "VM " + ns + "/" + vm + " is not running; its instance moves to another node");
+                    client.resource(r.vmi()).delete();
+                    events.normal(node, "Rescheduled", "VM " + r.vmi().getMetadata().getNamespace() + "/" + r.vmi().getMetadata().getName()
+                            + " is not running; its instance moves to another node");
                 }
-                case BLOCKED -> blocked.add(ns + "/" + vm + ": suspended to disk; resume it (it will then migrate) or delete it");
             }
         }
-        EvacuationStatus status = new EvacuationStatus();
-        status.setRemaining(placed.size());
-        status.setMigrated((int) ours.stream().filter(m -> phase(m) == Phase.Succeeded).count());
-        status.setFailed((int) ours.stream().filter(m -> phase(m) == Phase.Failed).count());
-        status.setRescheduled(rescheduled);
-        status.setId(evacuationId);
-        status.setStartTime(startTime);
-        if (placed.isEmpty()) {
-            status.setPhase(EvacuationStatus.Phase.Completed);
-            status.setMessage("node " + name + " runs no VM");
-            status.setCompletionTime(previous != null && previous.getCompletionTime() != null ? previous.getCompletionTime() : Instant.now().toString());
-        } else if (!blocked.isEmpty()) {
-            status.setPhase(EvacuationStatus.Phase.Blocked);
-            status.setMessage(String.join("; ", blocked));
-        } else {
-            status.setPhase(EvacuationStatus.Phase.InProgress);
-            status.setMessage(placed.size() + " VM(s) still on " + name);
-        }
+        EvacuationStatus status = plan.status();
         publish(node, previous, status);
-        return placed.isEmpty() ? UpdateControl.noUpdate() : UpdateControl.<VMNode>noUpdate().rescheduleAfter(RECHECK_MILLIS);
-    }
-
-    private enum Movability { LIVE, RESCHEDULE, BLOCKED }
-
-    private static Movability movability(VirtualMachineInstance vmi) {
-        var status = vmi.getStatus();
-        InstancePhase phase = status == null ? null : status.getPhase();
-        boolean onDisk = status != null && Conditions.find(status.getConditions(), "Paused")
-                .filter(c -> "True".equals(c.getStatus()) && "SuspendedToDisk".equals(c.getReason())).isPresent();
-        if (onDisk) {
-            return Movability.BLOCKED;
-        }
-        return phase == InstancePhase.Running || phase == InstancePhase.Suspended || phase == InstancePhase.Migrating
-                ? Movability.LIVE : Movability.RESCHEDULE;
+        return status.getPhase() == EvacuationStatus.Phase.Completed ? UpdateControl.noUpdate()
+                : UpdateControl.<VMNode>noUpdate().rescheduleAfter(RECHECK_MILLIS);
     }
 
     /**
@@ -168,20 +123,12 @@ public class EvacuationReconciler implements Reconciler<VMNode> {
         status.setEvacuation(now);
         StatusPatch.status(client, node, status);
         if (previous == null || previous.getPhase() != now.getPhase()) {
+            metrics.counter("kubevmm.evacuation.phases", "phase", now.getPhase().name()).increment();
             if (now.getPhase() == EvacuationStatus.Phase.Blocked) {
                 events.warning(node, "EvacuationBlocked", now.getMessage());
             } else {
                 events.normal(node, "Evacuation" + now.getPhase(), now.getMessage());
             }
         }
-    }
-
-    private static Phase phase(VMMigration m) {
-        return m.getStatus() == null ? null : m.getStatus().getPhase();
-    }
-
-    private static boolean ended(VMMigration m) {
-        Phase p = phase(m);
-        return p == Phase.Succeeded || p == Phase.Failed || p == Phase.Cancelled;
     }
 }

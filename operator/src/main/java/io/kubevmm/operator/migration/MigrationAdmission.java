@@ -4,7 +4,6 @@ import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
-import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.operator.scheduling.NodeCandidate;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -66,8 +65,7 @@ final class MigrationAdmission {
             }
         }
         for (VMSnapshot snapshot : snapshots) {
-            var snapshotPhase = snapshot.getStatus() == null ? null : snapshot.getStatus().getPhase();
-            if (snapshotPhase == VMSnapshotStatus.Phase.InProgress && snapshot.getSpec() != null && vmName.equals(snapshot.getSpec().getVmName())) {
+            if (io.kubevmm.operator.snapshot.SnapshotPhases.beingTaken(snapshot.getStatus()) && snapshot.getSpec() != null && vmName.equals(snapshot.getSpec().getVmName())) {
                 return new Decision.Wait("SnapshotInProgress", "VMSnapshot " + snapshot.getMetadata().getName()
                         + " of VirtualMachine " + vmName + " is being taken; the migration starts when it ends");
             }

@@ -2,12 +2,11 @@ package io.kubevmm.operator.migration;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
-import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
@@ -16,6 +15,7 @@ import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
@@ -24,26 +24,26 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The operator's part of a VMMigration: validate it, wait for a slot, choose the target, label
- * it for the two node runtimes, and fail or cancel it when they cannot go on. The node runtimes
- * write the phases they own: TargetReady (target), Running, PostCopy and the outcome (source).
+ * The operator's part of a VMMigration, and the only writer of its phase: admission (validate,
+ * wait for a slot, choose the target), the labels the two node runtimes select on, and from then
+ * on the phases derived by {@link MigrationPhases#next} from the facts the nodes report in
+ * {@code status.target} and {@code status.source}; at the end it hands the VMI over to the target.
  */
-// The node runtimes write the phases: their status changes must wake this reconciler too.
+// The node runtimes report facts in status: their writes must wake this reconciler too.
 @ControllerConfiguration(name = MigrationReconciler.NAME, generationAwareEventProcessing = false)
 public class MigrationReconciler implements Reconciler<VMMigration> {
     static final String NAME = "vmmigration";
-    private static final long RECHECK_MILLIS = 5000;
 
     private final KubernetesClient client;
     private final NodeInventory inventory;
     private final Scheduler scheduler;
-    private final EventWriter events;
+    private final OperationWriter<VMMigration, VMMigrationStatus> writer;
+    private final MigrationHandOver handOver;
     private final MeterRegistry metrics;
     private final MigrationAdmission.Limits limits;
     private final Duration targetReadyTimeout;
@@ -60,7 +60,10 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
         this.client = client;
         this.inventory = inventory;
         this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
-        this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.migration",
+                Set.of(Phase.Succeeded.name(), Phase.Failed.name(), Phase.Cancelled.name()), VMMigration::getStatus,
+                VMMigrationStatus::getConditions, MigrationReconciler::conditionsOnly);
+        this.handOver = new MigrationHandOver(client);
         this.metrics = metrics;
         this.limits = new MigrationAdmission.Limits(maxParallel, maxOutbound);
         this.targetReadyTimeout = targetReadyTimeout;
@@ -69,130 +72,95 @@ public class MigrationReconciler implements Reconciler<VMMigration> {
 
     @Override
     public UpdateControl<VMMigration> reconcile(VMMigration migration, Context<VMMigration> context) {
-        Phase phase = migration.getStatus() == null || migration.getStatus().getPhase() == null
-                ? Phase.Pending : migration.getStatus().getPhase();
-        boolean cancel = Boolean.TRUE.equals(migration.getSpec().getCancel());
-        return switch (phase) {
-            case Succeeded, Failed, Cancelled -> UpdateControl.noUpdate();
-            case Pending -> cancel ? finish(migration, Phase.Cancelled, "Cancelled", "cancelled before it started") : admit(migration);
-            case Scheduling, TargetReady -> {
-                if (cancel) {
-                    yield finish(migration, Phase.Cancelled, "Cancelled", "cancelled before the transfer started; the VM stays on "
-                            + migration.getStatus().getSourceNode());
-                }
-                if (phase == Phase.Scheduling && !labelled(migration) && migration.getStatus().getSourceNode() != null
-                        && migration.getStatus().getTargetNode() != null) {
-                    label(migration, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode());
-                }
-                if (waitedTooLong(migration)) {
-                    yield finish(migration, Phase.Failed, phase == Phase.Scheduling ? "TargetNotReady" : "SourceNotStarted",
-                            (phase == Phase.Scheduling ? "node " + migration.getStatus().getTargetNode() + " did not prepare the target"
-                                    : "node " + migration.getStatus().getSourceNode() + " did not start sending")
-                            + " within " + targetReadyTimeout.toSeconds() + "s; the VM stays on " + migration.getStatus().getSourceNode());
-                }
-                yield UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        migration = writer.begin(migration);
+        MigrationPhases.Facts facts = facts(migration);
+        MigrationPhases.Step step = MigrationPhases.next(migration.getSpec(), migration.getStatus(), facts);
+        return switch (step) {
+            case MigrationPhases.Step.Admit a -> admit(migration, facts);
+            case MigrationPhases.Step.Label l -> {
+                handOver.label(migration, migration.getStatus().getSourceNode(), migration.getStatus().getTargetNode());
+                yield UpdateControl.<VMMigration>noUpdate().rescheduleAfter(MigrationPhases.RECHECK_MILLIS);
             }
-            // The source node runtime drives the transfer, its timeout and cancellation from here on.
-            case Running, PostCopy -> UpdateControl.noUpdate();
+            case MigrationPhases.Step.Wait w -> OperationWriter.after(w.recheckMillis());
+            case MigrationPhases.Step.HandOver h -> {
+                handOver.handOver(migration, h.target());
+                yield OperationWriter.after(MigrationPhases.HAND_OVER_RECHECK_MILLIS);
+            }
+            case MigrationPhases.Step.Write w -> apply(migration, w);
         };
     }
 
-    private UpdateControl<VMMigration> admit(VMMigration migration) {
+    private MigrationPhases.Facts facts(VMMigration migration) {
+        var labels = migration.getMetadata().getLabels();
+        boolean labelled = labels != null && labels.containsKey(Labels.SOURCE_NODE) && labels.containsKey(Labels.TARGET_NODE);
+        long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
+        var status = migration.getStatus();
+        MigrationPhases.Instance instance = null;
+        if (status != null && status.getSource() != null && status.getSource().getCompletedTime() != null) {
+            VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(migration.getMetadata().getNamespace())
+                    .withName(migration.getSpec().getVmName()).get();
+            instance = vmi == null ? null : new MigrationPhases.Instance(vmi.getSpec() == null ? null : vmi.getSpec().getNodeName(),
+                    vmi.getStatus() == null ? null : vmi.getStatus().getNodeName());
+        }
+        return new MigrationPhases.Facts(labelled, Instant.now(), targetReadyTimeout, generation, instance);
+    }
+
+    private UpdateControl<VMMigration> admit(VMMigration migration, MigrationPhases.Facts facts) {
+        VMMigrationStatus status = migration.getStatus();
         List<FieldError> errors = SpecValidator.validate(migration.getSpec());
         if (!errors.isEmpty()) {
-            return finish(migration, Phase.Failed, "InvalidSpec", errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")));
+            return apply(migration, MigrationPhases.rejected(status, facts, "InvalidSpec",
+                    errors.stream().map(FieldError::toString).collect(Collectors.joining("; "))));
         }
         String namespace = migration.getMetadata().getNamespace();
         String vmName = migration.getSpec().getVmName();
         VirtualMachine vm = client.resources(VirtualMachine.class).inNamespace(namespace).withName(vmName).get();
         if (vm == null) {
-            return finish(migration, Phase.Failed, "VMNotFound", "spec.vmName: there is no VirtualMachine " + vmName
-                    + " in namespace " + namespace);
+            return apply(migration, MigrationPhases.rejected(status, facts, "VMNotFound", "spec.vmName: there is no VirtualMachine "
+                    + vmName + " in namespace " + namespace));
         }
         VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(vmName).get();
         var decision = MigrationAdmission.decide(migration, vmi, scheduler, Scheduler.Request.of(vm), inventory.candidates(namespace, vmName),
                 client.resources(VMMigration.class).inAnyNamespace().list().getItems(),
                 client.resources(VMSnapshot.class).inNamespace(namespace).list().getItems(), limits);
         return switch (decision) {
-            case MigrationAdmission.Decision.Reject r -> finish(migration, Phase.Failed, r.reason(), r.message());
-            case MigrationAdmission.Decision.Wait w -> waitFor(migration, w);
-            case MigrationAdmission.Decision.Admit a -> schedule(migration, a, Scheduler.Request.of(vm).memoryBytes());
+            case MigrationAdmission.Decision.Reject r -> apply(migration, MigrationPhases.rejected(status, facts, r.reason(), r.message()));
+            case MigrationAdmission.Decision.Wait w -> apply(migration, MigrationPhases.queued(status, facts, w.reason(), w.message()));
+            case MigrationAdmission.Decision.Admit a -> {
+                long timeout = completionTimeout.seconds(migration.getSpec().getCompletionTimeoutSeconds(),
+                        Scheduler.Request.of(vm).memoryBytes());
+                var step = MigrationPhases.scheduled(status, facts, a.sourceNode(), a.targetNode(), timeout,
+                        "migrating VM " + vmName + " from " + a.sourceNode() + " to " + a.targetNode()
+                                + "; preparing the target; completion timeout " + timeout + "s"
+                                + (migration.getSpec().getCompletionTimeoutSeconds() == null ? " (default for its memory)" : ""));
+                // Status first, labels after: the labels are what the two node runtimes select on, so
+                // the target can report it is ready only once Scheduling is stored (commit 912d1fb).
+                UpdateControl<VMMigration> control = apply(migration, step);
+                handOver.label(migration, a.sourceNode(), a.targetNode());
+                metrics.counter("kubevmm.migration.scheduled").increment();
+                yield control;
+            }
         };
     }
 
-    private UpdateControl<VMMigration> waitFor(VMMigration migration, MigrationAdmission.Decision.Wait wait) {
-        var previous = migration.getStatus() == null ? null : Conditions.find(migration.getStatus().getConditions(), "Scheduled");
-        if (previous == null || previous.isEmpty() || !wait.message().equals(previous.get().getMessage())) {
-            VMMigrationStatus status = new VMMigrationStatus();
-            status.setPhase(Phase.Pending);
-            status.setConditions(conditions(migration).set("Scheduled", false, wait.reason(), wait.message()).build());
-            StatusPatch.status(client, migration, status);
-            events.normal(migration, wait.reason(), wait.message());
+    private UpdateControl<VMMigration> apply(VMMigration migration, MigrationPhases.Step step) {
+        if (step instanceof MigrationPhases.Step.Write w) {
+            var t = w.transition();
+            return writer.write(migration, w.status(), t == null ? null
+                    : new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()), w.recheckMillis());
         }
-        return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        return OperationWriter.after(step instanceof MigrationPhases.Step.Wait w ? w.recheckMillis() : MigrationPhases.RECHECK_MILLIS);
     }
 
-    private void label(VMMigration migration, String sourceNode, String targetNode) {
-        StatusPatch.labels(client, migration, Map.of(Labels.SOURCE_NODE, sourceNode,
-                Labels.TARGET_NODE, targetNode, Labels.VM, migration.getSpec().getVmName()));
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMMigration> updateErrorStatus(VMMigration migration, Context<VMMigration> context, Exception e) {
+        return writer.failed(migration, e);
     }
 
-    /** Whether the node labels are on (the operator may have stopped between the status and the labels). */
-    private static boolean labelled(VMMigration migration) {
-        var labels = migration.getMetadata().getLabels();
-        return labels != null && labels.containsKey(Labels.SOURCE_NODE) && labels.containsKey(Labels.TARGET_NODE);
-    }
-
-    private UpdateControl<VMMigration> schedule(VMMigration migration, MigrationAdmission.Decision.Admit admit, long memoryBytes) {
-        // Status first, labels after: the labels are what the two node runtimes select on, so the
-        // target can report TargetReady only once Scheduling is stored. The other way round a fast
-        // target's TargetReady was overwritten by this Scheduling, and the migration failed
-        // TargetNotReady with its target waiting.
+    private static VMMigrationStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {
         VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(Phase.Scheduling);
-        status.setSourceNode(admit.sourceNode());
-        status.setTargetNode(admit.targetNode());
-        long timeout = completionTimeout.seconds(migration.getSpec().getCompletionTimeoutSeconds(), memoryBytes);
-        status.setCompletionTimeoutSeconds(timeout);
-        status.setConditions(conditions(migration).set("Scheduled", true, "Scheduled",
-                admit.sourceNode() + " -> " + admit.targetNode()).build());
-        StatusPatch.status(client, migration, status);
-        label(migration, admit.sourceNode(), admit.targetNode());
-        events.normal(migration, "Scheduled", "migrating VM " + migration.getSpec().getVmName() + " from " + admit.sourceNode()
-                + " to " + admit.targetNode() + "; preparing the target; completion timeout " + timeout + "s"
-                + (migration.getSpec().getCompletionTimeoutSeconds() == null ? " (default for its memory)" : ""));
-        metrics.counter("kubevmm.migration.scheduled").increment();
-        return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        status.setConditions(conditions);
+        return status;
     }
-
-    /** Since scheduling (target not ready yet) or since TargetReady (source not started yet). */
-    private boolean waitedTooLong(VMMigration migration) {
-        String condition = migration.getStatus().getPhase() == Phase.TargetReady ? "TargetReady" : "Scheduled";
-        return Conditions.find(migration.getStatus().getConditions(), condition)
-                .map(c -> ZonedDateTime.parse(c.getLastTransitionTime()).toInstant())
-                .map(since -> since.plus(targetReadyTimeout).isBefore(Instant.now()))
-                .orElse(false);
-    }
-
-    private UpdateControl<VMMigration> finish(VMMigration migration, Phase phase, String reason, String message) {
-        VMMigrationStatus status = new VMMigrationStatus();
-        status.setPhase(phase);
-        status.setCompletionTime(Instant.now().toString());
-        status.setFailureReason(phase == Phase.Failed ? reason + ": " + message : null);
-        status.setConditions(conditions(migration).set("Completed", phase != Phase.Failed, reason, message).build());
-        StatusPatch.status(client, migration, status);
-        if (phase == Phase.Failed) {
-            events.warning(migration, reason, message);
-        } else {
-            events.normal(migration, reason, message);
-        }
-        metrics.counter("kubevmm.migration.outcomes", "outcome", phase.name(), "reason", reason).increment();
-        return UpdateControl.noUpdate();
-    }
-
-    private static Conditions conditions(VMMigration migration) {
-        long generation = migration.getMetadata().getGeneration() == null ? 0 : migration.getMetadata().getGeneration();
-        return new Conditions(migration.getStatus() == null ? null : migration.getStatus().getConditions(), generation);
-    }
-
 }

@@ -6,12 +6,12 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
-import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.VMNode;
@@ -25,11 +25,13 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
+import java.util.Set;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
@@ -40,16 +42,16 @@ import java.util.stream.Collectors;
  * the snapshot), any other name becomes a new VM cloned from it (new uid, so a new MAC and
  * vmgenid). Both go through annotations on the VM that the VM controller acts on; the chosen node
  * (the snapshot's unless {@code targetNode} names another, which then fetches the artifacts over
- * the authenticated node API) starts the guest from it. Succeeded once that guest runs again.
+ * the authenticated node API) starts the guest from it. Succeeded once that guest runs again
+ * ({@link RestorePhases#next} on the instance's facts). This reconciler is the only writer of its status.
  */
 @ControllerConfiguration(name = RestoreReconciler.NAME, generationAwareEventProcessing = false)
 public class RestoreReconciler implements Reconciler<VMRestore> {
     static final String NAME = "vmrestore";
-    private static final long RECHECK_MILLIS = 500;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
-    private final EventWriter events;
+    private final OperationWriter<VMRestore, VMRestoreStatus> writer;
     private final MeterRegistry metrics;
     private final Duration timeout;
 
@@ -57,35 +59,69 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
                       @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance,
                       @ConfigProperty(name = "kubevmm.operator.restore.timeout", defaultValue = "10m") Duration timeout) {
         this.client = client;
-        this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.restore",
+                Set.of(Phase.Succeeded.name(), Phase.Failed.name()), VMRestore::getStatus, VMRestoreStatus::getConditions, RestoreReconciler::conditionsOnly);
         this.metrics = metrics;
         this.timeout = timeout;
     }
 
     @Override
     public UpdateControl<VMRestore> reconcile(VMRestore restore, Context<VMRestore> context) {
-        Phase phase = restore.getStatus() == null || restore.getStatus().getPhase() == null ? Phase.Pending : restore.getStatus().getPhase();
-        return switch (phase) {
-            case Pending -> start(restore);
-            case InProgress -> watch(restore);
-            case Succeeded, Failed -> UpdateControl.noUpdate();
-        };
+        restore = writer.begin(restore);
+        RestorePhases.Facts facts = facts(restore);
+        var step = RestorePhases.next(restore.getSpec(), restore.getStatus(), facts);
+        return step instanceof RestorePhases.Step.Start ? start(restore, facts) : apply(restore, step);
     }
 
-    private UpdateControl<VMRestore> start(VMRestore restore) {
+    /** The facts of the instance started for this restore (the node writes its status), if there is one. */
+    private RestorePhases.Facts facts(VMRestore restore) {
+        String namespace = restore.getMetadata().getNamespace();
+        InstancePhase phase = null;
+        String failure = null;
+        if (restore.getStatus() != null && restore.getStatus().getPhase() == Phase.InProgress) {
+            VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace)
+                    .withName(restore.getSpec().getTargetVmName()).get();
+            boolean ours = vmi != null && vmi.getMetadata().getAnnotations() != null
+                    && restore.getMetadata().getUid().equals(vmi.getMetadata().getAnnotations().get(Labels.RESTORE_ID));
+            phase = ours && vmi.getStatus() != null ? vmi.getStatus().getPhase() : null;
+            if (phase == InstancePhase.Failed) {
+                failure = Conditions.find(vmi.getStatus().getConditions(), "Failure").map(c -> c.getMessage()).orElse(null);
+            }
+        }
+        long generation = restore.getMetadata().getGeneration() == null ? 0 : restore.getMetadata().getGeneration();
+        return new RestorePhases.Facts(Instant.now(), timeout,
+                ZonedDateTime.parse(restore.getMetadata().getCreationTimestamp()).toInstant(), phase, failure, generation);
+    }
+
+    private UpdateControl<VMRestore> apply(VMRestore restore, RestorePhases.Step step) {
+        if (!(step instanceof RestorePhases.Step.Write w)) {
+            return OperationWriter.after(step instanceof RestorePhases.Step.Wait w ? w.recheckMillis() : RestorePhases.RECHECK_MILLIS);
+        }
+        if (w.release()) {
+            clearAnnotations(restore.getMetadata().getNamespace(), restore.getSpec().getTargetVmName());
+        }
+        var t = w.transition();
+        return writer.write(restore, w.status(), new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()),
+                w.recheckMillis());
+    }
+    private UpdateControl<VMRestore> fail(VMRestore restore, RestorePhases.Facts facts, String reason, String message) {
+        return apply(restore, RestorePhases.failed(restore.getStatus(), facts, reason, message, false));
+    }
+
+    private UpdateControl<VMRestore> start(VMRestore restore, RestorePhases.Facts facts) {
         var errors = SpecValidator.validate(restore.getSpec());
         if (!errors.isEmpty()) {
-            return fail(restore, "InvalidSpec", errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")));
+            return fail(restore, facts, "InvalidSpec", errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")));
         }
         String namespace = restore.getMetadata().getNamespace();
         String snapshotName = restore.getSpec().getSnapshotName();
         VMSnapshot snapshot = client.resources(VMSnapshot.class).inNamespace(namespace).withName(snapshotName).get();
         if (snapshot == null) {
-            return fail(restore, "SnapshotNotFound", "spec.snapshotName: there is no VMSnapshot " + snapshotName + " in namespace " + namespace);
+            return fail(restore, facts, "SnapshotNotFound", "spec.snapshotName: there is no VMSnapshot " + snapshotName + " in namespace " + namespace);
         }
         VMSnapshotStatus.Phase snapPhase = snapshot.getStatus() == null ? null : snapshot.getStatus().getPhase();
         if (snapPhase == VMSnapshotStatus.Phase.Failed) {
-            return fail(restore, "SnapshotFailed", "spec.snapshotName: VMSnapshot " + snapshotName + " failed ("
+            return fail(restore, facts, "SnapshotFailed", "spec.snapshotName: VMSnapshot " + snapshotName + " failed ("
                     + snapshot.getStatus().getError() + "); restore another snapshot");
         }
         if (snapPhase != VMSnapshotStatus.Phase.Ready) {
@@ -94,7 +130,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
         // The snapshot's own node by default; another node fetches the artifacts from it first.
         String node = restore.getSpec().getTargetNode() != null ? restore.getSpec().getTargetNode() : snapshot.getStatus().getNodeName();
         if (client.resources(VMNode.class).withName(node).get() == null) {
-            return fail(restore, "InvalidTarget", "spec.targetNode: there is no VMNode named " + node);
+            return fail(restore, facts, "InvalidTarget", "spec.targetNode: there is no VMNode named " + node);
         }
         String sourceVm = snapshot.getSpec().getVmName();
         String target = restore.getSpec().getTargetVmName();
@@ -104,7 +140,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
         boolean rollback = target.equals(sourceVm);
         if (rollback) {
             if (existing == null) {
-                return fail(restore, "VMNotFound", "spec.targetVmName: VirtualMachine " + target
+                return fail(restore, facts, "VMNotFound", "spec.targetVmName: VirtualMachine " + target
                         + " no longer exists; restore into a new name to get it back as a clone");
             }
             annotate(existing, annotations);
@@ -113,14 +149,14 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
             client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(target).delete();
         } else {
             if (existing != null) {
-                return fail(restore, "VMExists", "spec.targetVmName: VirtualMachine " + target
+                return fail(restore, facts, "VMExists", "spec.targetVmName: VirtualMachine " + target
                         + " already exists; name a new VM for a clone, or " + sourceVm + " to roll it back");
             }
             VirtualMachineSpec spec = recordedSpec(snapshot);
             if (spec == null) {
                 VirtualMachine source = client.resources(VirtualMachine.class).inNamespace(namespace).withName(sourceVm).get();
                 if (source == null) {
-                    return fail(restore, "SourceVMNotFound", "spec.snapshotName: the snapshot's VM " + sourceVm
+                    return fail(restore, facts, "SourceVMNotFound", "spec.snapshotName: the snapshot's VM " + sourceVm
                             + " was deleted and the VMSnapshot records no spec (annotation " + SnapshotReconciler.VM_SPEC + ")");
                 }
                 spec = JSON.convertValue(source.getSpec(), VirtualMachineSpec.class);
@@ -132,50 +168,8 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
             clone.setSpec(spec);
             client.resource(clone).create();
         }
-        VMRestoreStatus status = new VMRestoreStatus();
-        status.setPhase(Phase.InProgress);
-        status.setTargetNode(node);
-        status.setConditions(conditions(restore).set("Complete", false, "InProgress", (rollback ? "rolling VM " + target + " back to "
-                : "cloning into new VM " + target + " from ") + "VMSnapshot " + snapshotName + " on " + node).build());
-        StatusPatch.status(client, restore, status);
-        events.normal(restore, "Started", (rollback ? "rolling VM " + target + " back to VMSnapshot "
-                : "cloning VMSnapshot into new VM " + target + " from VMSnapshot ") + snapshotName + " on " + node);
-        return UpdateControl.<VMRestore>noUpdate().rescheduleAfter(RECHECK_MILLIS);
-    }
-
-    private UpdateControl<VMRestore> watch(VMRestore restore) {
-        String namespace = restore.getMetadata().getNamespace();
-        String target = restore.getSpec().getTargetVmName();
-        VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(namespace).withName(target).get();
-        boolean ours = vmi != null && vmi.getMetadata().getAnnotations() != null
-                && restore.getMetadata().getUid().equals(vmi.getMetadata().getAnnotations().get(Labels.RESTORE_ID));
-        InstancePhase phase = ours && vmi.getStatus() != null ? vmi.getStatus().getPhase() : null;
-        if (phase == InstancePhase.Running || phase == InstancePhase.Suspended) {
-            long millis = Duration.between(ZonedDateTime.parse(restore.getMetadata().getCreationTimestamp()).toInstant(), Instant.now()).toMillis();
-            clearAnnotations(namespace, target);
-            VMRestoreStatus status = new VMRestoreStatus();
-            status.setPhase(Phase.Succeeded);
-            status.setDurationMillis(millis);
-            status.setCompletionTime(Instant.now().toString());
-            status.setConditions(conditions(restore).set("Complete", true, "Succeeded", "VM " + target + " runs from VMSnapshot "
-                    + restore.getSpec().getSnapshotName()).build());
-            StatusPatch.status(client, restore, status);
-            events.normal(restore, "Succeeded", "VM " + target + " runs again from VMSnapshot " + restore.getSpec().getSnapshotName()
-                    + " (" + millis + " ms after the request)");
-            metrics.counter("kubevmm.restore.outcomes", "outcome", "Succeeded", "reason", "Succeeded").increment();
-            return UpdateControl.noUpdate();
-        }
-        if (phase == InstancePhase.Failed) {
-            String why = vmi.getStatus().getConditions() == null ? "the instance failed" : Conditions.find(vmi.getStatus().getConditions(), "Failure")
-                    .map(c -> c.getMessage()).orElse("the instance failed");
-            clearAnnotations(namespace, target);
-            return fail(restore, "RestoreFailed", why);
-        }
-        if (Duration.between(ZonedDateTime.parse(restore.getMetadata().getCreationTimestamp()).toInstant(), Instant.now()).compareTo(timeout) > 0) {
-            clearAnnotations(namespace, target);
-            return fail(restore, "Timeout", "VM " + target + " did not run from the snapshot within " + timeout.toMinutes() + " min");
-        }
-        return UpdateControl.<VMRestore>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        return apply(restore, RestorePhases.started(restore.getStatus(), facts, node, (rollback ? "rolling VM " + target + " back to "
+                : "cloning into new VM " + target + " from ") + "VMSnapshot " + snapshotName + " on " + node));
     }
 
     /** The VM's spec as the snapshot recorded it, or null (snapshots made before it was recorded). */
@@ -208,20 +202,15 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
         }
     }
 
-    private UpdateControl<VMRestore> fail(VMRestore restore, String reason, String message) {
-        VMRestoreStatus status = new VMRestoreStatus();
-        status.setPhase(Phase.Failed);
-        status.setError(reason + ": " + message);
-        status.setCompletionTime(Instant.now().toString());
-        status.setConditions(conditions(restore).set("Complete", false, reason, message).build());
-        StatusPatch.status(client, restore, status);
-        events.warning(restore, reason, message);
-        metrics.counter("kubevmm.restore.outcomes", "outcome", "Failed", "reason", reason).increment();
-        return UpdateControl.noUpdate();
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMRestore> updateErrorStatus(VMRestore restore, Context<VMRestore> context, Exception e) {
+        return writer.failed(restore, e);
     }
 
-    private static Conditions conditions(VMRestore restore) {
-        long generation = restore.getMetadata().getGeneration() == null ? 0 : restore.getMetadata().getGeneration();
-        return new Conditions(restore.getStatus() == null ? null : restore.getStatus().getConditions(), generation);
+    private static VMRestoreStatus conditionsOnly(java.util.List<io.fabric8.kubernetes.api.model.Condition> conditions) {
+        VMRestoreStatus status = new VMRestoreStatus();
+        status.setConditions(conditions);
+        return status;
     }
 }

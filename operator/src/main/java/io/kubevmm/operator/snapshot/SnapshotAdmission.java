@@ -6,7 +6,6 @@ import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMSnapshot;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
-import io.kubevmm.api.v1alpha1.VMSnapshotStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 
@@ -84,7 +83,7 @@ final class SnapshotAdmission {
             if (other.getSpec() != null && vmName.equals(other.getSpec().getVmName())
                     && namespace.equals(other.getMetadata().getNamespace())
                     && !Objects.equals(other.getMetadata().getUid(), snapshot.getMetadata().getUid())
-                    && os != null && os.getPhase() == VMSnapshotStatus.Phase.InProgress) {
+                    && SnapshotPhases.beingTaken(os)) {
                 return new Decision.Wait("SnapshotInProgress", "VMSnapshot " + other.getMetadata().getName()
                         + " of the same VM is being taken; this one follows");
             }

@@ -2,12 +2,12 @@ package io.kubevmm.operator.snapshot;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.EventWriter;
 import io.kubevmm.api.status.StatusPatch;
 import io.kubevmm.api.v1alpha1.Labels;
@@ -18,33 +18,35 @@ import io.kubevmm.api.v1alpha1.VMSnapshotStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.validation.FieldError;
+import io.kubevmm.operator.operation.OperationWriter;
 import io.kubevmm.api.validation.SpecValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
+import java.util.Set;
 import java.time.Instant;
-import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The operator's part of a VMSnapshot: validate it, wait while the VM migrates or is being
- * snapshotted, and hand it to the node that runs the VM (label {@code kubevmm.io/node}). That
- * node runtime takes the snapshot and writes InProgress, Ready or Failed; if it never starts,
- * the snapshot fails here after a timeout.
+ * The operator's part of a VMSnapshot, and the only writer of its phase: validate it, wait while
+ * the VM migrates or is being snapshotted, hand it to the node that runs the VM (label
+ * {@code kubevmm.io/node}), then derive InProgress, Ready or Failed ({@link SnapshotPhases#next})
+ * from the facts that node reports in {@code status.node}; if it never starts, the snapshot fails
+ * here after a timeout.
  */
+// The node reports its facts in status: those writes must wake this reconciler too.
 @ControllerConfiguration(name = SnapshotReconciler.NAME, generationAwareEventProcessing = false)
 public class SnapshotReconciler implements Reconciler<VMSnapshot> {
     static final String NAME = "vmsnapshot";
     /** Annotation on a VMSnapshot: the VM's spec (JSON) when the snapshot was handed over. */
     public static final String VM_SPEC = "kubevmm.io/vm-spec";
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-    private static final long RECHECK_MILLIS = 5000;
 
     private final KubernetesClient client;
-    private final EventWriter events;
+    private final OperationWriter<VMSnapshot, VMSnapshotStatus> writer;
     private final MeterRegistry metrics;
     private final Duration nodeStartTimeout;
 
@@ -52,24 +54,27 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
                        @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance,
                        @ConfigProperty(name = "kubevmm.operator.snapshot.node-start-timeout", defaultValue = "120s") Duration nodeStartTimeout) {
         this.client = client;
-        this.events = new EventWriter(client, "kubevmm-operator", instance);
+        this.writer = new OperationWriter<>(client, new EventWriter(client, "kubevmm-operator", instance), metrics, "kubevmm.snapshot",
+                Set.of(Phase.Ready.name(), Phase.Failed.name()), VMSnapshot::getStatus, VMSnapshotStatus::getConditions, SnapshotReconciler::conditionsOnly);
         this.metrics = metrics;
         this.nodeStartTimeout = nodeStartTimeout;
     }
 
     @Override
     public UpdateControl<VMSnapshot> reconcile(VMSnapshot snapshot, Context<VMSnapshot> context) {
+        snapshot = writer.begin(snapshot);
+        long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
+        var facts = new SnapshotPhases.Facts(Instant.now(), nodeStartTimeout, generation);
+        var step = SnapshotPhases.next(snapshot.getSpec(), snapshot.getStatus(), facts);
+        return step instanceof SnapshotPhases.Step.Admit ? admit(snapshot, facts) : apply(snapshot, step);
+    }
+
+    private UpdateControl<VMSnapshot> admit(VMSnapshot snapshot, SnapshotPhases.Facts facts) {
         VMSnapshotStatus status = snapshot.getStatus();
-        Phase phase = status == null || status.getPhase() == null ? Phase.Pending : status.getPhase();
-        if (phase != Phase.Pending) {
-            return UpdateControl.noUpdate(); // the node runtime owns InProgress, Ready and Failed
-        }
-        if (status != null && status.getNodeName() != null) {
-            return handedOver(snapshot);
-        }
         List<FieldError> errors = SpecValidator.validate(snapshot.getSpec());
         if (!errors.isEmpty()) {
-            return fail(snapshot, "InvalidSpec", errors.stream().map(FieldError::toString).collect(Collectors.joining("; ")));
+            return apply(snapshot, SnapshotPhases.failed(status, facts, "InvalidSpec",
+                    errors.stream().map(FieldError::toString).collect(Collectors.joining("; "))));
         }
         String namespace = snapshot.getMetadata().getNamespace();
         String vmName = snapshot.getSpec().getVmName();
@@ -79,77 +84,43 @@ public class SnapshotReconciler implements Reconciler<VMSnapshot> {
                 client.resources(VMMigration.class).inNamespace(namespace).list().getItems(),
                 client.resources(VMSnapshot.class).inNamespace(namespace).list().getItems());
         return switch (decision) {
-            case SnapshotAdmission.Decision.Reject r -> fail(snapshot, r.reason(), r.message());
-            case SnapshotAdmission.Decision.Wait w -> waitFor(snapshot, w);
-            case SnapshotAdmission.Decision.Admit a -> handOver(snapshot, vm, a.node());
+            case SnapshotAdmission.Decision.Reject r -> apply(snapshot, SnapshotPhases.failed(status, facts, r.reason(), r.message()));
+            case SnapshotAdmission.Decision.Wait w -> apply(snapshot, SnapshotPhases.queued(status, facts, w.reason(), w.message()));
+            case SnapshotAdmission.Decision.Admit a -> handOver(snapshot, vm, a.node(), facts);
         };
     }
 
-    private UpdateControl<VMSnapshot> waitFor(VMSnapshot snapshot, SnapshotAdmission.Decision.Wait wait) {
-        var previous = snapshot.getStatus() == null ? null : Conditions.find(snapshot.getStatus().getConditions(), "Scheduled");
-        if (previous == null || previous.isEmpty() || !wait.message().equals(previous.get().getMessage())) {
-            VMSnapshotStatus status = new VMSnapshotStatus();
-            status.setPhase(Phase.Pending);
-            status.setReadyToUse(false);
-            status.setConditions(conditions(snapshot).set("Scheduled", false, wait.reason(), wait.message()).build());
-            StatusPatch.status(client, snapshot, status);
-            events.normal(snapshot, wait.reason(), wait.message());
-        }
-        return UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(RECHECK_MILLIS);
-    }
-
-    private UpdateControl<VMSnapshot> handOver(VMSnapshot snapshot, VirtualMachine vm, String node) {
+    private UpdateControl<VMSnapshot> handOver(VMSnapshot snapshot, VirtualMachine vm, String node, SnapshotPhases.Facts facts) {
         // The VM's spec at this instant, so a clone can be defined even after the VM is deleted.
         var annotations = JSON.createObjectNode().put(VM_SPEC, JSON.valueToTree(vm.getSpec()).toString());
         client.resources(VMSnapshot.class).inNamespace(snapshot.getMetadata().getNamespace()).withName(snapshot.getMetadata().getName())
                 .patch(PatchContext.of(PatchType.JSON_MERGE), JSON.createObjectNode().set("metadata",
                         JSON.createObjectNode().set("annotations", annotations)).toString());
-        // The label first: it is what the node runtime selects on.
+        // The label first: it is what the node runtime selects on (it acts once status.nodeName names it).
         StatusPatch.labels(client, snapshot, Map.of(Labels.NODE, node, Labels.VM, snapshot.getSpec().getVmName()));
-        VMSnapshotStatus status = new VMSnapshotStatus();
-        status.setPhase(Phase.Pending);
-        status.setReadyToUse(false);
-        status.setNodeName(node);
-        status.setConditions(conditions(snapshot).set("Scheduled", true, "Scheduled",
-                "node " + node + " takes the snapshot").build());
-        StatusPatch.status(client, snapshot, status);
-        events.normal(snapshot, "Scheduled", "node " + node + " takes the " + typeOf(snapshot) + " snapshot of VM "
-                + snapshot.getSpec().getVmName());
-        metrics.counter("kubevmm.snapshot.scheduled", "type", typeOf(snapshot)).increment();
-        return UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        var control = apply(snapshot, SnapshotPhases.scheduled(snapshot.getSpec(), snapshot.getStatus(), facts, node));
+        metrics.counter("kubevmm.snapshot.scheduled", "type", SnapshotPhases.typeOf(snapshot.getSpec())).increment();
+        return control;
     }
 
-    /** Labelled for a node that has not started yet: fail it when that node never does. */
-    private UpdateControl<VMSnapshot> handedOver(VMSnapshot snapshot) {
-        boolean late = Conditions.find(snapshot.getStatus().getConditions(), "Scheduled")
-                .map(c -> ZonedDateTime.parse(c.getLastTransitionTime()).toInstant())
-                .map(since -> since.plus(nodeStartTimeout).isBefore(Instant.now()))
-                .orElse(false);
-        if (late) {
-            return fail(snapshot, "NodeNotResponding", "node " + snapshot.getStatus().getNodeName()
-                    + " did not start the snapshot within " + nodeStartTimeout.toSeconds() + "s; delete this VMSnapshot and create it again");
+    /** Through the one writer: the operator's fields only (status.node stays the node's), an Event and metrics per phase change. */
+    private UpdateControl<VMSnapshot> apply(VMSnapshot snapshot, SnapshotPhases.Step step) {
+        if (step instanceof SnapshotPhases.Step.Write w) {
+            var t = w.transition();
+            return writer.write(snapshot, w.status(), new OperationWriter.Change(t.to().name(), t.reason(), t.message(), t.warning()),
+                    w.recheckMillis());
         }
-        return UpdateControl.<VMSnapshot>noUpdate().rescheduleAfter(RECHECK_MILLIS);
+        return OperationWriter.after(step instanceof SnapshotPhases.Step.Wait w ? w.recheckMillis() : SnapshotPhases.RECHECK_MILLIS);
+    }
+    /** A reconcile that threw shows in status (condition ReconcileError) and as an Event; the SDK retries. */
+    @Override
+    public ErrorStatusUpdateControl<VMSnapshot> updateErrorStatus(VMSnapshot snapshot, Context<VMSnapshot> context, Exception e) {
+        return writer.failed(snapshot, e);
     }
 
-    private UpdateControl<VMSnapshot> fail(VMSnapshot snapshot, String reason, String message) {
+    private static VMSnapshotStatus conditionsOnly(List<io.fabric8.kubernetes.api.model.Condition> conditions) {
         VMSnapshotStatus status = new VMSnapshotStatus();
-        status.setPhase(Phase.Failed);
-        status.setReadyToUse(false);
-        status.setError(reason + ": " + message);
-        status.setConditions(conditions(snapshot).set("Ready", false, reason, message).build());
-        StatusPatch.status(client, snapshot, status);
-        events.warning(snapshot, reason, message);
-        metrics.counter("kubevmm.snapshot.outcomes", "outcome", Phase.Failed.name(), "reason", reason).increment();
-        return UpdateControl.noUpdate();
-    }
-
-    private static String typeOf(VMSnapshot snapshot) {
-        return snapshot.getSpec().getType() == null ? "FullState" : snapshot.getSpec().getType().name();
-    }
-
-    private static Conditions conditions(VMSnapshot snapshot) {
-        long generation = snapshot.getMetadata().getGeneration() == null ? 0 : snapshot.getMetadata().getGeneration();
-        return new Conditions(snapshot.getStatus() == null ? null : snapshot.getStatus().getConditions(), generation);
+        status.setConditions(conditions);
+        return status;
     }
 }

@@ -44,7 +44,7 @@ class EvacuationReconcilerTest {
         server.init();
         client = server.createClient();
         Crds.all().forEach(crd -> client.resource(crd).create());
-        reconciler = new EvacuationReconciler(client, "test-operator");
+        reconciler = new EvacuationReconciler(client, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), "test-operator");
     }
 
     @AfterEach
