@@ -113,12 +113,12 @@ final class VmiStatusFactory {
             ImageState.Failed f = (ImageState.Failed) failed.get().state();
             String message = failed.get().field() + " (disk " + failed.get().disk() + "): " + f.message();
             s.setPhase(InstancePhase.Failed);
-            c.set("Ready", false, f.reason().name(), message);
-            c.set("Failure", true, f.reason().name(), message);
+            c.set(ConditionTypes.READY, false, f.reason().name(), message);
+            c.set(ConditionTypes.FAILURE, true, f.reason().name(), message);
         } else {
             s.setPhase(InstancePhase.Pending);
-            c.set("Ready", false, "ImageDownloading", waiting.getMessage());
-            c.set("Failure", false, "NoFailure", "no failure");
+            c.set(ConditionTypes.READY, false, "ImageDownloading", waiting.getMessage());
+            c.set(ConditionTypes.FAILURE, false, "NoFailure", "no failure");
         }
         s.setConditions(c.build());
         return s;

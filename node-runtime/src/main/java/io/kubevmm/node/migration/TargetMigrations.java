@@ -1,5 +1,6 @@
 package io.kubevmm.node.migration;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.VMMigration;
@@ -104,7 +105,7 @@ public class TargetMigrations {
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);
-            boolean guestReady = vmi.getStatus() != null && Conditions.isTrue(vmi.getStatus().getConditions(), "Ready");
+            boolean guestReady = vmi.getStatus() != null && Conditions.isTrue(vmi.getStatus().getConditions(), ConditionTypes.READY);
             Thread.ofVirtual().name("migration-in " + ref).start(() -> watch(arrival, guestReady));
             reportTargetReady(migration, instance.pid());
         } catch (EngineException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.kubevmm.operator.migration;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.EvacuationStatus;
 import io.kubevmm.api.v1alpha1.InstancePhase;
@@ -98,7 +99,7 @@ public final class Evacuation {
     private static Movability movability(VirtualMachineInstance vmi) {
         var status = vmi.getStatus();
         InstancePhase phase = status == null ? null : status.getPhase();
-        boolean onDisk = status != null && Conditions.find(status.getConditions(), "Paused")
+        boolean onDisk = status != null && Conditions.find(status.getConditions(), ConditionTypes.PAUSED)
                 .filter(c -> "True".equals(c.getStatus()) && "SuspendedToDisk".equals(c.getReason())).isPresent();
         if (onDisk) {
             return Movability.BLOCKED;

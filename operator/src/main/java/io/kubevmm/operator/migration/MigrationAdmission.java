@@ -1,5 +1,6 @@
 package io.kubevmm.operator.migration;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMMigration;
@@ -50,7 +51,7 @@ final class MigrationAdmission {
         String source = vmi.getSpec().getNodeName();
         var status = vmi.getStatus();
         InstancePhase phase = status == null ? null : status.getPhase();
-        boolean onDisk = status != null && Conditions.find(status.getConditions(), "Paused")
+        boolean onDisk = status != null && Conditions.find(status.getConditions(), ConditionTypes.PAUSED)
                 .filter(c -> "SuspendedToDisk".equals(c.getReason()) && "True".equals(c.getStatus())).isPresent();
         if (phase != InstancePhase.Running && (phase != InstancePhase.Suspended || onDisk)) {
             return new Decision.Reject("VMNotRunning", "spec.vmName: VirtualMachine " + vmName + " is "

@@ -1,5 +1,6 @@
 package io.kubevmm.operator.migration;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.MigrationNodeFacts;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
@@ -128,7 +129,7 @@ public final class MigrationPhases {
         if (phase == Phase.Scheduling && !facts.labelled()) {
             return new Step.Label();
         }
-        String since = phase == Phase.TargetReady ? "TargetReady" : "Scheduled";
+        String since = phase == Phase.TargetReady ? ConditionTypes.TARGET_READY : ConditionTypes.SCHEDULED;
         boolean tooLong = Conditions.find(status.getConditions(), since)
                 .map(c -> ZonedDateTime.parse(c.getLastTransitionTime()).toInstant())
                 .map(t -> t.plus(facts.targetReadyTimeout()).isBefore(facts.now()))
@@ -151,7 +152,7 @@ public final class MigrationPhases {
                 || !Objects.equals(source.getRemainingBytes(), status.getRemainingBytes())
                 || !Objects.equals(source.getDirtyRateBytesPerSecond(), status.getDirtyRateBytesPerSecond())
                 || !Objects.equals(source.getThrottlePercent(), status.getThrottlePercent())
-                || (target.getCompletedTime() != null && !Conditions.isTrue(status.getConditions(), "TargetRunning"));
+                || (target.getCompletedTime() != null && !Conditions.isTrue(status.getConditions(), ConditionTypes.TARGET_RUNNING));
         // The source drives the transfer, its completion timeout and cancellation from here on.
         return changed ? write(status, facts, target, figures(status, source, phase, mode), null) : new Step.Wait(0);
     }
@@ -206,7 +207,7 @@ public final class MigrationPhases {
                 + source.getDowntimeMillis() + " ms, total " + source.getTotalTimeMillis() + " ms, "
                 + (Objects.requireNonNullElse(source.getTransferredBytes(), 0L) >> 20) + " MiB in "
                 + source.getIterations() + " passes";
-        s.setConditions(conditions(status, facts, target).set("Completed", true, "Succeeded", message).buildKeepingOthers());
+        s.setConditions(conditions(status, facts, target).set(ConditionTypes.COMPLETED, true, "Succeeded", message).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Succeeded, "Succeeded", message, false), 0);
     }
 
@@ -216,7 +217,7 @@ public final class MigrationPhases {
         s.setPhase(phase);
         s.setCompletionTime(facts.now().toString());
         s.setFailureReason(phase == Phase.Failed ? reason + ": " + message : null);
-        s.setConditions(conditions(status, facts, target).set("Completed", phase != Phase.Failed, reason, message)
+        s.setConditions(conditions(status, facts, target).set(ConditionTypes.COMPLETED, phase != Phase.Failed, reason, message)
                 .buildKeepingOthers());
         return new Step.Write(s, new Transition(phase, reason, message, phase == Phase.Failed), 0);
     }
@@ -228,13 +229,13 @@ public final class MigrationPhases {
 
     /** Admission must wait (limits, a snapshot under way): Pending with the reason, written when it changes. */
     public static Step queued(VMMigrationStatus status, Facts facts, String reason, String message) {
-        var previous = status == null ? null : Conditions.find(status.getConditions(), "Scheduled").orElse(null);
+        var previous = status == null ? null : Conditions.find(status.getConditions(), ConditionTypes.SCHEDULED).orElse(null);
         if (previous != null && message.equals(previous.getMessage())) {
             return new Step.Wait(RECHECK_MILLIS);
         }
         VMMigrationStatus s = new VMMigrationStatus();
         s.setPhase(Phase.Pending);
-        s.setConditions(conditions(status, facts, null).set("Scheduled", false, reason, message).buildKeepingOthers());
+        s.setConditions(conditions(status, facts, null).set(ConditionTypes.SCHEDULED, false, reason, message).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Pending, reason, message, false), RECHECK_MILLIS);
     }
 
@@ -246,7 +247,7 @@ public final class MigrationPhases {
         s.setSourceNode(sourceNode);
         s.setTargetNode(targetNode);
         s.setCompletionTimeoutSeconds(timeoutSeconds);
-        s.setConditions(conditions(status, facts, null).set("Scheduled", true, "Scheduled", sourceNode + " -> " + targetNode)
+        s.setConditions(conditions(status, facts, null).set(ConditionTypes.SCHEDULED, true, "Scheduled", sourceNode + " -> " + targetNode)
                 .buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Scheduling, "Scheduled", message, false), RECHECK_MILLIS);
     }
@@ -261,11 +262,11 @@ public final class MigrationPhases {
     private static Conditions conditions(VMMigrationStatus status, Facts facts, MigrationNodeFacts target) {
         Conditions c = new Conditions(status == null ? null : status.getConditions(), facts.generation(), facts.now());
         if (target != null && target.getReadyTime() != null) {
-            c.set("TargetReady", true, "IncomingEmulatorListening", Objects.requireNonNullElse(target.getMessage(),
+            c.set(ConditionTypes.TARGET_READY, true, "IncomingEmulatorListening", Objects.requireNonNullElse(target.getMessage(),
                     "the incoming emulator waits for the guest's state"));
         }
         if (target != null && target.getCompletedTime() != null) {
-            c.set("TargetRunning", true, "GuestArrived", "node " + target.getNode() + " runs the guest");
+            c.set(ConditionTypes.TARGET_RUNNING, true, "GuestArrived", "node " + target.getNode() + " runs the guest");
         }
         return c;
     }

@@ -1,5 +1,6 @@
 package io.kubevmm.operator.snapshot;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMRestoreSpec;
@@ -57,7 +58,7 @@ public final class RestorePhases {
             s.setPhase(Phase.Succeeded);
             s.setDurationMillis(millis);
             s.setCompletionTime(facts.now().toString());
-            s.setConditions(conditions(status, facts).set("Complete", true, "Succeeded", "VM " + target + " runs from VMSnapshot "
+            s.setConditions(conditions(status, facts).set(ConditionTypes.COMPLETE, true, "Succeeded", "VM " + target + " runs from VMSnapshot "
                     + spec.getSnapshotName()).buildKeepingOthers());
             return new Step.Write(s, new Transition(Phase.Succeeded, "Succeeded", "VM " + target + " runs again from VMSnapshot "
                     + spec.getSnapshotName() + " (" + millis + " ms after the request)", false), true, 0);
@@ -77,7 +78,7 @@ public final class RestorePhases {
         VMRestoreStatus s = new VMRestoreStatus();
         s.setPhase(Phase.InProgress);
         s.setTargetNode(node);
-        s.setConditions(conditions(status, facts).set("Complete", false, "InProgress", what).buildKeepingOthers());
+        s.setConditions(conditions(status, facts).set(ConditionTypes.COMPLETE, false, "InProgress", what).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.InProgress, "Started", what, false), false, RECHECK_MILLIS);
     }
 
@@ -87,7 +88,7 @@ public final class RestorePhases {
         s.setPhase(Phase.Failed);
         s.setError(reason + ": " + message);
         s.setCompletionTime(facts.now().toString());
-        s.setConditions(conditions(status, facts).set("Complete", false, reason, message).buildKeepingOthers());
+        s.setConditions(conditions(status, facts).set(ConditionTypes.COMPLETE, false, reason, message).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Failed, reason, message, true), release, 0);
     }
 

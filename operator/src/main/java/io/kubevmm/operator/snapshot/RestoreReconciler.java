@@ -1,5 +1,6 @@
 package io.kubevmm.operator.snapshot;
 
+import io.kubevmm.api.status.ConditionTypes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -85,7 +86,7 @@ public class RestoreReconciler implements Reconciler<VMRestore> {
                     && restore.getMetadata().getUid().equals(vmi.getMetadata().getAnnotations().get(Labels.RESTORE_ID));
             phase = ours && vmi.getStatus() != null ? vmi.getStatus().getPhase() : null;
             if (phase == InstancePhase.Failed) {
-                failure = Conditions.find(vmi.getStatus().getConditions(), "Failure").map(c -> c.getMessage()).orElse(null);
+                failure = Conditions.find(vmi.getStatus().getConditions(), ConditionTypes.FAILURE).map(c -> c.getMessage()).orElse(null);
             }
         }
         long generation = restore.getMetadata().getGeneration() == null ? 0 : restore.getMetadata().getGeneration();

@@ -1,5 +1,6 @@
 package io.kubevmm.operator.snapshot;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.VMMigration;
@@ -52,7 +53,7 @@ final class SnapshotAdmission {
         }
         var status = vmi.getStatus();
         InstancePhase phase = status == null ? null : status.getPhase();
-        boolean onDisk = status != null && Conditions.find(status.getConditions(), "Paused")
+        boolean onDisk = status != null && Conditions.find(status.getConditions(), ConditionTypes.PAUSED)
                 .filter(c -> "SuspendedToDisk".equals(c.getReason()) && "True".equals(c.getStatus())).isPresent();
         boolean hasMemory = phase == InstancePhase.Running || (phase == InstancePhase.Suspended && !onDisk);
         if (type == VMSnapshotSpec.Type.FullState && phase == InstancePhase.Stopped) {

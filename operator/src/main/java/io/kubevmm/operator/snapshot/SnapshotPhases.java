@@ -1,5 +1,6 @@
 package io.kubevmm.operator.snapshot;
 
+import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.SnapshotNodeFacts;
 import io.kubevmm.api.v1alpha1.VMSnapshotSpec;
@@ -60,13 +61,13 @@ public final class SnapshotPhases {
             s.setPhase(Phase.InProgress);
             s.setReadyToUse(false);
             String type = typeOf(spec);
-            s.setConditions(conditions(status, facts).set("Ready", false, "InProgress", "taking the " + type + " snapshot")
+            s.setConditions(conditions(status, facts).set(ConditionTypes.READY, false, "InProgress", "taking the " + type + " snapshot")
                     .buildKeepingOthers());
             return new Step.Write(s, new Transition(Phase.InProgress, "Started", "taking a " + type + " snapshot of VM "
                     + spec.getVmName() + " on " + status.getNodeName(), false), 0);
         }
         if (phase == Phase.Pending) {
-            boolean late = Conditions.find(status.getConditions(), "Scheduled")
+            boolean late = Conditions.find(status.getConditions(), ConditionTypes.SCHEDULED)
                     .map(c -> ZonedDateTime.parse(c.getLastTransitionTime()).toInstant())
                     .map(since -> since.plus(facts.nodeStartTimeout()).isBefore(facts.now()))
                     .orElse(false);
@@ -89,7 +90,7 @@ public final class SnapshotPhases {
         s.setCreationTime(node.getCreationTime());
         s.setContents(node.getContents());
         String type = typeOf(spec);
-        s.setConditions(conditions(status, facts).set("Ready", true, "Ready", type + " snapshot stored on " + status.getNodeName())
+        s.setConditions(conditions(status, facts).set(ConditionTypes.READY, true, "Ready", type + " snapshot stored on " + status.getNodeName())
                 .buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Ready, "Ready", String.format(
                 "%s snapshot of VM %s stored on %s: guest paused %d ms, took %d ms, %d bytes", type, spec.getVmName(),
@@ -102,20 +103,20 @@ public final class SnapshotPhases {
         s.setPhase(Phase.Failed);
         s.setReadyToUse(false);
         s.setError(reason + ": " + message);
-        s.setConditions(conditions(status, facts).set("Ready", false, reason, message).buildKeepingOthers());
+        s.setConditions(conditions(status, facts).set(ConditionTypes.READY, false, reason, message).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Failed, reason, message, true), 0);
     }
 
     /** Admission must wait: Pending with the reason, written when it changes. */
     public static Step queued(VMSnapshotStatus status, Facts facts, String reason, String message) {
-        var previous = status == null ? null : Conditions.find(status.getConditions(), "Scheduled").orElse(null);
+        var previous = status == null ? null : Conditions.find(status.getConditions(), ConditionTypes.SCHEDULED).orElse(null);
         if (previous != null && message.equals(previous.getMessage())) {
             return new Step.Wait(RECHECK_MILLIS);
         }
         VMSnapshotStatus s = new VMSnapshotStatus();
         s.setPhase(Phase.Pending);
         s.setReadyToUse(false);
-        s.setConditions(conditions(status, facts).set("Scheduled", false, reason, message).buildKeepingOthers());
+        s.setConditions(conditions(status, facts).set(ConditionTypes.SCHEDULED, false, reason, message).buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Pending, reason, message, false), RECHECK_MILLIS);
     }
 
@@ -125,7 +126,7 @@ public final class SnapshotPhases {
         s.setPhase(Phase.Pending);
         s.setReadyToUse(false);
         s.setNodeName(node);
-        s.setConditions(conditions(status, facts).set("Scheduled", true, "Scheduled", "node " + node + " takes the snapshot")
+        s.setConditions(conditions(status, facts).set(ConditionTypes.SCHEDULED, true, "Scheduled", "node " + node + " takes the snapshot")
                 .buildKeepingOthers());
         return new Step.Write(s, new Transition(Phase.Pending, "Scheduled", "node " + node + " takes the " + typeOf(spec)
                 + " snapshot of VM " + spec.getVmName(), false), RECHECK_MILLIS);
