@@ -17,7 +17,7 @@ COPY bin/install-qemu /usr/local/sbin/install-qemu
 RUN apt-get update \
  && echo 'APT::Install-Recommends "false";' > /etc/apt/apt.conf.d/90no-recommends \
  && install-qemu \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf dosfstools mtools iproute2 nftables dnsmasq-base \
  && rm -rf /var/lib/apt/lists/*
 
 COPY node-runtime/target/quarkus-app/lib/ /deployments/lib/

@@ -37,7 +37,7 @@ root_partuuid=5f3c2a9e-8d41-4b7a-9c06-1e2d3f4a5b6c
 esp_partuuid=0c1b2a39-4857-4665-8473-a2b1c0d9e8f7
 
 packages=(systemd-sysv linux-image-cloud-amd64 openssh-server cloud-init python3-cffi-backend
-          ifupdown iproute2 isc-dhcp-client qemu-guest-agent netbase sudo)
+          ifupdown iproute2 isc-dhcp-client qemu-guest-agent netbase sudo dbus)
 
 log() { echo "guest/build-os-image.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -218,6 +218,7 @@ else
 fi
 
 install -m 0755 "$guest/init" "$stage/init"
+install -m 0755 "$guest/src/udhcpc.script" "$stage/etc/udhcpc.script"
 # /dev/console lets the kernel give /init its stdio before devtmpfs is mounted.
 mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
 

@@ -4,11 +4,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * {@code console NAME [--follow]}: the guest's serial console, fetched from the node runtime
@@ -16,7 +12,6 @@ import java.util.Map;
  */
 @Command(name = "console", description = "Print a VM's serial console (the last lines; --follow to keep printing).")
 final class ConsoleCommand extends ClusterCommand {
-    static final String TOKEN_VARIABLE = "KUBEVMM_NODE_TOKEN";
     static final Duration FOLLOW_INTERVAL = Duration.ofMillis(500);
     static final Duration FOLLOW_GIVE_UP = Duration.ofSeconds(30);
 
@@ -64,44 +59,8 @@ final class ConsoleCommand extends ClusterCommand {
         out().flush();
     }
 
-    /** VMI → its node → that VMNode's endpoint, plus the token: each step says what is missing. */
     private NodeConsole connect() {
-        ClusterObjects objects = objects();
-        Map<String, Object> vmi = objects.find(Kind.VMI, namespace(), name).map(ClusterObjects::tree).orElse(null);
-        if (vmi == null) {
-            Map<String, Object> vm = objects.find(Kind.VM, namespace(), name).map(ClusterObjects::tree)
-                    .orElseThrow(() -> ClusterObjects.notFound(Kind.VM, namespace(), name));
-            throw new CliException("virtualmachine \"" + name + "\" has no instance on any node (phase "
-                    + JsonPath.string(vm, ".status.phase") + ", spec.state " + JsonPath.string(vm, ".spec.state")
-                    + "); start it with: kubevmm start " + name);
-        }
-        String node = JsonPath.string(vmi, ".status.nodeName");
-        node = node != null ? node : JsonPath.string(vmi, ".spec.nodeName");
-        if (node == null) {
-            throw new CliException("virtualmachine \"" + name + "\" is not placed on a node yet; wait with: kubevmm wait vm "
-                    + name + " --for phase=Running");
-        }
-        Map<String, Object> vmNode = ClusterObjects.tree(objects.require(Kind.VMNODE, null, node));
-        String endpoint = JsonPath.string(vmNode, ".status.endpoint");
-        if (endpoint == null) {
-            throw new CliException("vmnode \"" + node + "\" reports no status.endpoint; is its node runtime running? kubevmm describe vmnode " + node);
-        }
-        return new NodeConsole(node, endpoint, token());
-    }
-
-    /** The node API token: $KUBEVMM_NODE_TOKEN, else the local cluster's .kubevmm/node-token. */
-    private String token() {
-        var fromEnv = env().variable(TOKEN_VARIABLE);
-        if (fromEnv.isPresent()) {
-            return fromEnv.get().strip();
-        }
-        Path file = env().localClusterFile("node-token").orElseThrow(() -> new CliException(
-                "no node API token: set " + TOKEN_VARIABLE + " to the token the node runtimes were started with, or run from"
-                        + " the directory of a local cluster (bin/kubevmm local up writes .kubevmm/node-token)"));
-        try {
-            return Files.readString(file).strip();
-        } catch (IOException e) {
-            throw new CliException("cannot read the node API token from " + file + " (" + ApiErrors.reason(e) + ")");
-        }
+        NodeAccess.VmNode at = NodeAccess.locate(objects(), env(), namespace(), name);
+        return new NodeConsole(at.node(), at.endpoint(), at.token());
     }
 }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 "Help on one command: kubevmm help COMMAND or kubevmm COMMAND --help"},
         subcommands = {ApplyCommand.class, GetCommand.class, DescribeCommand.class, DeleteCommand.class,
                 StartCommand.class, StopCommand.class, SuspendCommand.class, ResumeCommand.class,
-                WaitCommand.class, ConsoleCommand.class, MigrateCommand.class, EvacuateCommand.class,
+                WaitCommand.class, ConsoleCommand.class, PortForwardCommand.class, SshCommand.class, MigrateCommand.class, EvacuateCommand.class,
                 SnapshotCommand.class, RestoreCommand.class, CommandLine.HelpCommand.class})
 public final class KubeVmm implements Runnable {
     @Option(names = "--kubeconfig", scope = ScopeType.INHERIT, paramLabel = "PATH",

@@ -25,7 +25,7 @@ final class NodeConsole {
 
     NodeConsole(String node, String endpoint, String token) {
         this.node = node;
-        this.baseUrl = endpoint.startsWith("http://") || endpoint.startsWith("https://") ? endpoint : "http://" + endpoint;
+        this.baseUrl = NodeAccess.baseUrl(endpoint);
         this.token = token;
     }
 

@@ -21,7 +21,12 @@ final class VmDescription {
         w.heading(0, "Status")
                 .line(1, "Phase", JsonPath.string(vm, ".status.phase"))
                 .line(1, "Node", JsonPath.string(vm, ".status.nodeName"))
-                .line(1, "Generation", generation(vm));
+                .line(1, "Generation", generation(vm))
+                .optional(1, "Overlay address", overlayAddress(JsonPath.read(vm, ".status.network")));
+        w.list(1, "Images", images(JsonPath.read(vm, ".status.images")));
+        w.optional(1, "Guest OS", guestOs(JsonPath.read(vm, ".status.guest")))
+                .optional(1, "Hostname", JsonPath.string(vm, ".status.guest.hostname"))
+                .list(1, "Addresses", addresses(JsonPath.read(vm, ".status.guest.interfaces")));
         w.conditions(1, JsonPath.read(vm, ".status.conditions"));
         if (vmi == null) {
             w.line(0, "Instance", "<none> (spec.state " + SchemaDefaults.valueOrDefault(Kind.VM, vm, "spec.state")
@@ -40,11 +45,12 @@ final class VmDescription {
                 .line(1, "CPU", SchemaDefaults.valueOrDefault(k, vm, "spec.cpu"))
                 .line(1, "Memory", SchemaDefaults.valueOrDefault(k, vm, "spec.memory"))
                 .heading(1, "Boot")
+                .optional(2, "Firmware", JsonPath.string(vm, ".spec.boot.firmware"))
                 .line(2, "Kernel", JsonPath.string(vm, ".spec.boot.kernel.path"))
                 .line(2, "Initrd", JsonPath.string(vm, ".spec.boot.initrd.path"))
                 .line(2, "Cmdline", JsonPath.string(vm, ".spec.boot.cmdline"))
                 .line(1, "Disks", disks(JsonPath.read(vm, ".spec.disks")))
-                .line(1, "Network", SchemaDefaults.valueOrDefault(k, vm, "spec.network.mode"))
+                .line(1, "Network", network(vm))
                 .line(1, "Ready when", readiness(JsonPath.string(vm, ".spec.readiness.serialPattern")))
                 .line(1, "Restart policy", SchemaDefaults.valueOrDefault(k, vm, "spec.restartPolicy"))
                 .line(1, "HA", highAvailability(vm))
@@ -72,6 +78,25 @@ final class VmDescription {
                 .conditions(1, JsonPath.read(vmi, ".status.conditions"));
     }
 
+    /** spec.network.mode, with the VMNetwork an overlay VM joins: "overlay (VMNetwork default)". */
+    private static String network(Map<String, Object> vm) {
+        String mode = SchemaDefaults.valueOrDefault(Kind.VM, vm, "spec.network.mode");
+        if (!"overlay".equals(mode)) {
+            return mode;
+        }
+        String name = JsonPath.string(vm, ".spec.network.networkName");
+        return mode + " (VMNetwork " + (name == null ? "default" : name) + ")";
+    }
+
+    /** The VM's overlay address as the operator allocated it: "10.200.0.2, MAC 02:5e:..., VMNetwork default". */
+    static String overlayAddress(Object network) {
+        String ip = network == null ? null : JsonPath.string(network, ".ipAddress");
+        if (ip == null) {
+            return null;
+        }
+        return ip + ", MAC " + JsonPath.string(network, ".macAddress") + ", VMNetwork " + JsonPath.string(network, ".networkName");
+    }
+
     private static String generation(Map<String, Object> vm) {
         String observed = JsonPath.string(vm, ".status.observedGeneration");
         String current = JsonPath.string(vm, ".metadata.generation");
@@ -88,18 +113,69 @@ final class VmDescription {
         return list.stream().map(d -> {
             String name = JsonPath.string(d, ".name");
             String source = JsonPath.string(d, ".source.path");
-            return source != null ? name + " (overlay on " + source + ")" : name + " (empty " + JsonPath.string(d, ".size") + ")";
+            String url = JsonPath.string(d, ".source.http.url");
+            String boot = JsonPath.string(d, ".bootOrder");
+            String what = source != null ? name + " (overlay on " + source + ")"
+                    : url != null ? name + " (overlay on " + url + ")"
+                    : name + " (empty " + JsonPath.string(d, ".size") + ")";
+            return boot == null ? what : what + " boot " + boot;
         }).collect(Collectors.joining(", "));
+    }
+
+    /** The OS as the guest agent reports it, with the kernel: "Debian GNU/Linux 12 (bookworm), kernel 6.1.0-27-cloud-amd64". */
+    static String guestOs(Object guest) {
+        String name = guest == null ? null : JsonPath.string(guest, ".osName");
+        if (name == null) {
+            return null;
+        }
+        String kernel = JsonPath.string(guest, ".kernelRelease");
+        return kernel == null ? name : name + ", kernel " + kernel;
+    }
+
+    /** One line per guest interface with addresses: "ens3 (52:54:00:00:00:03): 10.0.2.15". */
+    static List<String> addresses(Object interfaces) {
+        if (!(interfaces instanceof List<?> list) || list.isEmpty()) {
+            return null;
+        }
+        return list.stream().map(i -> {
+            Object ips = JsonPath.read(i, ".ipAddresses");
+            String mac = JsonPath.string(i, ".macAddress");
+            return JsonPath.string(i, ".name") + (mac == null ? "" : " (" + mac + ")") + ": "
+                    + (ips instanceof List<?> l && !l.isEmpty() ? l.stream().map(String::valueOf).collect(Collectors.joining(", ")) : "no address");
+        }).toList();
+    }
+
+    /** One line per download: "root: Downloading 12 of 460 MiB", or the failure's reason and message. */
+    static List<String> images(Object images) {
+        if (!(images instanceof List<?> list) || list.isEmpty()) {
+            return null;
+        }
+        return list.stream().map(i -> {
+            String line = JsonPath.string(i, ".disk") + ": " + JsonPath.string(i, ".phase");
+            String done = JsonPath.string(i, ".downloadedBytes");
+            String total = JsonPath.string(i, ".totalBytes");
+            if (done != null) {
+                line += " " + mebibytes(done) + (total == null ? "" : " of " + mebibytes(total)) + " MiB";
+            }
+            String reason = JsonPath.string(i, ".reason");
+            return reason == null ? line : line + " (" + reason + ": " + JsonPath.string(i, ".message") + ")";
+        }).toList();
+    }
+
+    private static long mebibytes(String bytes) {
+        return Long.parseLong(bytes) >> 20;
     }
 
     private static String readiness(String pattern) {
         return pattern == null ? "running (no readiness pattern)" : "console prints \"" + pattern + "\"";
     }
 
-    private static String highAvailability(Map<String, Object> vm) {
+    static String highAvailability(Map<String, Object> vm) {
         String mode = SchemaDefaults.valueOrDefault(Kind.VM, vm, "spec.highAvailability.mode");
         String interval = JsonPath.string(vm, ".spec.highAvailability.checkpointIntervalSeconds");
-        return interval == null ? mode : mode + ", checkpoint every " + interval + "s";
+        String diskLoss = JsonPath.string(vm, ".spec.highAvailability.restartWithLocalDiskLoss");
+        return (interval == null ? mode : mode + ", checkpoint every " + interval + "s")
+                + ("true".equals(diskLoss) ? ", restarts elsewhere with fresh disks" : "");
     }
 
     static String labels(Object labels) {

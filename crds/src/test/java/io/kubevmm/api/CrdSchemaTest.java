@@ -37,16 +37,16 @@ class CrdSchemaTest {
     void everyKindIsServedAsV1alpha1InTheKubevmmGroupWithItsShortName() {
         assertThat(Crds.all()).extracting(c -> c.getMetadata().getName()).containsExactly(
                 "virtualmachines.kubevmm.io", "virtualmachineinstances.kubevmm.io", "vmnodes.kubevmm.io",
-                "vmmigrations.kubevmm.io", "vmsnapshots.kubevmm.io", "vmrestores.kubevmm.io");
+                "vmmigrations.kubevmm.io", "vmsnapshots.kubevmm.io", "vmrestores.kubevmm.io", "vmnetworks.kubevmm.io");
         assertThat(Crds.all()).extracting(c -> c.getSpec().getNames().getShortNames().getFirst())
-                .containsExactly("vm", "vmi", "vmnode", "vmmig", "vmsnap", "vmrestore");
+                .containsExactly("vm", "vmi", "vmnode", "vmmig", "vmsnap", "vmrestore", "vmnet");
         assertThat(Crds.all()).allSatisfy(c -> {
             assertThat(c.getSpec().getVersions()).singleElement()
                     .satisfies(v -> assertThat(v.getName()).isEqualTo("v1alpha1"))
                     .satisfies(v -> assertThat(v.getSubresources().getStatus()).isNotNull());
         });
         assertThat(Crds.all()).extracting(c -> c.getSpec().getScope())
-                .containsExactly("Namespaced", "Namespaced", "Cluster", "Namespaced", "Namespaced", "Namespaced");
+                .containsExactly("Namespaced", "Namespaced", "Cluster", "Namespaced", "Namespaced", "Namespaced", "Cluster");
     }
 
     @Test

@@ -55,7 +55,7 @@ class LenientReadingTest {
         assertThat(errors(read("profile: xen"))).containsExactly("spec.profile \"xen\" is not one of microvm, standard");
         assertThat(errors(read("state: Flying")))
                 .containsExactly("spec.state \"Flying\" is not one of Defined, Stopped, Running, Suspended");
-        assertThat(errors(read("network: {mode: bridge}"))).containsExactly("spec.network.mode \"bridge\" is not one of none, user");
+        assertThat(errors(read("network: {mode: bridge}"))).containsExactly("spec.network.mode \"bridge\" is not one of none, user, overlay");
     }
 
     @Test
@@ -141,7 +141,7 @@ class LenientReadingTest {
         List<String> errors = errors(read(disks.toString()));
         assertThat(errors).containsExactly("spec.disks has 200 disks; profile microvm attaches at most 24 (microvm has 24 virtio-mmio slots)");
         assertThat(errors(read(disks + "profile: standard\nnetwork: {mode: user}\n")))
-                .containsExactly("spec.disks has 200 disks; profile standard attaches at most 29 (q35 has 30 free PCI slots, one taken by the NIC)");
+                .containsExactly("spec.disks has 200 disks; profile standard attaches at most 28 (q35 has 30 free PCI slots, two taken by the NIC and the guest agent channel)");
         assertThat(errors(read("memory: 2Pi"))).containsExactly("spec.memory 2Pi is too large; use at most 1Ti");
         assertThat(errors(read("disks: [{name: big, size: 100Ti}]"))).containsExactly("spec.disks[0].size 100Ti is too large; use at most 64Ti");
     }

@@ -150,8 +150,31 @@ class SpecValidatorTest {
         ha.setMode(HighAvailabilitySpec.Mode.Checkpoint);
         ha.setCheckpointIntervalSeconds(0);
         spec.setHighAvailability(ha);
-        assertThat(errors(spec)).containsExactly("spec.highAvailability.checkpointIntervalSeconds must be at least 1");
-        ha.setCheckpointIntervalSeconds(10);
+        assertThat(errors(spec)).contains("spec.highAvailability.checkpointIntervalSeconds must be at least 1");
+    }
+
+    @Test
+    void checkpointModeIsRefusedUntilItExists() {
+        VirtualMachineSpec spec = vm();
+        HighAvailabilitySpec ha = new HighAvailabilitySpec();
+        ha.setMode(HighAvailabilitySpec.Mode.Checkpoint);
+        spec.setHighAvailability(ha);
+        assertThat(errors(spec)).containsExactly(
+                "spec.highAvailability.mode Checkpoint is not available in this release yet; use Restart or None");
+        ha.setMode(HighAvailabilitySpec.Mode.Restart);
+        assertThat(errors(spec)).isEmpty();
+    }
+
+    @Test
+    void localDiskLossIsAcceptedOnlyForRestart() {
+        VirtualMachineSpec spec = vm();
+        HighAvailabilitySpec ha = new HighAvailabilitySpec();
+        ha.setMode(HighAvailabilitySpec.Mode.None);
+        ha.setRestartWithLocalDiskLoss(true);
+        spec.setHighAvailability(ha);
+        assertThat(errors(spec)).containsExactly(
+                "spec.highAvailability.restartWithLocalDiskLoss only applies with mode Restart; set mode: Restart or remove it");
+        ha.setMode(HighAvailabilitySpec.Mode.Restart);
         assertThat(errors(spec)).isEmpty();
     }
 
@@ -164,6 +187,21 @@ class SpecValidatorTest {
         spec.setRestoreFrom(restore);
         assertThat(SpecValidator.validate(spec)).extracting(FieldError::field)
                 .containsExactly("spec.memory", "spec.boot.kernel.path", "spec.restoreFrom.name");
+    }
+
+    @Test
+    void anOverlayNetworkNameMustBeAVmNetworkNameAndNeedsModeOverlay() {
+        VirtualMachineSpec spec = vm();
+        io.kubevmm.api.v1alpha1.NetworkSpec network = new io.kubevmm.api.v1alpha1.NetworkSpec();
+        network.setMode(io.kubevmm.api.v1alpha1.NetworkMode.overlay);
+        network.setNetworkName("Lab_Net/1");
+        spec.setNetwork(network);
+        assertThat(errors(spec)).contains("spec.network.networkName \"Lab_Net/1\" is not a VMNetwork name (lowercase letters,"
+                + " digits, '-' and '.', at most 253 characters; example: default); leave it out to join network default");
+        network.setNetworkName("lab.net-1");
+        assertThat(errors(spec)).as("an overlay VM with a good network name").isEmpty();
+        network.setMode(io.kubevmm.api.v1alpha1.NetworkMode.user);
+        assertThat(errors(spec)).containsExactly("spec.network.networkName applies only with mode overlay; remove it or set mode: overlay");
     }
 
     @Test

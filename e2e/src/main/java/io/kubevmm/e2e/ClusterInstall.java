@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * What {@code helm install} would put into the cluster for the local processes, from the same
  * sources: the CRDs of the crds module, and the ServiceAccounts and RBAC that {@code helm/kubevmm}
- * renders (not a copy of its rules). The operator and the node runtimes then authenticate as those
+ * renders (not a copy of its rules), and the chart's default VMNetwork (values network.default).
+ * The operator and the node runtimes then authenticate as those
  * ServiceAccounts with tokens from the TokenRequest API, so every request is authorized by the
  * chart's roles.
  */
@@ -43,7 +44,7 @@ final class ClusterInstall {
 
     private ClusterInstall() { }
 
-    /** Namespace, CRDs (until Established), chart RBAC; idempotent (server-side apply). */
+    /** Namespace, CRDs (until Established), chart RBAC and default VMNetwork; idempotent (server-side apply). */
     static void install(KubernetesClient client, Path chart) {
         client.resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
                 .fieldManager("kubevmm-local").forceConflicts().serverSideApply();
@@ -60,7 +61,13 @@ final class ClusterInstall {
         }
     }
 
-    /** The ServiceAccounts, Roles, ClusterRoles and bindings of the chart, rendered with its defaults. */
+    /** The kinds of the chart the local cluster applies: who its processes are, and the default VMNetwork. */
+    private static boolean installed(Object object) {
+        return IDENTITY_KINDS.contains(object.getClass())
+                || object instanceof HasMetadata h && "VMNetwork".equals(h.getKind()) && "kubevmm.io/v1alpha1".equals(h.getApiVersion());
+    }
+
+    /** The ServiceAccounts, Roles, ClusterRoles and bindings (and the VMNetwork) of the chart, rendered with its defaults. */
     static List<HasMetadata> chartIdentities(Path chart) {
         String yaml = new Helm(chart).template().withName(RELEASE).withNamespace(NAMESPACE).call();
         List<HasMetadata> identities = new ArrayList<>();
@@ -71,7 +78,7 @@ final class ClusterInstall {
             Object o = Serialization.unmarshal(new ByteArrayInputStream(document.getBytes(StandardCharsets.UTF_8)));
             List<?> objects = o instanceof KubernetesList list ? list.getItems() : List.of(o);
             for (Object object : objects) {
-                if (IDENTITY_KINDS.contains(object.getClass())) {
+                if (installed(object)) {
                     identities.add((HasMetadata) object);
                 }
             }

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -15,7 +14,7 @@ import java.util.stream.Stream;
  * line names a path under the cluster's node state dirs (QMP socket, pidfile, disks, console).
  * Found in /proc, so a guest whose pidfile is gone, or whose node runtime forgot it, is found too.
  */
-final class ClusterQemus {
+public final class ClusterQemus {
     private final Path nodesDir;
 
     ClusterQemus(Path nodesDir) {
@@ -23,19 +22,19 @@ final class ClusterQemus {
     }
 
     /** One QEMU of the cluster: its pid and the state dir it runs in. */
-    record Qemu(ProcessHandle process, String stateDir) {
+    public record Qemu(ProcessHandle process, String stateDir) {
         @Override
         public String toString() {
             return "qemu " + process.pid() + " (" + stateDir + ")";
         }
     }
 
-    List<Qemu> running() {
+    public List<Qemu> running() {
         List<Qemu> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path proc : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
                 long pid = Long.parseLong(proc.getFileName().toString());
-                stateDirOf(proc).ifPresent(dir -> ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                stateDirOf(proc).ifPresent(dir -> ProcessHandle.of(pid).filter(Processes::running)
                         .ifPresent(p -> found.add(new Qemu(p, dir))));
             }
         } catch (IOException e) {
@@ -49,11 +48,9 @@ final class ClusterQemus {
         List<Qemu> stopped = running();
         stopped.forEach(q -> q.process().destroy());
         for (Qemu q : stopped) {
-            try {
-                q.process().onExit().get(graceSeconds, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            if (!Processes.awaitEnd(q.process(), java.time.Duration.ofSeconds(graceSeconds))) {
                 q.process().destroyForcibly();
-                q.process().onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(x -> null).join();
+                Processes.awaitEnd(q.process(), java.time.Duration.ofSeconds(10));
             }
         }
         return stopped;

@@ -1,7 +1,6 @@
 package io.kubevmm.e2e;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.kubevmm.node.files.FileTree;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,7 +23,8 @@ import java.util.concurrent.Callable;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC authorization,
+ * A real Kubernetes control plane on loopback (the API server on the underlay bridge's address
+ * when the nodes are separate hosts): etcd, kube-apiserver (RBAC authorization,
  * ServiceAccount tokens) and kube-controller-manager (garbage collector, namespace and
  * ServiceAccount controllers), from the binaries {@code bin/kube-binaries} builds. Its data (etcd,
  * key material, ports) lives in {@code <home>/control-plane/} and survives a stop, so the next
@@ -59,11 +59,12 @@ final class ControlPlane {
     /**
      * Starts the three components from {@code binaries} and returns once the API server is ready
      * ({@code /readyz}: storage, RBAC bootstrap roles, every post-start hook), with the admin
-     * kubeconfig written to {@link ClusterHome#kubeconfig()}. Returns the API server's URL.
+     * kubeconfig written to {@link ClusterHome#kubeconfig()}. The API server listens on {@code address}.
+     * Returns its URL.
      */
-    String start(Path binaries) throws IOException, InterruptedException {
+    String start(Path binaries, String address) throws IOException, InterruptedException {
         long started = System.nanoTime();
-        pki.ensure();
+        pki.ensure(address);
         Map<String, Integer> ports = ports();
         String etcd = "http://127.0.0.1:" + ports.get("etcd-client");
         String peer = "http://127.0.0.1:" + ports.get("etcd-peer");
@@ -79,10 +80,10 @@ final class ControlPlane {
         awaitHealthy(ETCD, () -> etcdHealthy(etcd));
 
         int apiPort = ports.get("kube-apiserver");
-        String url = "https://127.0.0.1:" + apiPort;
+        String url = "https://" + address + ":" + apiPort;
         launch(binaries, API_SERVER, List.of(
                 "--etcd-servers=" + etcd,
-                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + apiPort,
+                "--bind-address=" + address, "--advertise-address=" + address, "--secure-port=" + apiPort,
                 "--cert-dir=" + dir().resolve("pki"),
                 "--tls-cert-file=" + pki.cert("apiserver"), "--tls-private-key-file=" + pki.key("apiserver"),
                 "--client-ca-file=" + pki.caCert(),
@@ -133,7 +134,7 @@ final class ControlPlane {
 
     /** Removes the control plane's data: every object, the key material, the ports. Call after {@link #stop}. */
     void purge() throws IOException {
-        FileTree.delete(dir());
+        Trees.delete(dir());
     }
 
     /**

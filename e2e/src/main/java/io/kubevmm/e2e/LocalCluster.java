@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.VMNode;
-import io.kubevmm.node.files.FileTree;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -41,6 +41,9 @@ public final class LocalCluster {
     private Path imageDir;
     /** Where the control plane's binaries are (known once {@link #up} ran). */
     private Path binaries;
+    /** The nodes as separate hosts (a network namespace each), or null: all on this machine's loopback. */
+    private HostNetwork hosts;
+    private boolean sameHost;
 
     private record Launch(List<String> command, Map<String, String> env) { }
 
@@ -57,6 +60,34 @@ public final class LocalCluster {
     public LocalCluster imageDir(Path dir) {
         this.imageDir = dir.toAbsolutePath();
         return this;
+    }
+
+    /**
+     * Runs every node runtime on this machine's loopback instead of as separate hosts (before
+     * {@link #up}). Separate hosts, a network namespace per node runtime with its own underlay
+     * address, are the default where they can be made (root).
+     */
+    public LocalCluster sameHost() {
+        this.sameHost = true;
+        return this;
+    }
+
+    /** Whether the nodes are separate hosts (known once {@link #up} ran). */
+    public boolean separateHosts() {
+        return hosts != null;
+    }
+
+    /** The address node runtimes reach this machine at: a server for them listens there. */
+    public String hostAddress() {
+        return hosts == null ? "127.0.0.1" : hosts.hostAddress();
+    }
+
+    /** Cuts node {@code name}'s link to the underlay (separate hosts only), or restores it. */
+    public void nodeLink(String name, boolean up) throws IOException, InterruptedException {
+        if (hosts == null) {
+            throw new IllegalStateException("only separate hosts have links to cut (this cluster runs on one host)");
+        }
+        hosts.link(name.charAt(name.length() - 1) - 'a', up);
     }
 
     public static String nodeName(int index) {
@@ -83,17 +114,24 @@ public final class LocalCluster {
         Files.setPosixFilePermissions(home.nodeToken(), PosixFilePermissions.fromString("rw-------"));
 
         String java = ProcessHandle.current().info().command().orElse("java");
-        controlPlane.start(binaries);
+        List<String> nodeNames = IntStream.range(0, nodes).mapToObj(LocalCluster::nodeName).toList();
+        if (!sameHost && HostNetwork.available()) {
+            hosts = new HostNetwork(home.dir());
+            hosts.create(nodeNames);
+        }
+        controlPlane.start(binaries, hosts == null ? "127.0.0.1" : hosts.hostAddress());
         try (KubernetesClient admin = client()) {
             ClusterInstall.install(admin, repo.resolve("helm/kubevmm"));
         }
 
         startOperator(OPERATOR);
         for (int i = 0; i < nodes; i++) {
-            String name = nodeName(i);
+            String name = nodeNames.get(i);
             int port = Processes.freePort();
-            out.printf("starting node runtime %s (API on 127.0.0.1:%d, state in %s)%n", name, port, home.nodeStateDir(name));
-            launch(name, javaApp(java, nodeJar), Map.of(
+            String address = hosts == null ? "127.0.0.1" : hosts.nodeAddress(i);
+            out.printf("starting node runtime %s (API on %s:%d, state in %s)%n", name, address, port, home.nodeStateDir(name));
+            launch(name, hosts == null ? javaApp(java, nodeJar) : hosts.inNamespace(name, javaApp(java, nodeJar)), Map.of(
+                            "KUBEVMM_NODE_ADVERTISE_ADDRESS", address,
                             "KUBECONFIG", identity(name, ClusterInstall.NODE_ACCOUNT).toString(),
                             "KUBEVMM_NODE_NAME", name,
                             "KUBEVMM_NODE_PORT", Integer.toString(port),
@@ -161,7 +199,7 @@ public final class LocalCluster {
     public void kill9(String name) throws InterruptedException {
         var process = Processes.alive(home.pidFile(name)).orElseThrow(() -> new IllegalStateException(name + " is not running"));
         process.destroyForcibly();
-        while (process.isAlive()) {
+        while (Processes.running(process)) {
             Thread.sleep(20);
         }
     }
@@ -179,14 +217,15 @@ public final class LocalCluster {
         Processes.start(launch.command(), launch.env(), home.log(name), home.pidFile(name));
         String port = launch.env().get("KUBEVMM_NODE_PORT");
         if (port != null) {
-            awaitHealthy(name, port, launch.env().get("KUBEVMM_NODE_API_TOKEN"), Duration.ofSeconds(120));
+            awaitHealthy(name, launch.env().get("KUBEVMM_NODE_ADVERTISE_ADDRESS") + ":" + port,
+                    launch.env().get("KUBEVMM_NODE_API_TOKEN"), Duration.ofSeconds(120));
         }
     }
 
-    private void awaitHealthy(String name, String port, String token, Duration timeout) throws InterruptedException {
+    private void awaitHealthy(String name, String endpoint, String token, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         java.net.http.HttpRequest health = java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://127.0.0.1:" + port + "/api/v1/health"))
+                        java.net.URI.create("http://" + endpoint + "/api/v1/health"))
                 .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)).build();
         try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
             while (true) {
@@ -226,15 +265,23 @@ public final class LocalCluster {
         }
         // Every QEMU whose arguments point into this cluster's state dirs, pidfile or not.
         qemus().stopAll(5).forEach(q -> stopped.add(q.toString()));
+        // A node runtime leaves its fence guard running while highly available guests run (docs/ha.md).
+        fenceGuards().stopAll().forEach(g -> stopped.add(g.toString()));
         for (Path qemuPid : qemuPidFiles()) {
             Files.deleteIfExists(qemuPid);
         }
         stopped.addAll(controlPlane.stop());
+        // The namespaces of separate hosts, whether this launcher or an earlier one made them.
+        try {
+            stopped.addAll((hosts != null ? hosts : new HostNetwork(home.dir())).delete());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         Files.deleteIfExists(home.kubeconfig());
         if (purge) {
             controlPlane.purge();
-            FileTree.delete(home.nodesDir());
-            FileTree.delete(home.identitiesDir());
+            Trees.delete(home.nodesDir());
+            Trees.delete(home.identitiesDir());
         }
         return stopped;
     }
@@ -244,6 +291,7 @@ public final class LocalCluster {
             out.printf("%-12s %s%n", name, Processes.alive(home.pidFile(name)).map(p -> "running (pid " + p.pid() + ")").orElse("stopped"));
         }
         out.printf("%-12s %d running%n", "qemu", qemus().running().size());
+        out.printf("%-12s %d running%n", "fence-guard", fenceGuards().running().size());
         if (running() && Files.exists(home.kubeconfig())) {
             try (KubernetesClient client = client()) {
                 for (VMNode node : client.resources(VMNode.class).list().getItems()) {
@@ -280,9 +328,14 @@ public final class LocalCluster {
         }
     }
 
-    /** The QEMUs of this cluster, found by the state dirs their command lines name. */
-    ClusterQemus qemus() {
+    /** The QEMUs of this cluster, found by the state dirs their command lines name (benchmarks kill a node's). */
+    public ClusterQemus qemus() {
         return new ClusterQemus(home.nodesDir());
+    }
+
+    /** The fence guards of this cluster's nodes (docs/ha.md). */
+    FenceGuards fenceGuards() {
+        return new FenceGuards(home.nodesDir());
     }
 
     private List<Path> qemuPidFiles() throws IOException {

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code bin/kubevmm local up [--nodes N] [--node-memory Q] | status | down [--purge]}; run from the
+ * {@code bin/kubevmm local up [--nodes N] [--node-memory Q] [--same-host] | status | down [--purge]}; run from the
  * repository root (bin/kubevmm-local does).
  */
 public final class LocalClusterMain {
@@ -21,7 +21,9 @@ public final class LocalClusterMain {
                         switch (args[i]) {
                             case "--nodes" -> nodes = Integer.parseInt(args[++i]);
                             case "--node-memory" -> memory = args[++i];
-                            default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --nodes N, --node-memory 4Gi)");
+                            case "--same-host" -> cluster.sameHost();
+                            default -> throw new IllegalArgumentException("unknown option " + args[i]
+                                    + " (use --nodes N, --node-memory 4Gi, --same-host)");
                         }
                     }
                     cluster.up(nodes, memory);

@@ -28,17 +28,23 @@ final class Pki {
     Path serviceAccountKey() { return dir.resolve("sa.key"); }
     Path serviceAccountPublicKey() { return dir.resolve("sa.pub"); }
 
-    /** Makes whatever is missing (nothing on a warm start). */
-    void ensure() throws IOException, InterruptedException {
+    /**
+     * Makes whatever is missing (nothing on a warm start). The API server's certificate names
+     * loopback and {@code apiServerAddress}; one made for another address is made again.
+     */
+    void ensure(String apiServerAddress) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         if (!Files.exists(caCert())) {
             openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey().toString(), "-out", caCert().toString(),
                     "-days", Integer.toString(DAYS), "-subj", "/CN=kubevmm-local-ca");
         }
-        if (!Files.exists(cert("apiserver"))) {
-            leaf("apiserver", "/CN=kube-apiserver", "serverAuth",
-                    "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1");
+        String names = "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:127.0.0.1,IP:10.0.0.1"
+                + ("127.0.0.1".equals(apiServerAddress) ? "" : ",IP:" + apiServerAddress);
+        Path named = dir.resolve("apiserver.names");
+        if (!Files.exists(cert("apiserver")) || !Files.exists(named) || !Files.readString(named).equals(names)) {
+            leaf("apiserver", "/CN=kube-apiserver", "serverAuth", names);
+            Files.writeString(named, names);
         }
         if (!Files.exists(cert("admin"))) {
             leaf("admin", "/O=system:masters/CN=kubevmm-admin", "clientAuth", null);

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /** Starts detached background processes with pidfiles and logs, and stops them again. */
 final class Processes {
@@ -33,10 +32,45 @@ final class Processes {
     static Optional<ProcessHandle> alive(Path pidFile) {
         try {
             long pid = Long.parseLong(Files.readString(pidFile).strip());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+            return ProcessHandle.of(pid).filter(Processes::running);
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
+    }
+
+    /**
+     * Alive and not a zombie: a process whose parent died (a QEMU after its node runtime's kill -9)
+     * is inherited by init or a subreaper, which may never reap it, and {@link ProcessHandle#isAlive()}
+     * says yes for it until then. Waiting for the end of such a process: {@link #awaitEnd}.
+     */
+    static boolean running(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2); // "pid (comm) S ..."
+            return state != 'Z' && state != 'X';
+        } catch (IOException | RuntimeException e) {
+            return process.isAlive();
+        }
+    }
+
+    /** Waits up to {@code timeout} for the process to end (reaped or a zombie); true if it has. */
+    static boolean awaitEnd(ProcessHandle process, java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (running(process)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !running(process);
+            }
+        }
+        return true;
     }
 
     /** SIGTERM, then SIGKILL after {@code graceSeconds}. Returns true if something was running. */
@@ -44,15 +78,9 @@ final class Processes {
         Optional<ProcessHandle> process = alive(pidFile);
         process.ifPresent(p -> {
             p.destroy();
-            try {
-                p.onExit().get(graceSeconds, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            if (!awaitEnd(p, java.time.Duration.ofSeconds(graceSeconds))) {
                 p.destroyForcibly();
-                try {
-                    p.onExit().get(10, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // reported by the caller's final check
-                }
+                awaitEnd(p, java.time.Duration.ofSeconds(10)); // one still running is reported by the caller's final check
             }
         });
         try {

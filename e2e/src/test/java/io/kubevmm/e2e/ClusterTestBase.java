@@ -7,6 +7,9 @@ import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.ReadinessSpec;
 import io.kubevmm.api.v1alpha1.SuspendMode;
+import io.kubevmm.api.v1alpha1.VMMigration;
+import io.kubevmm.api.v1alpha1.VMMigrationSpec;
+import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
@@ -30,7 +33,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -96,7 +102,75 @@ abstract class ClusterTestBase {
         List<String> leftBehind = cluster.qemus().running().stream().map(Object::toString).toList();
         cluster.down();
         assertThat(cluster.qemus().running()).as("QEMUs of this cluster still running after local down").isEmpty();
+        assertThat(cluster.fenceGuards().running()).as("fence guards of this cluster still running after local down").isEmpty();
         assertThat(leftBehind).as("QEMUs the tests of this class left running (local down had to stop them)").isEmpty();
+        assertNoNetworkLeft();
+    }
+
+    /**
+     * After local down: no namespace, bridge or NAT table of the separate hosts (the nodes' own
+     * bridges, VXLAN devices, taps and tables lived in their namespaces), no dnsmasq serving this
+     * cluster's guests.
+     */
+    void assertNoNetworkLeft() throws IOException {
+        HostNetwork hosts = new HostNetwork(cluster.home().dir());
+        Process p = new ProcessBuilder("ip", "-o", "link", "show").redirectErrorStream(true).start();
+        String links = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(links).as("links after local down").doesNotContain(hosts.bridge() + ":", hosts.bridge() + "v");
+        Path netns = Path.of("/run/netns");
+        if (Files.isDirectory(netns)) {
+            try (var names = Files.list(netns)) {
+                assertThat(names.map(n -> n.getFileName().toString()).toList()).as("network namespaces after local down")
+                        .noneMatch(n -> n.startsWith(hosts.namespace("")));
+            }
+        }
+        Process tables = new ProcessBuilder("nft", "list", "tables").redirectErrorStream(true).start();
+        assertThat(new String(tables.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).as("nftables tables after local down")
+                .doesNotContain(hosts.natTable());
+        String home = cluster.home().dir().toString();
+        assertThat(ProcessHandle.allProcesses().filter(Processes::running)
+                .filter(h -> h.info().commandLine().map(c -> c.contains("dnsmasq") && c.contains(home)).orElse(false)).toList())
+                .as("dnsmasq of this cluster after local down").isEmpty();
+    }
+
+    /** What a command printed (stdout and stderr together) and its exit code. */
+    record Cli(int code, String out) { }
+
+    /** The real command line, as a user runs it, against this test's cluster (and its node API token). */
+    Cli kubevmm(String... args) throws IOException, InterruptedException {
+        return run(null, repo().resolve("bin/kubevmm").toString(), args);
+    }
+
+    /** kubectl against this test's cluster, in namespace default; {@code stdin} for {@code apply -f -}. */
+    Cli kubectl(String stdin, String... args) throws IOException, InterruptedException {
+        String kubeconfig = cluster != null ? cluster.home().kubeconfig().toString() : System.getenv("KUBEVMM_KUBECONFIG");
+        List<String> all = new java.util.ArrayList<>(List.of("--kubeconfig", kubeconfig, "--namespace", "default"));
+        all.addAll(List.of(args));
+        return run(stdin, cluster != null ? cluster.kubectl() : "kubectl", all.toArray(String[]::new));
+    }
+
+    private Cli run(String stdin, String program, String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(program));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(repo().toFile()).redirectErrorStream(true);
+        if (cluster != null) {
+            builder.environment().put("KUBECONFIG", cluster.home().kubeconfig().toString());
+        }
+        builder.environment().put("KUBEVMM_NODE_TOKEN", nodeToken);
+        Process process = builder.start();
+        try (var in = process.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        byte[] out = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(5, java.util.concurrent.TimeUnit.MINUTES))
+                .as(program + " " + String.join(" ", args) + " finished").isTrue();
+        return new Cli(process.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    static Path repo() {
+        return Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath().normalize();
     }
 
     static VirtualMachine vm(String name, String memory, String workload) {
@@ -199,5 +273,50 @@ abstract class ClusterTestBase {
     void deleteAndAwaitGone(String name) {
         client.resources(VirtualMachine.class).inNamespace("default").withName(name).delete();
         await().atMost(BOOT).until(() -> get(name) == null && vmi(name) == null);
+    }
+
+    /** How long a migration may take in a system test before it counts as stuck (TCG on a loaded 2-core host). */
+    static final Duration MIGRATION = Duration.ofMinutes(4);
+    static final Set<VMMigrationStatus.Phase> MIGRATION_DONE = EnumSet.of(VMMigrationStatus.Phase.Succeeded,
+            VMMigrationStatus.Phase.Failed, VMMigrationStatus.Phase.Cancelled);
+
+    VMMigration migration(String name, String vmName, Consumer<VMMigrationSpec> settings) {
+        VMMigrationSpec spec = new VMMigrationSpec();
+        spec.setVmName(vmName);
+        settings.accept(spec);
+        VMMigration migration = new VMMigration();
+        migration.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).withNamespace("default").build());
+        migration.setSpec(spec);
+        return client.resource(migration).create();
+    }
+
+    VMMigration getMigration(String name) {
+        return client.resources(VMMigration.class).inNamespace("default").withName(name).get();
+    }
+
+    /** Waits until the migration has ended (Succeeded, Failed or Cancelled) and returns it. */
+    VMMigration awaitOutcome(String name) {
+        await().atMost(MIGRATION).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+            VMMigration m = getMigration(name);
+            return m.getStatus() != null && MIGRATION_DONE.contains(m.getStatus().getPhase());
+        });
+        return getMigration(name);
+    }
+
+    void awaitMigrationPhase(String name, VMMigrationStatus.Phase phase) {
+        await().atMost(MIGRATION).pollInterval(Duration.ofMillis(100)).until(() -> {
+            VMMigration m = getMigration(name);
+            return m.getStatus() != null && m.getStatus().getPhase() == phase;
+        });
+    }
+
+    /** The last pass the guest's memory check reported on its console, -1 before the first. */
+    int lastMemcheckPass(String vm) throws Exception {
+        Matcher m = Pattern.compile("^memcheck ok (\\d+)", Pattern.MULTILINE).matcher(console(vm));
+        int last = -1;
+        while (m.find()) {
+            last = Integer.parseInt(m.group(1));
+        }
+        return last;
     }
 }

@@ -1,10 +1,8 @@
 package io.kubevmm.e2e;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.SuspendMode;
 import io.kubevmm.api.v1alpha1.VMMigration;
-import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
@@ -17,11 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
-import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +29,6 @@ import static org.awaitility.Awaitility.await;
  */
 class CrashRecoverySystemTest extends ClusterTestBase {
     static final Duration LONG = Duration.ofMinutes(4);
-    static final Set<Phase> DONE = EnumSet.of(Phase.Succeeded, Phase.Failed, Phase.Cancelled);
 
     @Override
     String clusterDirName() {
@@ -146,8 +139,8 @@ class CrashRecoverySystemTest extends ClusterTestBase {
 
         edit(name, v -> { v.getSpec().setState(VmState.Stopped); return v; });
         awaitPhase(name, VmPhase.Stopped, false);
-        assertThat(ProcessHandle.of(sourcePid).filter(ProcessHandle::isAlive)).as("source QEMU after stop").isEmpty();
-        assertThat(ProcessHandle.of(targetPid).filter(ProcessHandle::isAlive)).as("target QEMU after stop").isEmpty();
+        assertThat(ProcessHandle.of(sourcePid).filter(Processes::running)).as("source QEMU after stop").isEmpty();
+        assertThat(ProcessHandle.of(targetPid).filter(Processes::running)).as("target QEMU after stop").isEmpty();
         int stoppedAt = lastTickOnDisk(name);
         Thread.sleep(3000);
         assertThat(lastTickOnDisk(name)).as("no guest ticks anywhere after stop").isEqualTo(stoppedAt);
@@ -254,7 +247,7 @@ class CrashRecoverySystemTest extends ClusterTestBase {
     /** Every QEMU process on this machine serving this VM in this cluster, whichever node's state dir it uses. */
     List<ProcessHandle> liveQemus(String vm) {
         String marker = cluster == null ? "/vms/default_" + vm + "/" : clusterDirName();
-        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> {
+        return ProcessHandle.allProcesses().filter(Processes::running).filter(p -> {
             try {
                 String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")), StandardCharsets.UTF_8);
                 return cmdline.startsWith("qemu-system") || cmdline.contains("/qemu-system")
@@ -263,44 +256,6 @@ class CrashRecoverySystemTest extends ClusterTestBase {
                 return false;
             }
         }).toList();
-    }
-
-    VMMigration migration(String name, String vmName, Consumer<VMMigrationSpec> settings) {
-        VMMigrationSpec spec = new VMMigrationSpec();
-        spec.setVmName(vmName);
-        settings.accept(spec);
-        VMMigration migration = new VMMigration();
-        migration.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-        migration.setSpec(spec);
-        return client.resource(migration).create();
-    }
-
-    VMMigration getMigration(String name) {
-        return client.resources(VMMigration.class).inNamespace("default").withName(name).get();
-    }
-
-    VMMigration awaitOutcome(String name) {
-        await().atMost(LONG).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
-            VMMigration m = getMigration(name);
-            return m.getStatus() != null && DONE.contains(m.getStatus().getPhase());
-        });
-        return getMigration(name);
-    }
-
-    void awaitMigrationPhase(String name, Phase phase) {
-        await().atMost(LONG).pollInterval(Duration.ofMillis(100)).until(() -> {
-            VMMigration m = getMigration(name);
-            return m.getStatus() != null && m.getStatus().getPhase() == phase;
-        });
-    }
-
-    int lastMemcheckPass(String vm) throws Exception {
-        Matcher m = Pattern.compile("^memcheck ok (\\d+)", Pattern.MULTILINE).matcher(console(vm));
-        int last = -1;
-        while (m.find()) {
-            last = Integer.parseInt(m.group(1));
-        }
-        return last;
     }
 
     /** Tick numbers only grow: a reboot would start them again at 1. */

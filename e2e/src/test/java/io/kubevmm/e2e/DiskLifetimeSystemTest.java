@@ -32,21 +32,6 @@ class DiskLifetimeSystemTest extends ClusterTestBase {
         return "disk-lifetime-test-cluster";
     }
 
-    record Cli(int code, String out) { }
-
-    /** The real command line, as a user runs it, against this test's cluster. */
-    Cli kubevmm(String... args) throws IOException, InterruptedException {
-        Path repo = Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath().normalize();
-        List<String> command = new ArrayList<>(List.of(repo.resolve("bin/kubevmm").toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true);
-        builder.environment().put("KUBECONFIG", cluster.home().kubeconfig().toString());
-        Process process = builder.start();
-        byte[] out = process.getInputStream().readAllBytes();
-        assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("kubevmm " + String.join(" ", args) + " finished").isTrue();
-        return new Cli(process.exitValue(), new String(out, StandardCharsets.UTF_8));
-    }
-
     static VirtualMachine withDataDisk(VirtualMachine vm) {
         DiskSpec disk = new DiskSpec();
         disk.setName("data");

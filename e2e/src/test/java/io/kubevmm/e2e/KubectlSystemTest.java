@@ -19,47 +19,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code local up} wrote; the API server answers discovery, OpenAPI, schema and CEL validation.
  */
 class KubectlSystemTest extends ClusterTestBase {
-    private Path repo;
-
     @Override
     String clusterDirName() {
         return "kubectl";
     }
 
-    @Override
-    void beforeUp(LocalCluster cluster) {
-        repo = Path.of(System.getProperty("kubevmm.repo.root", "..")).toAbsolutePath();
-    }
-
-    record Result(int exit, String output) { }
-
-    Result kubectl(String stdin, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(cluster != null ? cluster.kubectl() : "kubectl"));
-        String kubeconfig = cluster != null ? cluster.home().kubeconfig().toString() : System.getenv("KUBEVMM_KUBECONFIG");
-        command.addAll(List.of("--kubeconfig", kubeconfig, "--namespace", "default"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true).start();
-        try (var in = process.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("kubectl " + String.join(" ", args) + " finished").isTrue();
-        return new Result(process.exitValue(), output);
-    }
-
-    Result ok(String... args) throws IOException, InterruptedException {
-        Result r = kubectl(null, args);
-        assertThat(r.exit()).as("kubectl " + String.join(" ", args) + " said:\n" + r.output()).isZero();
+    Cli ok(String... args) throws IOException, InterruptedException {
+        Cli r = kubectl(null, args);
+        assertThat(r.code()).as("kubectl " + String.join(" ", args) + " said:\n" + r.out()).isZero();
         return r;
     }
 
     @Test
     void theExampleVmIsAppliedWaitedForSuspendedResumedAndDeletedWithKubectlAlone() throws Exception {
-        assertThat(ok("apply", "-f", "examples/vm.yaml").output()).contains("virtualmachine.kubevmm.io/demo created");
+        assertThat(ok("apply", "-f", "examples/vm.yaml").out()).contains("virtualmachine.kubevmm.io/demo created");
         ok("wait", "--for=condition=Ready", "vm/demo", "--timeout=180s");
-        assertThat(ok("get", "vm", "demo", "-o", "jsonpath={.status.phase}").output()).isEqualTo("Running");
+        assertThat(ok("get", "vm", "demo", "-o", "jsonpath={.status.phase}").out()).isEqualTo("Running");
         int tick = lastTick("demo");
 
         ok("patch", "vm", "demo", "--type", "merge", "-p", "{\"spec\":{\"state\":\"Suspended\"}}");
@@ -72,16 +47,16 @@ class KubectlSystemTest extends ClusterTestBase {
         ok("wait", "--for=condition=Ready", "vm/demo", "--timeout=120s");
         awaitTickAbove("demo", frozen);
 
-        String listed = ok("get", "vm,vmi,vmnode,vmmig,vmsnap").output();
+        String listed = ok("get", "vm,vmi,vmnode,vmmig,vmsnap").out();
         assertThat(listed).contains("virtualmachine.kubevmm.io/demo", "virtualmachineinstance.kubevmm.io/demo",
                 "vmnode.kubevmm.io/node-a", "vmnode.kubevmm.io/node-b");
-        assertThat(ok("get", "vm", "demo").output()).as("printer columns").contains("PHASE", "NODE", "READY", "Running");
+        assertThat(ok("get", "vm", "demo").out()).as("printer columns").contains("PHASE", "NODE", "READY", "Running");
 
         ok("delete", "vm", "demo", "--timeout=120s");
-        Result gone = kubectl(null, "get", "vm", "demo");
-        assertThat(gone.exit()).isNotZero();
-        assertThat(gone.output()).contains("NotFound");
-        assertThat(ok("get", "vmi", "-o", "name").output()).doesNotContain("demo");
+        Cli gone = kubectl(null, "get", "vm", "demo");
+        assertThat(gone.code()).isNotZero();
+        assertThat(gone.out()).contains("NotFound");
+        assertThat(ok("get", "vmi", "-o", "name").out()).doesNotContain("demo");
     }
 
     @Test
@@ -89,7 +64,7 @@ class KubectlSystemTest extends ClusterTestBase {
         JSONSchemaProps memory = Crds.all().stream().filter(c -> c.getSpec().getNames().getKind().equals("VirtualMachine"))
                 .findFirst().orElseThrow().getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema()
                 .getProperties().get("spec").getProperties().get("memory");
-        String explained = ok("explain", "virtualmachine.spec.memory").output();
+        String explained = ok("explain", "virtualmachine.spec.memory").out();
         assertThat(explained).contains("FIELD: memory");
         // kubectl wraps the description at its own width.
         assertThat(explained.replaceAll("\\s+", " ")).contains(memory.getDescription().replaceAll("\\s+", " "));
@@ -97,23 +72,23 @@ class KubectlSystemTest extends ClusterTestBase {
 
     @Test
     void aBadManifestIsRefusedByTheApiServerNamingTheField() throws Exception {
-        String manifest = Files.readString(repo.resolve("examples/vm.yaml"));
-        Result quantity = kubectl(manifest.replace("name: demo", "name: bad-memory").replace("memory: 256Mi", "memory: 12Zi"),
+        String manifest = Files.readString(repo().resolve("examples/vm.yaml"));
+        Cli quantity = kubectl(manifest.replace("name: demo", "name: bad-memory").replace("memory: 256Mi", "memory: 12Zi"),
                 "apply", "-f", "-");
-        assertThat(quantity.exit()).isNotZero();
-        assertThat(quantity.output()).contains("spec.memory", "12Zi");
+        assertThat(quantity.code()).isNotZero();
+        assertThat(quantity.out()).contains("spec.memory", "12Zi");
 
         // A CEL rule of the CRD: a disk is new (size) or an overlay (source), not both.
-        Result cel = kubectl(manifest.replace("name: demo", "name: bad-disk")
+        Cli cel = kubectl(manifest.replace("name: demo", "name: bad-disk")
                         + "  disks:\n  - {name: data, size: 1Gi, source: {path: base.qcow2}}\n",
                 "apply", "-f", "-");
-        assertThat(cel.exit()).isNotZero();
-        assertThat(cel.output()).contains("spec.disks[0]", "exactly one of size");
+        assertThat(cel.code()).isNotZero();
+        assertThat(cel.out()).contains("spec.disks[0]", "exactly one of size");
 
-        Result unknownField = kubectl(manifest.replace("name: demo", "name: bad-field").replace("  cpu: 1\n", "  cpus: 1\n"),
+        Cli unknownField = kubectl(manifest.replace("name: demo", "name: bad-field").replace("  cpu: 1\n", "  cpus: 1\n"),
                 "apply", "-f", "-");
-        assertThat(unknownField.exit()).isNotZero();
-        assertThat(unknownField.output()).contains("spec.cpus");
-        assertThat(kubectl(null, "get", "vm", "-o", "name").output()).doesNotContain("bad-");
+        assertThat(unknownField.code()).isNotZero();
+        assertThat(unknownField.out()).contains("spec.cpus");
+        assertThat(kubectl(null, "get", "vm", "-o", "name").out()).doesNotContain("bad-");
     }
 }

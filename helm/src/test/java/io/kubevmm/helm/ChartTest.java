@@ -54,6 +54,8 @@ class ChartTest {
                     Map.entry("kubevmm.io/virtualmachines/status", List.of("update", "patch")),
                     Map.entry("kubevmm.io/virtualmachines/finalizers", List.of("update")),
                     Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "create", "update", "patch", "delete")),
+                    // Failover (docs/ha.md): the status of an instance moved off a lost node is reset.
+                    Map.entry("kubevmm.io/virtualmachineinstances/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmnodes", List.of("get", "list", "watch")),
                     Map.entry("kubevmm.io/vmnodes/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmmigrations", List.of("get", "list", "watch", "create", "patch")),
@@ -62,14 +64,19 @@ class ChartTest {
                     Map.entry("kubevmm.io/vmsnapshots/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmrestores", List.of("get", "list", "watch")),
                     Map.entry("kubevmm.io/vmrestores/status", List.of("patch")),
+                    Map.entry("kubevmm.io/vmnetworks", List.of("get", "list", "watch")),
+                    Map.entry("kubevmm.io/vmnetworks/status", List.of("patch")),
+                    Map.entry("/services", List.of("get", "list", "watch")),
+                    Map.entry("discovery.k8s.io/endpointslices", List.of("get", "list", "watch", "create", "update", "patch", "delete")),
                     Map.entry("/events", List.of("create")),
                     Map.entry("coordination.k8s.io/leases", List.of("get", "create", "update", "patch"))),
             "node", Map.ofEntries(
                     Map.entry("kubevmm.io/virtualmachineinstances", List.of("get", "list", "watch", "update", "patch")),
                     Map.entry("kubevmm.io/virtualmachines", List.of("get")),
+                    Map.entry("/secrets", List.of("get")),
                     Map.entry("kubevmm.io/virtualmachineinstances/status", List.of("update", "patch")),
                     Map.entry("kubevmm.io/virtualmachineinstances/finalizers", List.of("update")),
-                    Map.entry("kubevmm.io/vmnodes", List.of("get", "create")),
+                    Map.entry("kubevmm.io/vmnodes", List.of("get", "create", "list", "watch")),
                     Map.entry("kubevmm.io/vmnodes/status", List.of("patch")),
                     Map.entry("kubevmm.io/vmmigrations", List.of("get", "list", "watch")),
                     Map.entry("kubevmm.io/vmmigrations/status", List.of("patch")),
@@ -328,6 +335,27 @@ class ChartTest {
                 .containsExactly("kubevmm-migration-tls");
         assertThat(env(container(one(objs, DaemonSet.class)), "KUBEVMM_NODE_API_TOKEN").getValueFrom()
                 .getSecretKeyRef().getName()).isEqualTo("my-token");
+    }
+
+    @Test
+    void theDefaultVmNetworkIsCreatedFromValuesAndCanBeLeftOut() {
+        HasMetadata network = defaults.stream().filter(o -> "VMNetwork".equals(o.getKind())).findFirst()
+                .orElseThrow(() -> new AssertionError("no VMNetwork rendered"));
+        assertThat(network.getApiVersion()).isEqualTo("kubevmm.io/v1alpha1");
+        assertThat(network.getMetadata().getName()).isEqualTo("default");
+        assertThat(network.getMetadata().getNamespace()).as("cluster-scoped").isNull();
+        @SuppressWarnings("unchecked") Map<String, Object> spec = (Map<String, Object>) ((io.fabric8.kubernetes.api.model.GenericKubernetesResource) network).getAdditionalProperties().get("spec");
+        assertThat(spec).containsEntry("cidr", "10.200.0.0/16").containsEntry("vni", 4200);
+
+        List<HasMetadata> without = parse(new Helm(CHART).template().withName(RELEASE).withNamespace(NS)
+                .set("network.default.create", "false").call());
+        assertThat(without).extracting(HasMetadata::getKind).doesNotContain("VMNetwork");
+    }
+
+    @Test
+    void schemaRejectsAVniOutOfRangeAndACidrWithoutPrefix(@TempDir Path tmp) throws IOException {
+        assertRejected(tmp, "network:\n  default:\n    vni: 0\n", "vni");
+        assertRejected(tmp, "network:\n  default:\n    cidr: 10.200.0.0\n", "cidr");
     }
 
     @Test

@@ -14,6 +14,8 @@ public final class ConditionTypes {
     public static final String FAILURE = "Failure";
     /** VM, VMI: whether a live migration could move the guest now. */
     public static final String MIGRATABLE = "Migratable";
+    /** VM, VMI: whether qemu-guest-agent in the guest answers (reason Connected, AgentNotRunning, AgentNotResponding, NoChannel). */
+    public static final String AGENT_CONNECTED = "AgentConnected";
     /** VM: its instance is being deleted. */
     public static final String DELETING = "Deleting";
     /** VM: spec validation. */

@@ -17,7 +17,7 @@ import java.util.List;
 public final class Crds {
     /** Plural names, in the order an installer applies them. */
     public static final List<String> PLURALS = List.of(
-            "virtualmachines", "virtualmachineinstances", "vmnodes", "vmmigrations", "vmsnapshots", "vmrestores");
+            "virtualmachines", "virtualmachineinstances", "vmnodes", "vmmigrations", "vmsnapshots", "vmrestores", "vmnetworks");
 
     private Crds() { }
 

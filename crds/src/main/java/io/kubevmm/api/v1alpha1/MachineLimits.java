@@ -1,5 +1,8 @@
 package io.kubevmm.api.v1alpha1;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * What a machine can hold, counted on the QEMU machines the node runs (QEMU 7.2 and 10.0), so
  * a spec beyond them is refused naming the limit instead of failing on the node with QEMU's
@@ -36,10 +39,32 @@ public final class MachineLimits {
 
     private MachineLimits() { }
 
-    /** Disks a machine of this profile can attach, one slot less when it has a NIC. */
-    public static int maxDisks(Profile profile, NetworkSpec network) {
-        int slots = profile == Profile.standard ? Q35_PCI_SLOTS : MICROVM_VIRTIO_SLOTS;
-        boolean nic = network != null && network.getMode() == NetworkMode.user;
-        return nic ? slots - 1 : slots;
+    /** Disks a machine can attach: its profile's slots less those {@link #slotsTakenBy} names. */
+    public static int maxDisks(MachineSpec spec) {
+        return slots(spec) - slotsTakenBy(spec).size();
+    }
+
+    /** Device slots of the machine's profile: q35 PCI slots or microvm virtio-mmio transports. */
+    public static int slots(MachineSpec spec) {
+        return spec.getProfile() == Profile.standard ? Q35_PCI_SLOTS : MICROVM_VIRTIO_SLOTS;
+    }
+
+    /**
+     * What takes a device slot besides the disks, as a user reads it: the NIC (network mode user
+     * or overlay), on q35 the guest agent's virtio-serial controller, and the cloud-init seed disk.
+     */
+    public static List<String> slotsTakenBy(MachineSpec spec) {
+        List<String> taken = new ArrayList<>();
+        if (spec.getNetwork() != null && (spec.getNetwork().getMode() == NetworkMode.user
+                || spec.getNetwork().getMode() == NetworkMode.overlay)) {
+            taken.add("the NIC");
+        }
+        if (spec.getProfile() == Profile.standard) {
+            taken.add("the guest agent channel");
+        }
+        if (spec.getCloudInit() != null) {
+            taken.add("the cloud-init seed");
+        }
+        return taken;
     }
 }

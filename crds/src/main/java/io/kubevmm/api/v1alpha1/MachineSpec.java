@@ -13,9 +13,10 @@ import java.util.List;
 
 /** The machine a VM runs on; shared by VirtualMachine and VirtualMachineInstance specs. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-@ValidationRule(value = "!has(self.disks) || size(self.disks) <= (has(self.profile) && self.profile == 'standard' ? 30 : 24)"
-        + " - (has(self.network) && has(self.network.mode) && self.network.mode == 'user' ? 1 : 0)",
-        message = "too many disks: microvm attaches at most 24 virtio devices, standard (q35) 30 PCI devices, the NIC counting as one")
+@ValidationRule(value = "!has(self.disks) || size(self.disks) <= (has(self.profile) && self.profile == 'standard' ? 29 : 24)"
+        + " - (has(self.network) && has(self.network.mode) && self.network.mode in ['user', 'overlay'] ? 1 : 0)"
+        + " - (has(self.cloudInit) ? 1 : 0)",
+        message = "too many disks: microvm attaches at most 24 virtio devices, standard (q35) 30 PCI devices of which the guest agent channel takes one, the NIC and the cloud-init seed counting as one each")
 public class MachineSpec extends LenientSpec {
     @Default(SpecDefaults.PROFILE)
     @JsonPropertyDescription("Machine type: microvm (virtio-mmio, no PCI or firmware, fastest start) or standard (q35).")
@@ -32,10 +33,12 @@ public class MachineSpec extends LenientSpec {
     @JsonPropertyDescription("How the guest boots: directly from a kernel (kernel, initrd, cmdline; both profiles) or, on profile standard, through firmware (bios or uefi) from its disks.")
     private BootSpec boot;
     @Size(max = MachineLimits.MAX_DISKS)
-    @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...): at most 24 on microvm, 30 on standard, one less with a NIC.")
+    @JsonPropertyDescription("qcow2 disks attached as virtio-blk, in order (vda, vdb, ...): at most 24 on microvm, 29 on standard (the guest agent channel takes a slot), one less each with a NIC or a cloud-init seed.")
     private List<DiskSpec> disks;
     @JsonPropertyDescription("Guest networking.")
     private NetworkSpec network;
+    @JsonPropertyDescription("cloud-init (NoCloud) configuration: user-data, network-config and SSH keys, attached as a read-only seed disk after the VM's own disks.")
+    private CloudInitSpec cloudInit;
     @JsonPropertyDescription("When the guest counts as Ready.")
     private ReadinessSpec readiness;
     @Default(SpecDefaults.RESTART_POLICY)
@@ -43,7 +46,7 @@ public class MachineSpec extends LenientSpec {
     private RestartPolicy restartPolicy;
     @Min(0)
     @Default(SpecDefaults.TERMINATION_GRACE_PERIOD_SECONDS)
-    @JsonPropertyDescription("Seconds a stopping guest gets to power off after the ACPI power button before it is killed.")
+    @JsonPropertyDescription("Seconds a stopping guest gets to power off before its process is ended. With a connected guest agent the stop asks it first (guest-shutdown) and waits half of this, then presses the ACPI power button for the rest; without one (or if the agent refuses) the ACPI power button gets all of it.")
     private Long terminationGracePeriodSeconds;
 
     public Profile getProfile() { return profile; }
@@ -69,6 +72,10 @@ public class MachineSpec extends LenientSpec {
     public NetworkSpec getNetwork() { return network; }
 
     public void setNetwork(NetworkSpec network) { this.network = network; }
+
+    public CloudInitSpec getCloudInit() { return cloudInit; }
+
+    public void setCloudInit(CloudInitSpec cloudInit) { this.cloudInit = cloudInit; }
 
     public ReadinessSpec getReadiness() { return readiness; }
 

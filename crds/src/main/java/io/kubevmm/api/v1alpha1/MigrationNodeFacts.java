@@ -18,7 +18,7 @@ public class MigrationNodeFacts {
     private String startTime;
     @JsonPropertyDescription("Source: when the guest switched to post-copy (it runs on the target from then on).")
     private String postCopyTime;
-    @JsonPropertyDescription("Source: when the progress figures below were sampled.")
+    @JsonPropertyDescription("Source: when the progress figures below were sampled. Target: when the download progress in images was sampled.")
     private String sampleTime;
     @JsonPropertyDescription("Source: completed passes over guest memory.")
     private Long iterations;
@@ -44,6 +44,8 @@ public class MigrationNodeFacts {
     private Boolean cancelled;
     @JsonPropertyDescription("What the latest fact means, in words.")
     private String message;
+    @JsonPropertyDescription("Target: the base images (disks[].source.http) it downloads into its cache before it can prepare the incoming emulator; the operator waits while they progress.")
+    private java.util.List<ImageStatus> images;
 
     public String getNode() { return node; }
     public void setNode(String node) { this.node = node; }
@@ -77,6 +79,8 @@ public class MigrationNodeFacts {
     public void setFailureReason(String failureReason) { this.failureReason = failureReason; }
     public Boolean getCancelled() { return cancelled; }
     public void setCancelled(Boolean cancelled) { this.cancelled = cancelled; }
+    public java.util.List<ImageStatus> getImages() { return images; }
+    public void setImages(java.util.List<ImageStatus> images) { this.images = images; }
     public String getMessage() { return message; }
     public void setMessage(String message) { this.message = message; }
 }

@@ -5,5 +5,10 @@ public enum NetworkMode {
     /** No network device. */
     none,
     /** A virtio NIC behind user-mode NAT on the node. */
-    user
+    user,
+    /**
+     * A virtio NIC on a cluster network (a {@link VMNetwork}): one IP and MAC for the VM's life,
+     * reachable from every node, kept through live migration.
+     */
+    overlay
 }

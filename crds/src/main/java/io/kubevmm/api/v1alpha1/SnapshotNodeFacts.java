@@ -27,6 +27,8 @@ public class SnapshotNodeFacts {
     private String creationTime;
     @JsonPropertyDescription("Files of the snapshot.")
     private List<SnapshotArtifact> contents;
+    @JsonPropertyDescription("Facts about the guest agent during the capture: GuestAgent (an agent was connected), Frozen (it froze the guest's file systems for the capture and thawed them after), NoGuestAgent (none was connected: the snapshot is crash-consistent only).")
+    private List<String> indications;
     @JsonPropertyDescription("When the node gave up.")
     private String failedTime;
     @JsonPropertyDescription("One word saying why (SnapshotFailed, VMNotHere, Interrupted).")
@@ -56,4 +58,7 @@ public class SnapshotNodeFacts {
     public void setFailureReason(String failureReason) { this.failureReason = failureReason; }
     public String getMessage() { return message; }
     public void setMessage(String message) { this.message = message; }
+
+    public List<String> getIndications() { return indications; }
+    public void setIndications(List<String> indications) { this.indications = indications; }
 }

@@ -25,6 +25,8 @@ public class VMNodeStatus {
     private String endpoint;
     @JsonPropertyDescription("host:port of the node runtime's migration listener.")
     private String migrationEndpoint;
+    @JsonPropertyDescription("The node's underlay IPv4 address: overlay networks' VXLAN packets to this node's VMs go there.")
+    private String underlayAddress;
     @JsonPropertyDescription("When the node runtime last reported.")
     private String heartbeatTime;
     @JsonPropertyDescription("Progress of an evacuation (spec.evacuate: true), written by the operator.")
@@ -36,6 +38,8 @@ public class VMNodeStatus {
     public void setCapacity(NodeResources capacity) { this.capacity = capacity; }
     public NodeResources getAllocated() { return allocated; }
     public void setAllocated(NodeResources allocated) { this.allocated = allocated; }
+    public String getUnderlayAddress() { return underlayAddress; }
+    public void setUnderlayAddress(String underlayAddress) { this.underlayAddress = underlayAddress; }
     public Integer getVmCount() { return vmCount; }
     public void setVmCount(Integer vmCount) { this.vmCount = vmCount; }
     public String getAccelerator() { return accelerator; }

@@ -30,6 +30,8 @@ public class VMSnapshotStatus {
     private String creationTime;
     @JsonPropertyDescription("Files of the snapshot.")
     private List<SnapshotArtifact> contents;
+    @JsonPropertyDescription("Facts about the guest agent during the capture: GuestAgent (an agent was connected), Frozen (it froze the guest's file systems for the capture and thawed them after), NoGuestAgent (none was connected: the snapshot is crash-consistent only).")
+    private List<String> indications;
     @JsonPropertyDescription("Why the snapshot failed.")
     private String error;
     @JsonPropertyDescription("Conditions of the snapshot.")
@@ -59,4 +61,7 @@ public class VMSnapshotStatus {
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
     public SnapshotNodeFacts getNode() { return node; }
     public void setNode(SnapshotNodeFacts node) { this.node = node; }
+
+    public List<String> getIndications() { return indications; }
+    public void setIndications(List<String> indications) { this.indications = indications; }
 }

@@ -17,6 +17,12 @@ public class VirtualMachineInstanceSpec extends MachineSpec {
     private SuspendMode suspendMode;
     @JsonPropertyDescription("Start from saved state instead of booting.")
     private RestoreSource restoreFrom;
+    @JsonPropertyDescription("network.mode overlay: the network's segment and the VM's address on it, as the operator allocated them.")
+    private OverlayAttachment overlay;
+
+    public OverlayAttachment getOverlay() { return overlay; }
+
+    public void setOverlay(OverlayAttachment overlay) { this.overlay = overlay; }
 
     public String getNodeName() { return nodeName; }
 

@@ -43,6 +43,8 @@ public class VirtualMachineInstanceStatus {
     private String consoleLog;
     @JsonPropertyDescription("Downloaded base images (disks[].source.http) while the instance waits for them or one failed; absent once all are in the node's cache.")
     private List<ImageStatus> images;
+    @JsonPropertyDescription("The guest as its qemu-guest-agent reports it (OS, host name, interfaces and addresses); absent while no agent is connected (condition AgentConnected says why).")
+    private GuestStatus guest;
     @JsonPropertyDescription("Ready (guest booted), Paused (suspended, and how), Failure (last failure and its cause).")
     private List<Condition> conditions;
     @JsonPropertyDescription("metadata.generation this status reflects.")
@@ -80,6 +82,8 @@ public class VirtualMachineInstanceStatus {
     public void setConsoleLog(String consoleLog) { this.consoleLog = consoleLog; }
     public List<ImageStatus> getImages() { return images; }
     public void setImages(List<ImageStatus> images) { this.images = images; }
+    public GuestStatus getGuest() { return guest; }
+    public void setGuest(GuestStatus guest) { this.guest = guest; }
     public List<Condition> getConditions() { return conditions; }
     public void setConditions(List<Condition> conditions) { this.conditions = conditions; }
     public Long getObservedGeneration() { return observedGeneration; }

@@ -15,7 +15,7 @@ public class VirtualMachineSpec extends MachineSpec {
     @Default(SpecDefaults.SUSPEND_MODE)
     @JsonPropertyDescription("How Suspended is held: Memory (paused in place) or Disk (state saved to the node's disk, memory freed).")
     private SuspendMode suspendMode;
-    @JsonPropertyDescription("Behaviour when the VM's node fails.")
+    @JsonPropertyDescription("What the VM does when its node is lost (Lease expired): mode None stays down until the node returns, Restart boots it on another node once the lost node is fenced (docs/ha.md).")
     private HighAvailabilitySpec highAvailability;
     @JsonPropertyDescription("The VM only goes to VMNodes whose labels include all of these.")
     private Map<String, String> nodeSelector;

@@ -5,6 +5,7 @@ import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
 import io.kubevmm.api.v1alpha1.LenientSpec;
 import io.kubevmm.api.v1alpha1.MachineLimits;
 import io.kubevmm.api.v1alpha1.MachineSpec;
+import io.kubevmm.api.v1alpha1.NetworkMode;
 import io.kubevmm.api.v1alpha1.Profile;
 import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
@@ -30,10 +31,37 @@ public final class SpecValidator {
     static final int MAX_CPU = 64;
     private static final Pattern DNS_LABEL = Pattern.compile(DiskSpec.NAME_PATTERN);
     private static final Pattern VM_NAME = Pattern.compile(MachineLimits.VM_NAME_PATTERN);
+    /** A DNS-1123 subdomain, as the API server requires of a VMNetwork's name. */
+    private static final Pattern NETWORK_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
     static final long MAX_MEMORY = Quantities.toBytes(MachineLimits.MAX_MEMORY);
     static final long MAX_DISK_SIZE = Quantities.toBytes(MachineLimits.MAX_DISK_SIZE);
 
+    private static final List<String> COUNT_WORDS = List.of("none", "one", "two", "three");
+
     private SpecValidator() { }
+
+    private static void network(MachineSpec spec, List<FieldError> errors) {
+        if (spec.getNetwork() == null) {
+            return;
+        }
+        String networkName = spec.getNetwork().getNetworkName();
+        if (spec.getNetwork().getMode() != NetworkMode.overlay) {
+            if (networkName != null) {
+                errors.add(new FieldError("spec.network.networkName", "applies only with mode overlay; remove it or set mode: overlay"));
+            }
+            return;
+        }
+        if (networkName != null && (networkName.length() > 253 || !NETWORK_NAME.matcher(networkName).matches())) {
+            errors.add(new FieldError("spec.network.networkName", "\"" + networkName + "\" is not a VMNetwork name (lowercase letters,"
+                    + " digits, '-' and '.', at most 253 characters; example: default); leave it out to join network default"));
+        }
+    }
+
+    /** "a", "a and b", "a, b and c". */
+    private static String joined(List<String> items) {
+        return items.size() == 1 ? items.getFirst()
+                : String.join(", ", items.subList(0, items.size() - 1)) + " and " + items.getLast();
+    }
 
     public static List<FieldError> validate(VirtualMachineInstanceSpec spec) {
         List<FieldError> errors = new ArrayList<>();
@@ -89,6 +117,14 @@ public final class SpecValidator {
         unreadable(spec, errors);
         machine(spec, errors);
         HighAvailabilitySpec ha = spec.getHighAvailability();
+        if (ha != null && ha.getMode() == HighAvailabilitySpec.Mode.Checkpoint) {
+            // Until checkpoints are taken and shipped to a standby, accepting it would promise a failover nothing does.
+            errors.add(new FieldError("spec.highAvailability.mode", "Checkpoint is not available in this release yet; use Restart or None"));
+        }
+        if (ha != null && ha.getRestartWithLocalDiskLoss() != null && ha.getMode() != HighAvailabilitySpec.Mode.Restart) {
+            errors.add(new FieldError("spec.highAvailability.restartWithLocalDiskLoss",
+                    "only applies with mode Restart; set mode: Restart or remove it"));
+        }
         if (ha != null && ha.getCheckpointIntervalSeconds() != null) {
             if (ha.getMode() != HighAvailabilitySpec.Mode.Checkpoint) {
                 errors.add(new FieldError("spec.highAvailability.checkpointIntervalSeconds",
@@ -162,16 +198,17 @@ public final class SpecValidator {
         }
         BootRules.check(spec, errors);
         if (spec.getDisks() != null) {
-            int max = MachineLimits.maxDisks(spec.getProfile(), spec.getNetwork());
+            int max = MachineLimits.maxDisks(spec);
             if (spec.getDisks().size() > max) {
                 Profile profile = SpecDefaults.profile(spec);
+                int slots = MachineLimits.slots(spec);
+                List<String> taken = MachineLimits.slotsTakenBy(spec);
                 // One short message: the list itself is not repeated back.
                 errors.add(new FieldError("spec.disks", "has " + spec.getDisks().size() + " disks; profile " + profile
-                        + " attaches at most " + max + (profile == Profile.standard
-                        ? " (q35 has " + MachineLimits.Q35_PCI_SLOTS + " free PCI slots"
-                        : " (microvm has " + MachineLimits.MICROVM_VIRTIO_SLOTS + " virtio-mmio slots")
-                        + (max < (profile == Profile.standard ? MachineLimits.Q35_PCI_SLOTS : MachineLimits.MICROVM_VIRTIO_SLOTS)
-                        ? ", one taken by the NIC)" : ")")));
+                        + " attaches at most " + max + " (" + (profile == Profile.standard
+                        ? "q35 has " + slots + " free PCI slots" : "microvm has " + slots + " virtio-mmio slots")
+                        + (taken.isEmpty() ? "" : ", " + COUNT_WORDS.get(taken.size()) + " taken by " + joined(taken))
+                        + ")"));
             } else {
                 Set<String> names = new HashSet<>();
                 for (int i = 0; i < spec.getDisks().size(); i++) {
@@ -181,6 +218,10 @@ public final class SpecValidator {
                 }
             }
         }
+        if (spec.getCloudInit() != null) {
+            CloudInitRules.check(spec.getCloudInit(), errors);
+        }
+        network(spec, errors);
         if (spec.getReadiness() != null && spec.getReadiness().getSerialPattern() != null
                 && spec.getReadiness().getSerialPattern().isBlank()) {
             errors.add(new FieldError("spec.readiness.serialPattern", "is empty; give the text the guest prints when ready, or leave readiness out"));

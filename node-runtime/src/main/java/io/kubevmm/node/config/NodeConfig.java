@@ -37,6 +37,15 @@ public interface NodeConfig {
     @WithDefault("127.0.0.1")
     String bindAddress();
 
+    /**
+     * This node's IPv4 address on the network between the nodes: the local end of its overlay
+     * networks' VXLAN devices, where the other nodes send the traffic of this node's guests
+     * (published in VMNode status.underlayAddress). Unset: {@link #bindAddress()}, or
+     * {@link #advertiseAddress()} when that is 0.0.0.0. Loopback carries VXLAN to no other node:
+     * nodes on one machine need network namespaces of their own (see docs/networking.md).
+     */
+    Optional<String> underlayAddress();
+
     Qemu qemu();
 
     Tunnel tunnel();
@@ -45,11 +54,28 @@ public interface NodeConfig {
 
     ImageCache imageCache();
 
-    @WithDefault("10s")
+    PortForward portForward();
+
+    /**
+     * How often the node renews its Lease (and publishes its VMNode). Five renewals fit in the
+     * default lease, so a node that misses four in a row (a GC pause, a slow API server) is still
+     * alive for the operator. See docs/ha.md.
+     */
+    @WithDefault("3s")
     Duration heartbeatInterval();
 
-    @WithDefault("40s")
+    /** How long a renewal counts: past it the operator declares the node lost (Lease {@code kubevmm-node-<name>}). */
+    @WithDefault("15s")
     Duration leaseDuration();
+
+    /**
+     * A node that has not renewed its Lease for this long kills its guests of highAvailability
+     * mode Restart (and so does its fence guard, which outlives the node runtime): they may be
+     * started on another node once the lease expired. Must be shorter than {@link #leaseDuration()}
+     * by more than the time a kill takes plus the clock skew between hosts; see docs/ha.md.
+     */
+    @WithDefault("10s")
+    Duration fenceAfter();
 
     interface Qemu {
         @WithDefault("qemu-system-x86_64")
@@ -113,6 +139,26 @@ public interface NodeConfig {
         /** Longest wait for the server's answer to the request (not for the whole transfer). */
         @WithDefault("30s")
         Duration readTimeout();
+    }
+
+    /** {@code kubevmm port-forward} and {@code kubevmm ssh} sessions into guests; see docs/access.md. */
+    interface PortForward {
+        /** Sessions one VM may have open at once; one more is refused with HTTP 429. */
+        @WithDefault("16")
+        int maxPerVm();
+
+        /** A session in which no byte moved either way for this long is closed. */
+        @WithDefault("30m")
+        Duration idleTimeout();
+
+        /** Longest wait for the guest port to be forwarded and connected before the session is refused. */
+        @WithDefault("20s")
+        Duration connectTimeout();
+    }
+
+    /** The underlay address in effect: {@link #underlayAddress()} or its default. */
+    default String effectiveUnderlayAddress() {
+        return underlayAddress().orElse("0.0.0.0".equals(bindAddress()) ? advertiseAddress() : bindAddress());
     }
 
     interface Capacity {

@@ -14,7 +14,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import io.kubevmm.node.ha.FenceMarker;
+import io.kubevmm.node.lifecycle.MachineState;
+
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -57,6 +62,13 @@ public class StrayVmReaper {
             return false;
         }
         for (var dir : vms.strayStateDirs(known)) {
+            Optional<String> movedTo = movedTo(dir);
+            if (movedTo.isPresent()) {
+                LOG.warnf("%s was restarted on node %s while this node was lost: stopping any QEMU of it here and removing "
+                        + "its state and disks, without starting it", dir, movedTo.get());
+                vms.reap(dir, true);
+                continue;
+            }
             var decision = decide(dir);
             LOG.warnf("no VMI for %s: stopping any QEMU of it and %s (%s)", dir,
                     decision.deleteDisks() ? "removing the dir" : "keeping only its disks", decision.reason());
@@ -73,6 +85,7 @@ public class StrayVmReaper {
             started = reapStrays(); // the start-up pass decides first, with the emulators in view
             return;
         }
+        removeMovedAway();
         for (Path dir : vms.idleStateDirs()) {
             String recorded = DiskRetention.owner(dir).orElse(null);
             var decision = decide(dir);
@@ -80,6 +93,54 @@ public class StrayVmReaper {
                 LOG.infof("deleted the kept disks in %s: %s", dir, decision.reason());
             }
         }
+    }
+
+    /**
+     * Runners of highly available VMs whose instance the operator moved to another node while
+     * this one was lost (a node runtime that was frozen or cut off, and runs on): their old guest
+     * (fenced already) and its state go, and nothing of it starts here again. A guest that left by
+     * live migration is the migration's to clean up.
+     */
+    private void removeMovedAway() {
+        for (var runner : List.copyOf(vms.all())) {
+            Path dir = runner.stateDir();
+            if (!FenceMarker.marked(dir) || runner.observe().machine() == MachineState.MIGRATED) {
+                continue;
+            }
+            movedTo(dir).ifPresent(node -> {
+                String[] id = split(dir.getFileName().toString());
+                LOG.warnf("%s was restarted on node %s while this node was lost: removing its old guest and state here", dir, node);
+                vms.delete(id[0], id[1], true).exceptionally(e -> {
+                    LOG.warnf("removing %s: %s", dir, e.getMessage());
+                    return null;
+                });
+            });
+        }
+    }
+
+    /**
+     * The node a fence-marked VM's instance now names, if another: the operator restarted it there
+     * after this node was declared lost. Empty for an unmarked dir or when the API cannot say.
+     */
+    private Optional<String> movedTo(Path dir) {
+        String[] id = split(dir.getFileName().toString());
+        if (id == null || !FenceMarker.marked(dir)) {
+            return Optional.empty();
+        }
+        try {
+            VirtualMachineInstance vmi = client.resources(VirtualMachineInstance.class).inNamespace(id[0]).withName(id[1]).get();
+            String node = vmi == null || vmi.getSpec() == null ? null : vmi.getSpec().getNodeName();
+            return node == null || node.equals(nodeName) ? Optional.empty() : Optional.of(node);
+        } catch (KubernetesClientException e) {
+            LOG.debugf("cannot read VirtualMachineInstance for %s: %s", dir, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** {@code <namespace>_<name>} as namespace and name, or null for a name we did not make. */
+    private static String[] split(String id) {
+        int sep = id.indexOf('_');
+        return sep <= 0 || sep == id.length() - 1 ? null : new String[] {id.substring(0, sep), id.substring(sep + 1)};
     }
 
     private DiskRetention.Decision decide(Path dir) {

@@ -16,7 +16,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.status.StatusPatch;
+import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
 import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.node.ha.FenceMarker;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
@@ -53,6 +55,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Duration STATUS_RETRY = Duration.ofSeconds(5);
+    private static final Duration SECRET_RETRY = Duration.ofSeconds(5);
 
     private final KubernetesClient client;
     private final NodeVms vms;
@@ -60,6 +63,8 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
     private final NodeSnapshots snapshots;
     private final VmiAdmission admission;
     private final EventRecorder events;
+    /** The stop each VM's last Event told about (a runner's stop is announced once). */
+    private final java.util.Map<String, java.time.Instant> announcedStops = new java.util.concurrent.ConcurrentHashMap<>();
     private final VmiStatusFactory.NodeFacts facts;
     private final SimpleInboundEventSource<VirtualMachineInstance> vmChanges = new SimpleInboundEventSource<>("vm-changes");
 
@@ -108,8 +113,18 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                     waiting.failed().map(f -> Math.max(1000, java.time.Duration.between(java.time.Instant.now(),
                             ((ImageState.Failed) f.state()).retryAt()).toMillis())).orElse(1000L));
         }
+        if (existing.isEmpty() && !vms.leftByEarlierRuntime(namespace, name)) {
+            // A guest about to be created needs its cloud-init user-data Secret; it is tried again until readable.
+            Optional<String> secret = mapper.cloudInitProblem(vmi);
+            if (secret.isPresent()) {
+                LOG.infof("not starting %s/%s yet: %s", namespace, name, secret.get());
+                return writeStatus(vmi, VmiStatusFactory.rejected(vmi, facts, "SecretUnavailable", secret.get()))
+                        .rescheduleAfter(SECRET_RETRY.toMillis());
+            }
+        }
         // Records whose disks the state dir holds (also on a migration's target), before anything uses them.
         vms.claim(namespace, name, ownerUid(vmi));
+        markForFencing(vmi);
         var restoreFrom = vmi.getSpec().getRestoreFrom();
         // A guest an earlier node runtime restored is adopted below, not restored a second time.
         if (existing.isEmpty() && restoreFrom != null && restoreFrom.getKind() == RestoreSource.Kind.Snapshot
@@ -140,6 +155,7 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                 Objects.requireNonNullElse(vmi.getMetadata().getGeneration(), 0L));
 
         VmObservation obs = runner.observe();
+        announceStop(vmi, obs);
         VirtualMachineInstanceStatus status = VmiStatusFactory.fromObservation(vmi, obs, facts,
                 new VmiStatusFactory.Sizing(vms.engine().effectiveMemoryBytes(config), vms.engine().workarounds(config)));
         UpdateControl<VirtualMachineInstance> control = writeStatus(vmi, status);
@@ -170,11 +186,25 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         return DeleteControl.defaultDelete();
     }
 
-    /** The uid of the VirtualMachine that owns the VMI, or null when none does. */
+    /**
+     * Puts the fence marker in the VM's state dir while the operator says the VM restarts on
+     * another node when this one is lost (annotation {@link HighAvailabilitySpec#FENCE_ANNOTATION}):
+     * before its guest boots, so the fence guard knows it from the start.
+     */
+    private void markForFencing(VirtualMachineInstance vmi) {
+        var annotations = vmi.getMetadata().getAnnotations();
+        boolean fenced = annotations != null
+                && HighAvailabilitySpec.Mode.Restart.name().equals(annotations.get(HighAvailabilitySpec.FENCE_ANNOTATION));
+        try {
+            FenceMarker.set(vms.stateDir(vmi.getMetadata().getNamespace(), vmi.getMetadata().getName()), fenced);
+        } catch (java.io.IOException e) {
+            LOG.warnf("cannot %s the fence marker of %s/%s: %s", fenced ? "write" : "remove",
+                    vmi.getMetadata().getNamespace(), vmi.getMetadata().getName(), e.getMessage());
+        }
+    }
+
     static String ownerUid(VirtualMachineInstance vmi) {
-        var owners = vmi.getMetadata().getOwnerReferences();
-        return owners == null ? null : owners.stream().filter(o -> "VirtualMachine".equals(o.getKind()))
-                .map(o -> o.getUid()).findFirst().orElse(null);
+        return VmiConfigMapper.ownerUid(vmi);
     }
 
     /**
@@ -205,12 +235,26 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         return UpdateControl.noUpdate();
     }
 
-    /** One Event per visible change: phase, readiness, failure. */
+    /** How a stop brought the guest down (agent, ACPI or kill), once per stop. */
+    private void announceStop(VirtualMachineInstance vmi, VmObservation obs) {
+        VmObservation.Stop stop = obs.lastStop();
+        String key = vmi.getMetadata().getNamespace() + "/" + vmi.getMetadata().getName();
+        if (stop != null && !stop.at().equals(announcedStops.put(key, stop.at()))) {
+            if ("killed".equals(stop.way())) {
+                events.warning(vmi, "GuestKilled", stop.message());
+            } else {
+                events.normal(vmi, "agent".equals(stop.way()) ? "GuestStoppedByAgent" : "GuestStoppedByAcpi", stop.message());
+            }
+        }
+    }
+
+    /** One Event per visible change: phase, readiness, failure, guest agent. */
     private void announce(VirtualMachineInstance vmi, VirtualMachineInstanceStatus before, VirtualMachineInstanceStatus after) {
         InstancePhase was = before == null ? null : before.getPhase();
         if (after.getPhase() != was) {
             String message = "phase " + (was == null ? "none" : was) + " -> " + after.getPhase() + " on node " + facts.nodeName()
-                    + (after.getQemuPid() == null ? "" : " (QEMU pid " + after.getQemuPid() + ")");
+                    + (after.getQemuPid() == null ? "" : " (QEMU pid " + after.getQemuPid() + ")")
+                    + (after.getPhase() == InstancePhase.Running ? overlayNote(vmi) : "");
             if (after.getPhase() == InstancePhase.Failed) {
                 events.warning(vmi, "Failed", message + ": " + condition(after, ConditionTypes.FAILURE).map(c -> c.getMessage()).orElse(""));
             } else {
@@ -221,6 +265,12 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
         if (!wasReady && isTrue(after, ConditionTypes.READY)) {
             events.normal(vmi, "GuestReady", condition(after, ConditionTypes.READY).map(c -> c.getMessage()).orElse("guest ready"));
         }
+        boolean agentBefore = before != null && isTrue(before, ConditionTypes.AGENT_CONNECTED);
+        boolean agentNow = isTrue(after, ConditionTypes.AGENT_CONNECTED);
+        if (agentNow != agentBefore && (agentNow || before != null)) {
+            events.normal(vmi, agentNow ? "GuestAgentConnected" : "GuestAgentDisconnected", condition(after, ConditionTypes.AGENT_CONNECTED)
+                    .map(c -> (agentNow ? "guest agent connected: " : "guest agent disconnected: ") + c.getMessage()).orElse("guest agent"));
+        }
         var failure = condition(after, ConditionTypes.FAILURE).filter(c -> "True".equals(c.getStatus()));
         var failedBefore = before == null ? Optional.<io.fabric8.kubernetes.api.model.Condition>empty()
                 : condition(before, ConditionTypes.FAILURE).filter(c -> "True".equals(c.getStatus()));
@@ -228,6 +278,17 @@ public class VmiReconciler implements Reconciler<VirtualMachineInstance>, Cleane
                 && (failedBefore.isEmpty() || !Objects.equals(failedBefore.get().getMessage(), failure.get().getMessage()))) {
             events.warning(vmi, failure.get().getReason(), failure.get().getMessage());
         }
+    }
+
+    /** Where a guest on an overlay network is reachable: said when it starts running here. */
+    private String overlayNote(VirtualMachineInstance vmi) {
+        var overlay = vmi.getSpec().getOverlay();
+        if (overlay == null || vmi.getSpec().getNetwork() == null
+                || vmi.getSpec().getNetwork().getMode() != io.kubevmm.api.v1alpha1.NetworkMode.overlay) {
+            return "";
+        }
+        return "; on overlay network " + overlay.getNetworkName() + " (vni " + overlay.getVni() + ") as " + overlay.getIpAddress()
+                + ", MAC " + overlay.getMacAddress() + ", through bridge kvbr" + overlay.getVni() + " of node " + facts.nodeName();
     }
 
     private static Optional<io.fabric8.kubernetes.api.model.Condition> condition(VirtualMachineInstanceStatus s, String type) {

@@ -60,6 +60,9 @@ final class VmiStatusFactory {
                 !paused ? "vCPUs are not paused"
                         : obs.machine() == MachineState.SAVED_TO_DISK ? "full state saved to " + obs.suspendStateFile() + "; memory freed"
                         : "vCPUs paused; memory kept in place");
+        var agent = obs.agent();
+        c.set(ConditionTypes.AGENT_CONNECTED, agent.connected(), agent.reason(), agent.message());
+        s.setGuest(agent.connected() ? guest(agent.info()) : null);
         Failure f = obs.lastFailure();
         c.set(ConditionTypes.FAILURE, f != null, f == null ? "NoFailure" : f.reason(), f == null ? "no failure" : f.message());
         s.setConditions(c.build());
@@ -85,27 +88,7 @@ final class VmiStatusFactory {
     static VirtualMachineInstanceStatus awaitingImages(VirtualMachineInstance vmi, NodeFacts node, ImagesNotReady waiting) {
         VirtualMachineInstanceStatus previous = vmi.getStatus();
         VirtualMachineInstanceStatus s = base(vmi, node);
-        List<ImageStatus> images = new java.util.ArrayList<>();
-        for (ImagesNotReady.DiskImage d : waiting.disks()) {
-            ImageStatus image = new ImageStatus();
-            image.setDisk(d.disk());
-            image.setSha256(d.sha256());
-            switch (d.state()) {
-                case ImageState.Downloading p -> {
-                    image.setPhase(ImageStatus.Phase.Downloading);
-                    image.setDownloadedBytes(p.bytes());
-                    image.setTotalBytes(p.totalBytes() < 0 ? null : p.totalBytes());
-                    image.setMessage("downloading from " + d.host() + ": " + p.progress());
-                }
-                case ImageState.Failed f -> {
-                    image.setPhase(ImageStatus.Phase.Failed);
-                    image.setReason(f.reason().name());
-                    image.setMessage(d.field() + ": " + f.message() + "; tried again after " + f.retryAt());
-                }
-                case ImageState.Ready r -> image.setPhase(ImageStatus.Phase.Ready);
-            }
-            images.add(image);
-        }
+        List<ImageStatus> images = waiting.statuses();
         s.setImages(images);
         Conditions c = new Conditions(previous == null ? null : previous.getConditions(), generation(vmi));
         var failed = waiting.failed();
@@ -131,6 +114,22 @@ final class VmiStatusFactory {
         s.setQemuVersion(node.qemuVersion());
         s.setObservedGeneration(generation(vmi));
         return s;
+    }
+
+    private static io.kubevmm.api.v1alpha1.GuestStatus guest(io.kubevmm.node.agent.GuestInfo info) {
+        if (info == null) {
+            return null;
+        }
+        var guest = new io.kubevmm.api.v1alpha1.GuestStatus();
+        guest.setOsName(info.osName());
+        guest.setOsVersion(info.osVersion());
+        guest.setKernelRelease(info.kernelRelease());
+        guest.setHostname(info.hostname());
+        guest.setInterfaces(info.interfaces().isEmpty() ? null : info.interfaces().stream()
+                .map(i -> new io.kubevmm.api.v1alpha1.GuestStatus.GuestInterface(i.name(), i.macAddress(),
+                        i.ipAddresses().isEmpty() ? null : i.ipAddresses()))
+                .toList());
+        return guest;
     }
 
     private static String notReadyReason(VmObservation obs) {

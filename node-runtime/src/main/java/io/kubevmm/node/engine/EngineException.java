@@ -12,7 +12,11 @@ public class EngineException extends Exception {
         /** The emulator refused or failed an operation. */
         OperationFailed,
         /** Saved state is missing or unusable. */
-        StateUnusable
+        StateUnusable,
+        /** A Secret the spec names (cloud-init user-data) is missing, unreadable or unusable. */
+        SecretUnavailable,
+        /** The guest's network on this node (overlay bridge, tap, DHCP) could not be set up. */
+        NetworkUnavailable
     }
 
     public EngineException(Reason reason, String message) {

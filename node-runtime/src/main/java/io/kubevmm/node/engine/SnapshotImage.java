@@ -9,10 +9,15 @@ import java.util.List;
  *
  * @param stateFile machine state of a full-state snapshot; null for a disk-only snapshot (the guest boots)
  * @param disks     one chain per disk of the target VM, matched by disk name
+ * @param uefiVars  the UEFI variables as of the snapshot (copied over the target's own), or null
  */
-public record SnapshotImage(Path stateFile, List<DiskChain> disks) {
+public record SnapshotImage(Path stateFile, List<DiskChain> disks, Path uefiVars) {
     public SnapshotImage {
         disks = List.copyOf(disks);
+    }
+
+    public SnapshotImage(Path stateFile, List<DiskChain> disks) {
+        this(stateFile, disks, null);
     }
 
     public DiskChain disk(String name) {

@@ -11,6 +11,12 @@ public sealed interface VmEvent {
     /** The guest rebooted itself; it keeps running in the same process. */
     record GuestReset() implements VmEvent {}
 
+    /**
+     * The guest opened or closed its end of the guest agent's port (qemu-guest-agent started or
+     * stopped); nothing for the lifecycle, the VM's guest agent connects or lets go.
+     */
+    record GuestAgentChannel(boolean open) implements VmEvent {}
+
     /** The emulator process is gone. {@code exitCode} is -1 when it was not our child. */
     record ProcessExited(int exitCode, String logTail) implements VmEvent {}
 }

@@ -13,6 +13,13 @@ public interface VmmEngine {
     /** The emulator's version, e.g. {@code 7.2.22}. */
     String version();
 
+    /**
+     * Whether a post-copy migration can send the target's page requests over a connection of
+     * their own, so they do not queue behind the background pages (the source opens that second
+     * connection itself).
+     */
+    default boolean separatesPostcopyRequests() { return false; }
+
     /** The emulator features this engine uses on this node (for QEMU: migration capabilities), for VMNode status. */
     default java.util.List<String> capabilities() { return java.util.List.of(); }
 

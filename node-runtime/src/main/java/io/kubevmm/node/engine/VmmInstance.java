@@ -43,6 +43,18 @@ public interface VmmInstance {
     FullStateCapture snapshotFullState(java.nio.file.Path stateFile) throws EngineException;
 
     /**
+     * The same, calling {@code armed} as soon as the snapshot's instant is fixed (copy-on-write
+     * armed, the guest running again), before the memory has been written: a guest whose file
+     * systems were frozen for the capture is thawed there, not seconds later. An engine that
+     * cannot tell calls it once the capture is complete.
+     */
+    default FullStateCapture snapshotFullState(java.nio.file.Path stateFile, Runnable armed) throws EngineException {
+        FullStateCapture capture = snapshotFullState(stateFile);
+        armed.run();
+        return capture;
+    }
+
+    /**
      * Folds into the active overlay the frozen layers that no snapshot references any more (a
      * layer file whose only link is the VM's own), while the guest runs. Called after a snapshot
      * of this VM was deleted, or after a failed snapshot. Layers still shared stay in the chain.
@@ -56,6 +68,15 @@ public interface VmmInstance {
     /** Asks the guest to power off (ACPI power button). Returns at once. */
     void requestPowerDown() throws EngineException;
 
+    /**
+     * Connects to TCP port {@code guestPort} of the guest from this node (for a port-forward or ssh
+     * session through the node API). Nothing stays reachable by others beyond what the emulator
+     * needs to make the connection.
+     * @throws EngineException when the VM has no network device, the port is not 1-65535, the
+     *                         emulator refuses, or the connection is not made within {@code timeout}
+     */
+    GuestPort openGuestPort(int guestPort, java.time.Duration timeout) throws EngineException;
+
     /** Ends the process: QMP quit, then SIGKILL if it does not go. Idempotent. */
     void destroy();
 
@@ -64,6 +85,15 @@ public interface VmmInstance {
 
     /** This emulator as the target of a live migration (only for one made by {@link VmmEngine#createIncoming}). */
     IncomingMigration incoming();
+
+    /**
+     * Whether the guest has its end of the guest agent's port open now ({@link VmConfig#guestAgentSocket}):
+     * false when the machine has no such channel or nobody in the guest opened it. Later changes
+     * come as {@link VmEvent.GuestAgentChannel} events.
+     */
+    default boolean guestAgentChannelOpen() {
+        return false;
+    }
 
     void addListener(Consumer<VmEvent> listener);
 }

@@ -1,5 +1,8 @@
 package io.kubevmm.node.images;
 
+import io.kubevmm.api.v1alpha1.ImageStatus;
+
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,6 +26,32 @@ public final class ImagesNotReady extends RuntimeException {
     /** The first failed disk, if any failed (the others may still be downloading). */
     public java.util.Optional<DiskImage> failed() {
         return disks.stream().filter(d -> d.state() instanceof ImageState.Failed).findFirst();
+    }
+
+    /** Each disk's download as status shows it (VMI {@code status.images}, a migration target's facts). */
+    public List<ImageStatus> statuses() {
+        List<ImageStatus> images = new ArrayList<>();
+        for (DiskImage d : disks) {
+            ImageStatus image = new ImageStatus();
+            image.setDisk(d.disk());
+            image.setSha256(d.sha256());
+            switch (d.state()) {
+                case ImageState.Downloading p -> {
+                    image.setPhase(ImageStatus.Phase.Downloading);
+                    image.setDownloadedBytes(p.bytes());
+                    image.setTotalBytes(p.totalBytes() < 0 ? null : p.totalBytes());
+                    image.setMessage("downloading from " + d.host() + ": " + p.progress());
+                }
+                case ImageState.Failed f -> {
+                    image.setPhase(ImageStatus.Phase.Failed);
+                    image.setReason(f.reason().name());
+                    image.setMessage(d.field() + ": " + f.message() + "; tried again after " + f.retryAt());
+                }
+                case ImageState.Ready r -> image.setPhase(ImageStatus.Phase.Ready);
+            }
+            images.add(image);
+        }
+        return images;
     }
 
     static String describe(List<DiskImage> disks) {

@@ -1,6 +1,7 @@
 package io.kubevmm.node.lifecycle;
 
 import io.kubevmm.node.engine.EmulatorUnreachableException;
+import io.kubevmm.node.engine.ProcessLiveness;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.lifecycle.VmObservation.Failure;
@@ -122,7 +123,7 @@ final class Adoption {
         if (process != null && vm.machine == MachineState.UNREACHABLE) {
             LOG.infof("%s is deleted: ending QEMU %d, which never answered", vm.config.id(), process.pid());
             process.destroyForcibly();
-            process.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+            ProcessLiveness.exited(process).orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
             vm.unreachable = null;
         }
     }

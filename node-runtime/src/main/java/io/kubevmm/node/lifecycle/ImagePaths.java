@@ -20,12 +20,12 @@ import java.util.Optional;
  */
 public final class ImagePaths {
 
-    /** A spec path this node refuses to open; {@code reason} is the status reason. */
+    /** A spec value this node refuses (a path it will not open, an overlay attachment it cannot use); {@code reason} is the status reason. */
     public static final class Refused extends RuntimeException {
         private final String field;
         private final String reason;
 
-        Refused(String field, String reason, String message) {
+        public Refused(String field, String reason, String message) {
             super(field + " " + message);
             this.field = field;
             this.reason = reason;

@@ -126,6 +126,7 @@ public final class Lifecycle {
         return switch (event) {
             case VmEvent.GuestPoweredOff off -> new Outcome(MachineState.POWERED_OFF, null);
             case VmEvent.GuestCrashed crash -> new Outcome(MachineState.CRASHED, new Failure("GuestCrashed", crash.detail(), at));
+            case VmEvent.GuestAgentChannel channel -> new Outcome(before, null);
             case VmEvent.GuestReset reset -> new Outcome(before, null); // rebooted in place: a new boot, same machine
             case VmEvent.ProcessExited exit -> new Outcome(MachineState.CRASHED, new Failure("EmulatorExited",
                     "QEMU exited unexpectedly" + (exit.exitCode() >= 0 ? " with code " + exit.exitCode() : "")

@@ -27,6 +27,9 @@ final class LifecycleDriver {
     private final RunnerTime time;
     private final RestartBackoff backoff = new RestartBackoff();
     private volatile boolean driveQueued;
+    private static final Duration BOOT_GATE_RETRY = Duration.ofSeconds(1);
+    /** A boot is being held back by the fence gate (logged once). */
+    private boolean bootHeld;
 
     LifecycleDriver(VmRunner runner, VmState vm, LifecycleSteps steps, GuestReadiness readiness, RunnerTime time) {
         this.runner = runner;
@@ -66,6 +69,17 @@ final class LifecycleDriver {
             if (action == Action.NONE || (action == Action.RESTART_GUEST && restartHeldBack())) {
                 return;
             }
+            if (fenceGated(action) && !runner.mayBoot()) {
+                // Fenced: another node may be starting this guest; asked again until the Lease is held.
+                if (!bootHeld) {
+                    LOG.warnf("%s: not booting it (highAvailability Restart): this node cannot prove it holds its Lease, "
+                            + "or its fence guard does not run; it boots once both hold and the VM is still placed here", vm.config.id());
+                    bootHeld = true;
+                }
+                runner.after(BOOT_GATE_RETRY, this::scheduleDrive);
+                return;
+            }
+            bootHeld = false;
             vm.restartWait = null;
             vm.inFlight = action;
             runner.changed();
@@ -97,6 +111,17 @@ final class LifecycleDriver {
                 return;
             }
         }
+    }
+
+    /**
+     * The steps that start an emulator or let a guest run: none of them is taken for a guest
+     * another node may restart while this node cannot prove it holds its Lease.
+     */
+    static boolean fenceGated(Action action) {
+        return switch (action) {
+            case CREATE, START, RECREATE, RESTART_GUEST, RESTORE_FROM_DISK, RESUME -> true;
+            default -> false;
+        };
     }
 
     /** True while the crash-loop backoff holds back a restart; the runner wakes itself when it may go ahead. */

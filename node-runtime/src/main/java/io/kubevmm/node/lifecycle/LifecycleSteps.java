@@ -86,6 +86,8 @@ final class LifecycleSteps {
             case EmulatorFailed -> "EmulatorFailed";
             case StateUnusable -> "SavedStateUnusable";
             case OperationFailed -> "OperationFailed";
+            case SecretUnavailable -> "SecretUnavailable";
+            case NetworkUnavailable -> "NetworkUnavailable";
         }, e.getMessage(), at);
     }
 
@@ -106,29 +108,81 @@ final class LifecycleSteps {
                     + " (needed to recover from a crash): " + e.getMessage(), e);
         }
         vm.instance = null;
+        vm.agent.detach(); // the process ends with the save
         try {
             long bytes = current.saveState();
             LOG.infof("%s saved %d bytes of state to %s", vm.config.id(), bytes, vm.config.suspendStateFile());
         } catch (EngineException e) {
             vm.instance = current; // the guest is still there, paused: keep it
+            vm.agent.attach(current.config().hasGuestAgentChannel() ? current.config().guestAgentSocket() : null,
+                    current.guestAgentChannelOpen());
             throw e;
         } finally {
             OperationIntent.clear(vm.config.stateDir());
         }
     }
 
-    /** ACPI power button, then the grace period; whatever still runs after it is ended. */
+    /**
+     * Guest agent, ACPI power button, then the end of the process, each until its share of the
+     * grace period ({@link GracefulStop}); records which way brought the guest down.
+     */
     private void powerDown() {
         powerOffSeen = new CompletableFuture<>();
-        try {
-            vm.instance.requestPowerDown();
-            powerOffSeen.get(vm.stopGrace.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.infof("%s did not power off within %s; ending its process", vm.config.id(), vm.stopGrace);
-        } catch (Exception e) {
-            LOG.debugf("%s power-down: %s", vm.config.id(), e.getMessage());
+        long began = System.nanoTime();
+        for (GracefulStop.Step step : GracefulStop.plan(vm.stopGrace, vm.agent != null && vm.agent.connected())) {
+            switch (step.way()) {
+                case AGENT -> {
+                    if (!vm.agent.shutdown()) {
+                        continue; // refused or gone: ACPI gets its time
+                    }
+                }
+                case ACPI -> {
+                    try {
+                        vm.instance.requestPowerDown();
+                    } catch (EngineException e) {
+                        LOG.debugf("%s power-down: %s", vm.config.id(), e.getMessage());
+                        continue;
+                    }
+                }
+                case KILL -> {
+                    LOG.infof("%s did not power off within %s; ending its process", vm.config.id(), vm.stopGrace);
+                    stopped(step.way(), began);
+                    runner.release();
+                    return;
+                }
+            }
+            if (awaitPowerOff(step.until().minusNanos(System.nanoTime() - began))) {
+                stopped(step.way(), began);
+                runner.release();
+                return;
+            }
+            LOG.infof("%s did not power off %s in time; next way", vm.config.id(), step.way().words);
         }
         runner.release();
+    }
+
+    private boolean awaitPowerOff(java.time.Duration wait) {
+        try {
+            powerOffSeen.get(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (Exception e) {
+            LOG.debugf("%s power-down: %s", vm.config.id(), e.getMessage());
+            return false;
+        }
+    }
+
+    private void stopped(GracefulStop.Way way, long began) {
+        long millis = (System.nanoTime() - began) / 1_000_000;
+        String message = way == GracefulStop.Way.KILL
+                ? "guest did not power off within its grace period (" + vm.stopGrace.toSeconds() + "s); stopped " + way.words
+                : "guest powered off " + way.words + " in " + millis + " ms";
+        vm.lastStop = new VmObservation.Stop(switch (way) {
+            case AGENT -> "agent";
+            case ACPI -> "acpi";
+            case KILL -> "killed";
+        }, message, time.now());
     }
 
     static void deleteQuietly(Path file) {

@@ -3,6 +3,7 @@ package io.kubevmm.node.lifecycle;
 import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.console.ReadinessWatcher;
 import io.kubevmm.node.engine.EmulatorUnreachableException;
+import io.kubevmm.node.engine.ProcessLiveness;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmEngine;
 import io.kubevmm.node.engine.VmmInstance;
@@ -45,7 +46,24 @@ public class NodeVms {
     /** Told (namespace, name) whenever a VM's observable state changed. */
     private volatile BiConsumer<String, String> changeListener = (ns, n) -> { };
 
+    /** Whether the guest of a state dir may boot now (fencing: see {@code io.kubevmm.node.ha}). */
+    private final java.util.function.Predicate<Path> mayBoot;
+
     NodeVms(VmmEngine engine, ReadinessWatcher readiness, NodeMetrics metrics, NodeConfig config) {
+        this(engine, readiness, metrics, config, dir -> true);
+    }
+
+    @jakarta.inject.Inject
+    NodeVms(VmmEngine engine, ReadinessWatcher readiness, NodeMetrics metrics, NodeConfig config,
+            io.kubevmm.node.ha.SelfFence fencing, io.kubevmm.node.ha.Placement placement) {
+        // A highly available guest boots only while this node holds its Lease, its guard runs, and
+        // the API server (not a cache that may predate a failover) says the VM is still placed here.
+        this(engine, readiness, metrics, config, dir -> placement.mayBoot(dir, fencing::mayBootFencedGuest));
+    }
+
+    private NodeVms(VmmEngine engine, ReadinessWatcher readiness, NodeMetrics metrics, NodeConfig config,
+                    java.util.function.Predicate<Path> mayBoot) {
+        this.mayBoot = mayBoot;
         this.engine = engine;
         this.readiness = readiness;
         this.metrics = metrics;
@@ -64,6 +82,7 @@ public class NodeVms {
     @PostConstruct
     void init() {
         metrics.trackPhases(() -> runners.values().stream().map(r -> r.observe().phase()));
+        metrics.trackGuestAgents(() -> runners.values().stream().filter(r -> r.guestAgent().connected()).count());
     }
 
     public VmmEngine engine() { return engine; }
@@ -237,7 +256,7 @@ public class NodeVms {
         } catch (EmulatorUnreachableException e) {
             LOG.warnf("%s; stopping it: no VirtualMachineInstance for it exists any more", e.getMessage());
             e.process().destroyForcibly();
-            e.process().onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(x -> null).join();
+            ProcessLiveness.exited(e.process()).orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(x -> null).join();
         }
         leftByEarlierRuntime.remove(id);
         try {
@@ -323,6 +342,11 @@ public class NodeVms {
             @Override
             public void guestReady(VmRunner runner, Duration bootTime) {
                 metrics.bootTime(bootTime);
+            }
+
+            @Override
+            public boolean mayBoot(VmRunner runner) {
+                return mayBoot.test(runner.stateDir());
             }
         };
     }

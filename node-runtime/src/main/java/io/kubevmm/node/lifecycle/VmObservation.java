@@ -23,7 +23,15 @@ public record VmObservation(
         Failure lastFailure,
         Path suspendStateFile,
         Path consoleLog,
-        RestartWait restartWait) {
+        RestartWait restartWait,
+        io.kubevmm.node.agent.AgentState agent,
+        Stop lastStop) {
+
+    /**
+     * How the guest was last brought down by a stop: {@code way} is {@code agent}, {@code acpi} or
+     * {@code killed}; {@code message} says it in words, for an Event.
+     */
+    public record Stop(String way, String message, Instant at) { }
 
     /** Why the last operation or the guest failed; {@code reason} is a CamelCase word for conditions. */
     public record Failure(String reason, String message, Instant time) { }

@@ -1,5 +1,6 @@
 package io.kubevmm.node.lifecycle;
 
+import io.kubevmm.node.agent.GuestAgent;
 import io.kubevmm.node.console.ReadinessWatcher;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.VmConfig;
@@ -46,6 +47,7 @@ public final class VmRunner {
         this.adoption = new Adoption(this, vm, engine, readiness);
         this.migrations = new RunnerMigrations(this, vm, readiness);
         this.driver = new LifecycleDriver(this, vm, steps, readiness, time);
+        this.vm.agent = new GuestAgent(config.id(), () -> submit(this::changed));
     }
 
     /** Callbacks into the node: status refresh, metrics. Called on the VM thread. */
@@ -56,6 +58,12 @@ public final class VmRunner {
 
         void guestReady(VmRunner runner, Duration bootTime);
 
+        /**
+         * Whether the guest may be booted now. False for a guest another node may be restarting:
+         * this node can no longer prove it holds its Lease (see {@code io.kubevmm.node.ha}).
+         */
+        default boolean mayBoot(VmRunner runner) { return true; }
+
         /** Hooks for a runner nobody else watches (tests, benchmarks). */
         RunnerHooks NONE = new RunnerHooks() {
             @Override public void changed(VmRunner runner) { }
@@ -65,6 +73,12 @@ public final class VmRunner {
     }
 
     public VmConfig config() { return vm.config; }
+
+    /**
+     * The VM's guest agent: the only client of its channel. Its commands may be called from any
+     * thread (a snapshot freezes through it); each waits at most its timeout.
+     */
+    public GuestAgent guestAgent() { return vm.agent; }
 
     /**
      * Re-attaches to what an earlier node runtime left: a live emulator process, or state saved to
@@ -216,7 +230,7 @@ public final class VmRunner {
      */
     public CompletableFuture<Void> delete(boolean deleteDisks) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        submit(() -> {
+        boolean queued = thread.tryExecute(() -> {
             try {
                 if (vm.instance != null && vm.machine == MachineState.RUNNING) {
                     steps.perform(Action.POWER_DOWN);
@@ -225,6 +239,7 @@ public final class VmRunner {
                     vm.instance.destroy();
                     vm.instance = null;
                 }
+                vm.agent.detach();
                 adoption.endUnreachable();
                 readiness.cancel();
                 if (deleteDisks) {
@@ -233,12 +248,19 @@ public final class VmRunner {
                     DiskRetention.keepDisksOnly(vm.config.stateDir());
                 }
                 vm.machine = MachineState.ABSENT;
+                thread.close(); // before the callers hear of it: nothing queued behind this may act
                 done.complete(null);
             } catch (Exception e) {
                 done.completeExceptionally(e);
             }
         });
-        return done.whenComplete((v, e) -> thread.shutdown());
+        if (!queued) {
+            done.complete(null); // deleted before: nothing is left to stop
+        }
+        return done.whenComplete((v, e) -> {
+            vm.agent.close();
+            thread.shutdown();
+        });
     }
 
     public VmObservation observe() {
@@ -260,14 +282,26 @@ public final class VmRunner {
     void attach(VmmInstance fresh) {
         vm.instance = fresh;
         fresh.addListener(event -> {
+            if (event instanceof VmEvent.GuestAgentChannel channel) {
+                if (vm.instance == fresh) {
+                    vm.agent.guestEnd(channel.open());
+                }
+                return; // the agent's business, not the lifecycle's
+            }
             if (event instanceof VmEvent.GuestPoweredOff) {
                 steps.guestPoweredOff(); // wakes a waiting POWER_DOWN at once
             }
+            if (event instanceof VmEvent.ProcessExited) {
+                vm.agent.detach();
+            }
             submit(() -> driver.onEvent(fresh, event));
         });
+        vm.agent.attach(fresh.config().hasGuestAgentChannel() ? fresh.config().guestAgentSocket() : null,
+                fresh.guestAgentChannelOpen());
     }
 
     void release() {
+        vm.agent.detach();
         readiness.cancel();
         if (vm.instance != null) {
             vm.instance.destroy();
@@ -292,6 +326,11 @@ public final class VmRunner {
     void changed() { hooks.changed(this); }
 
     void guestReady(Duration bootTime) { hooks.guestReady(this, bootTime); }
+
+    boolean mayBoot() { return hooks.mayBoot(this); }
+
+    /** The VM's state dir. */
+    public java.nio.file.Path stateDir() { return vm.config.stateDir(); }
 
     void operationDone(Action action, Duration took, boolean succeeded) { hooks.operationDone(this, action, took, succeeded); }
 

@@ -33,6 +33,10 @@ final class VmState {
     volatile OperationIntent pendingMigration;
     /** The restart the crash-loop backoff holds back, while it waits. */
     volatile RestartWait restartWait;
+    /** The VM's guest-agent connection, owned by its runner. */
+    volatile io.kubevmm.node.agent.GuestAgent agent;
+    /** How the last stop brought the guest down. */
+    volatile VmObservation.Stop lastStop;
 
     VmState(VmConfig config) {
         this.config = config;
@@ -54,6 +58,7 @@ final class VmState {
         VmConfig c = config;
         return new VmObservation(Lifecycle.phase(m, a), m, a, i != null ? Long.valueOf(i.pid()) : u != null ? Long.valueOf(u.pid()) : null,
                 r.createdTime(), r.startedTime(), r.guestReadyTime(), r.bootMillis(), r.restartCount(), lastFailure,
-                m == MachineState.SAVED_TO_DISK ? c.suspendStateFile() : null, c.consoleLog(), restartWait);
+                m == MachineState.SAVED_TO_DISK ? c.suspendStateFile() : null, c.consoleLog(), restartWait,
+                agent == null ? io.kubevmm.node.agent.AgentState.NO_CHANNEL : agent.state(), lastStop);
     }
 }

@@ -18,6 +18,8 @@ final class VmThread {
     private final String vmId;
     private final RunnerTime time;
     private final ExecutorService executor;
+    /** Set by the VM's last task (its deletion): whatever was queued behind it is dropped, not run. */
+    private volatile boolean closed;
 
     VmThread(String vmId, RunnerTime time) {
         this.vmId = vmId;
@@ -39,6 +41,9 @@ final class VmThread {
 
     /** Queues {@code task} as it is; false when the VM is deleted and it will never run. */
     boolean tryExecute(Runnable task) {
+        if (closed) {
+            return false;
+        }
         try {
             executor.execute(task);
             return true;
@@ -52,8 +57,22 @@ final class VmThread {
         executor.shutdown();
     }
 
+    /**
+     * Ends the VM's thread from its own last task: tasks queued behind it (a drive a settled
+     * migration or a guest event asked for) are dropped, so nothing acts on a deleted VM; acting
+     * would start a new emulator nothing tracks.
+     */
+    void close() {
+        closed = true;
+        executor.shutdown();
+    }
+
     private Runnable guarded(Runnable task) {
         return () -> {
+            if (closed) {
+                LOG.debugf("%s is deleted; dropping a task queued before its deletion finished", vmId);
+                return;
+            }
             try {
                 task.run();
             } catch (RuntimeException e) {

@@ -6,6 +6,11 @@ import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.Firmware;
 import io.kubevmm.api.v1alpha1.HttpSource;
 import io.kubevmm.api.v1alpha1.NetworkMode;
+import io.kubevmm.api.v1alpha1.OverlayAttachment;
+import io.kubevmm.node.network.InterfaceNames;
+import io.kubevmm.node.network.Ipv4Cidr;
+import io.kubevmm.node.network.NetworkException;
+import io.kubevmm.node.network.Segment;
 import io.kubevmm.api.v1alpha1.Profile;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
@@ -31,10 +36,12 @@ public class VmiConfigMapper {
     private final ImagePaths images;
     private final NodeVms vms;
     private final NodeImages downloads;
+    private final CloudInitSources cloudInit;
     private final Path uefiCode;
     private final Path uefiVarsTemplate;
 
-    VmiConfigMapper(NodeConfig config, NodeVms vms, NodeImages downloads) {
+    VmiConfigMapper(NodeConfig config, NodeVms vms, NodeImages downloads, CloudInitSources cloudInit) {
+        this.cloudInit = cloudInit;
         this.images = new ImagePaths(config.imageDir(), config.stateDir());
         this.uefiCode = config.qemu().uefiCode();
         this.uefiVarsTemplate = config.qemu().uefiVarsTemplate();
@@ -66,7 +73,9 @@ public class VmiConfigMapper {
         if (!waiting.isEmpty()) {
             throw new ImagesNotReady(waiting);
         }
-        return new VmConfig(
+        VmConfig.Overlay overlay = spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.overlay
+                ? overlay(vmi) : null;
+        VmConfig config = new VmConfig(
                 NodeVms.id(namespace, name),
                 vms.stateDir(namespace, name),
                 SpecDefaults.profile(spec) == Profile.standard ? VmConfig.Profile.STANDARD : VmConfig.Profile.MICROVM,
@@ -79,7 +88,49 @@ public class VmiConfigMapper {
                 spec.getNetwork() != null && spec.getNetwork().getMode() == NetworkMode.user
                         ? VmConfig.NetworkMode.USER : VmConfig.NetworkMode.NONE,
                 macAddress(vmi.getMetadata().getUid() == null ? namespace + "/" + name : vmi.getMetadata().getUid()),
-                firmware(boot.getFirmware()));
+                firmware(boot.getFirmware()),
+                cloudInit.of(vmi, ownerUid(vmi)));
+        return overlay == null ? config : config.onOverlay(overlay);
+    }
+
+    /**
+     * The VM's place on its overlay network, as the operator allocated it in {@code spec.overlay};
+     * checked here, before anything is created for it: the values become device settings and DHCP leases.
+     */
+    static VmConfig.Overlay overlay(VirtualMachineInstance vmi) {
+        OverlayAttachment a = vmi.getSpec().getOverlay();
+        String network = vmi.getSpec().getNetwork().getNetworkName() == null ? "default" : vmi.getSpec().getNetwork().getNetworkName();
+        if (a == null) {
+            throw new ImagePaths.Refused("spec.overlay", "OverlayNotAllocated", "is missing: the operator has not allocated this VM's"
+                    + " address on network " + network + " yet (network.mode overlay); the VM starts once it has");
+        }
+        if (a.getVni() == null || a.getCidr() == null || a.getIpAddress() == null || a.getMacAddress() == null) {
+            throw new ImagePaths.Refused("spec.overlay", "InvalidSpec", "needs vni, cidr, ipAddress and macAddress (written by the operator)");
+        }
+        try {
+            Segment segment = new Segment(a.getVni(), Ipv4Cidr.parse("cidr", a.getCidr()));
+            int ip = Ipv4Cidr.address("ipAddress", a.getIpAddress());
+            if (!segment.cidr().isGuestAddress(ip)) {
+                throw new NetworkException("ipAddress " + a.getIpAddress() + " is not a guest address of " + segment.cidr());
+            }
+            InterfaceNames.unicastMac("macAddress", a.getMacAddress());
+            return new VmConfig.Overlay(a.getNetworkName() == null ? network : a.getNetworkName(), a.getVni(),
+                    segment.cidr().toString(), Ipv4Cidr.format(ip), a.getMacAddress());
+        } catch (NetworkException e) {
+            throw new ImagePaths.Refused("spec.overlay", "InvalidSpec", e.getMessage());
+        }
+    }
+
+    /** Why the cloud-init user-data Secret {@code vmi} names cannot be read now, or empty. */
+    public java.util.Optional<String> cloudInitProblem(VirtualMachineInstance vmi) {
+        return cloudInit.problem(vmi);
+    }
+
+    /** The uid of the VirtualMachine that owns {@code vmi}, or null when none does. */
+    public static String ownerUid(VirtualMachineInstance vmi) {
+        var owners = vmi.getMetadata().getOwnerReferences();
+        return owners == null ? null : owners.stream().filter(o -> "VirtualMachine".equals(o.getKind()))
+                .map(o -> o.getUid()).findFirst().orElse(null);
     }
 
     /**

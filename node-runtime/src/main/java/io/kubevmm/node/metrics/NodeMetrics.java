@@ -33,8 +33,17 @@ public class NodeMetrics {
             Gauge.builder("kubevmm.vms", phases, p -> p.get().filter(v -> v == phase).count())
                     .description("VMs on this node by phase")
                     .tag("phase", phase.name())
+                    .strongReference(true) // the supplier is a lambda only the gauge holds: weakly held, a GC would drop it
                     .register(registry);
         }
+    }
+
+    /** How many of this node's VMs have a guest agent that answers. */
+    public void trackGuestAgents(Supplier<Long> connected) {
+        Gauge.builder("kubevmm.guest.agents.connected", connected, c -> c.get())
+                .description("VMs on this node whose qemu-guest-agent is connected")
+                .strongReference(true)
+                .register(registry);
     }
 
     public void bootTime(Duration took) {
@@ -63,10 +72,10 @@ public class NodeMetrics {
         perVm.computeIfAbsent(namespace + "/" + name, k -> List.of(
                 FunctionCounter.builder("kubevmm.vm.cpu", pid, p -> pidStat(p, true))
                         .description("CPU time used by the VM's emulator process")
-                        .baseUnit("seconds").tags(tags).register(registry),
+                        .baseUnit("seconds").tags(tags).register(registry), // pid stays reachable: the gauge below holds it strongly
                 Gauge.builder("kubevmm.vm.memory.resident", pid, p -> pidStat(p, false))
                         .description("Resident memory of the VM's emulator process")
-                        .baseUnit("bytes").tags(tags).register(registry)));
+                        .baseUnit("bytes").tags(tags).strongReference(true).register(registry)));
     }
 
     public void untrack(String namespace, String name) {

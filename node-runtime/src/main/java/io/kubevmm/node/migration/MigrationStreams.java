@@ -38,15 +38,14 @@ public final class MigrationStreams {
 
     /**
      * Whether the engine sends a post-copy migration's page requests over a connection of their
-     * own ({@code postcopy-preempt}, listed among {@code engineCapabilities} where the emulator has
-     * it): for strategy PostCopy, which always switches, and no multifd. Not for Auto: most of
+     * own ({@link VmmEngine#separatesPostcopyRequests}, where the emulator can): for strategy PostCopy, which always switches, and no multifd. Not for Auto: most of
      * those converge in pre-copy, and the preempt channel would cost them the hand-off of the
      * stream (a second connection is always relayed). Both nodes decide by this rule, from the
      * same spec, and tell their emulator.
      */
-    public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+    public static boolean postcopyPreempt(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, VmmEngine engine) {
         return spec.getStrategy() == io.kubevmm.api.v1alpha1.VMMigrationSpec.Strategy.PostCopy && multifdChannels(spec) == 0
-                && engineCapabilities.contains("postcopy-preempt");
+                && engine.separatesPostcopyRequests();
     }
 
     /**
@@ -54,15 +53,15 @@ public final class MigrationStreams {
      * post-copy preempt channel): each one goes through the tunnel relay, authenticated like the
      * main stream, so such a migration is relayed on both nodes, never handed off.
      */
-    public static boolean ownConnections(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
-        return multifdChannels(spec) > 0 || postcopyPreempt(spec, engineCapabilities);
+    public static boolean ownConnections(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, VmmEngine engine) {
+        return multifdChannels(spec) > 0 || postcopyPreempt(spec, engine);
     }
 
     /** For the log line of each end: the connections besides the main stream, "" if none. */
-    public static String ownConnectionsNote(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, java.util.List<String> engineCapabilities) {
+    public static String ownConnectionsNote(io.kubevmm.api.v1alpha1.VMMigrationSpec spec, VmmEngine engine) {
         int channels = multifdChannels(spec);
         return channels > 0 ? " with " + channels + " multifd channels"
-                : postcopyPreempt(spec, engineCapabilities) ? " with a post-copy preempt channel" : "";
+                : postcopyPreempt(spec, engine) ? " with a post-copy preempt channel" : "";
     }
 
     /** A word for logs and the benchmark: "hand-off" or "relay". */

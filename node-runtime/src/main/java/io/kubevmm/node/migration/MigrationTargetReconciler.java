@@ -17,6 +17,9 @@ import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 public class MigrationTargetReconciler implements Reconciler<VMMigration> {
     static final String NAME = "migration-target";
 
+    /** How often a target that downloads the VM's base images reports progress and checks whether they are there. */
+    private static final java.time.Duration IMAGE_RECHECK = java.time.Duration.ofSeconds(2);
+
     private final TargetMigrations targets;
 
     MigrationTargetReconciler(TargetMigrations targets) {
@@ -30,7 +33,9 @@ public class MigrationTargetReconciler implements Reconciler<VMMigration> {
         boolean gaveUp = status != null && status.getTarget() != null && status.getTarget().getFailedTime() != null;
         if (status != null && status.getPhase() == Phase.Scheduling && !Boolean.TRUE.equals(migration.getSpec().getCancel())
                 && !gaveUp && !targets.isReceiving(migration.getMetadata().getUid())) {
-            targets.prepare(migration);
+            if (!targets.prepare(migration)) {
+                return UpdateControl.<VMMigration>noUpdate().rescheduleAfter(IMAGE_RECHECK);
+            }
         }
         return UpdateControl.noUpdate();
     }

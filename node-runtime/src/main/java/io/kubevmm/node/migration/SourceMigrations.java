@@ -285,10 +285,10 @@ public class SourceMigrations {
             OutgoingRun.Stream stream;
             TunnelClient.Endpoint memoryRelay = null;
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
-            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine())
                     && MigrationStreams.handOff(tunnel.tls(), vms.engine());
             LOG.infof("migration %s: memory stream leaves by %s%s", ref, MigrationStreams.mode(handOff),
-                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine()));
             if (handOff) {
                 stream = MigrationStreams.outgoing(address, ref.uid(), secret);
             } else {
@@ -297,10 +297,10 @@ public class SourceMigrations {
                 endpoints.add(relay);
                 memoryRelay = relay;
                 stream = MigrationStreams.outgoing(relay, channels,
-                        MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
+                        MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine()));
             }
             Path disks = null;
-            if (!runner.config().disks().isEmpty()) {
+            if (runner.config().hasBlockState()) {
                 endpoints.add(TunnelClient.listen(dir.resolve("outgoing-nbd.sock"), address, ref.uid(), "nbd", secret, tunnel.tls()));
                 disks = dir.resolve("outgoing-nbd.sock");
             }

@@ -9,6 +9,8 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.engine.MigrationStatus;
 import io.kubevmm.node.events.EventRecorder;
 import io.kubevmm.node.files.FileTree;
+import io.kubevmm.node.images.ImageState;
+import io.kubevmm.node.images.ImagesNotReady;
 import io.kubevmm.node.lifecycle.VmiConfigMapper;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.VmConfig;
@@ -71,11 +73,16 @@ public class TargetMigrations {
         return Optional.ofNullable(secrets.remove(uid));
     }
 
-    /** Starts the incoming emulator and the tunnel for {@code migration}, then reports TargetReady. */
-    public void prepare(VMMigration migration) {
+    /**
+     * Starts the incoming emulator and the tunnel for {@code migration}, then reports TargetReady.
+     *
+     * @return false when the VM's downloaded base images are not in this node's cache yet: their
+     *         download runs, its progress is in {@code status.target.images}, and the caller asks again
+     */
+    public boolean prepare(VMMigration migration) {
         MigrationRef ref = MigrationRef.of(migration);
         if (arrivals.containsKey(ref.uid()) || !vms.reserveArrival(ref.namespace(), ref.vmName())) {
-            return;
+            return true;
         }
         VmmInstance instance = null;
         try {
@@ -91,23 +98,26 @@ public class TargetMigrations {
             Path disks = config.stateDir().resolve("incoming-nbd.sock");
             int channels = MigrationStreams.multifdChannels(migration.getSpec());
             // Multifd and preempt channels are connections of their own: relayed, never handed off.
-            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine().capabilities())
+            boolean handOff = !MigrationStreams.ownConnections(migration.getSpec(), vms.engine())
                     && MigrationStreams.handOff(tunnel.tls(), vms.engine()) && tunnel.server().canHandOff();
             TunnelServer.Destination memory = MigrationStreams.incoming(instance.incoming(), stream, postcopy, handOff, channels,
-                    MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine().capabilities()));
+                    MigrationStreams.postcopyPreempt(migration.getSpec(), vms.engine()));
             instance.incoming().exportDisks(disks);
             byte[] secret = TunnelSecrets.generate();
             TunnelServer.Registration registration = tunnel.server().registerDestinations(ref.uid(), secret,
-                    config.disks().isEmpty() ? Map.of(MigrationStreams.CHANNEL, memory)
+                    !config.hasBlockState() ? Map.of(MigrationStreams.CHANNEL, memory)
                             : Map.of(MigrationStreams.CHANNEL, memory, "nbd", TunnelServer.Destination.relayTo(disks)));
             LOG.infof("migration %s: memory stream arrives by %s%s", ref, MigrationStreams.mode(handOff),
-                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine().capabilities()));
+                    MigrationStreams.ownConnectionsNote(migration.getSpec(), vms.engine()));
             Arrival arrival = new Arrival(ref, config, instance, registration);
             arrivals.put(ref.uid(), arrival);
             secrets.put(ref.uid(), secret);
             boolean guestReady = vmi.getStatus() != null && Conditions.isTrue(vmi.getStatus().getConditions(), ConditionTypes.READY);
             Thread.ofVirtual().name("migration-in " + ref).start(() -> watch(arrival, guestReady));
             reportTargetReady(migration, instance.pid());
+        } catch (ImagesNotReady waiting) {
+            cleanUp(ref, null);
+            return reportImages(migration, ref, waiting);
         } catch (EngineException | RuntimeException e) {
             LOG.warnf("cannot prepare the target of migration %s: %s", ref, e.getMessage());
             if (instance != null) {
@@ -120,6 +130,28 @@ public class TargetMigrations {
                 LOG.warnf("migration %s: cannot report that the target failed: %s", ref, report.getMessage());
             }
         }
+        return true;
+    }
+
+    /**
+     * The target lacks a downloaded base image: a failed download ends the migration (TargetFailed,
+     * naming the field), one under way is reported as progress and the operator waits for it.
+     */
+    private boolean reportImages(VMMigration migration, MigrationRef ref, ImagesNotReady waiting) {
+        var failed = waiting.failed();
+        if (failed.isPresent()) {
+            LOG.warnf("migration %s: cannot prepare the target: %s", ref, waiting.getMessage());
+            MigrationRef.reportTarget(client, migration, MigrationRef.failure(vms.nodeName(), "TargetFailed",
+                    "node " + vms.nodeName() + " cannot download the VM's base image: " + failed.get().field()
+                            + " (disk " + failed.get().disk() + "): " + ((ImageState.Failed) failed.get().state()).message(), false));
+            return true;
+        }
+        var facts = MigrationRef.fact(vms.nodeName(), "node " + vms.nodeName() + " downloads the VM's base images before it"
+                + " prepares the target: " + waiting.getMessage());
+        facts.setImages(waiting.statuses());
+        facts.setSampleTime(java.time.Instant.now().toString());
+        MigrationRef.reportTarget(client, migration, facts);
+        return false;
     }
 
     /** The fact the operator moves the migration to TargetReady on (and the source starts sending from). */
@@ -127,6 +159,10 @@ public class TargetMigrations {
         var facts = MigrationRef.fact(vms.nodeName(), "QEMU " + pid + " on node " + vms.nodeName()
                 + " waits for the guest's state; tunnel port " + tunnel.port());
         facts.setReadyTime(java.time.Instant.now().toString());
+        var before = migration.getStatus() == null ? null : migration.getStatus().getTarget();
+        if (before != null && before.getImages() != null && !before.getImages().isEmpty()) {
+            facts.setImages(java.util.List.of()); // the downloads are done: a merge patch replaces the list
+        }
         MigrationRef.reportTarget(client, migration, facts);
     }
 

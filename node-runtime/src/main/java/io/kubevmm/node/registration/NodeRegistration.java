@@ -16,6 +16,7 @@ import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.validation.Quantities;
 import io.kubevmm.node.config.NodeCapacity;
 import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.ha.LeaseHold;
 import io.kubevmm.node.lifecycle.MachineState;
 import io.kubevmm.node.lifecycle.NodeVms;
 import io.kubevmm.node.lifecycle.VmRunner;
@@ -48,9 +49,10 @@ public class NodeRegistration {
     private final int httpPort;
     private final io.kubevmm.node.transfer.TunnelService tunnel;
     private final String leaseNamespace;
+    private final LeaseHold hold;
 
     NodeRegistration(KubernetesClient client, NodeConfig config, NodeCapacity capacity, NodeVms vms,
-                     io.kubevmm.node.transfer.TunnelService tunnel,
+                     io.kubevmm.node.transfer.TunnelService tunnel, LeaseHold hold,
                      @ConfigProperty(name = "quarkus.http.port", defaultValue = "8080") int httpPort,
                      @ConfigProperty(name = "kubevmm.node.lease-namespace", defaultValue = "kubevmm-system") String leaseNamespace) {
         this.client = client;
@@ -60,17 +62,23 @@ public class NodeRegistration {
         this.tunnel = tunnel;
         this.httpPort = httpPort;
         this.leaseNamespace = leaseNamespace;
+        this.hold = hold;
     }
 
     void onStart(@Observes StartupEvent event) {
         heartbeat();
     }
 
-    @Scheduled(every = "${kubevmm.node.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${kubevmm.node.heartbeat-interval:3s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     synchronized void heartbeat() {
+        // The Lease first, on its own: the VMNode write failing must not cost a renewal (fencing counts them).
+        try {
+            renewLease();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("renewing the Lease of node %s failed: %s", config.name(), e.getMessage());
+        }
         try {
             publishNode();
-            renewLease();
         } catch (KubernetesClientException e) {
             LOG.warnf("heartbeat of node %s failed: %s", config.name(), e.getMessage());
         }
@@ -113,6 +121,7 @@ public class NodeRegistration {
         s.setQemuCapabilities(vms.engine().capabilities());
         s.setEndpoint(config.advertiseAddress() + ":" + httpPort);
         s.setMigrationEndpoint(config.advertiseAddress() + ":" + tunnel.port());
+        s.setUnderlayAddress(config.effectiveUnderlayAddress());
         String now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS).format(DateTimeFormatter.ISO_INSTANT);
         s.setHeartbeatTime(now);
         boolean unprivileged = vms.engine().runsUnprivileged();
@@ -131,21 +140,34 @@ public class NodeRegistration {
         return r;
     }
 
+    /**
+     * Renews the Lease (an update conditional on the version read, so it never overwrites the
+     * operator's fence mark it did not see) and tells {@link LeaseHold} the renew time it wrote:
+     * fencing counts from there, never from when the answer came.
+     */
     private void renewLease() {
         String name = LEASE_PREFIX + config.name();
         var leases = client.leases().inNamespace(leaseNamespace);
-        ZonedDateTime now = ZonedDateTime.now();
+        ZonedDateTime now = ZonedDateTime.now(java.time.ZoneOffset.UTC);
         Lease existing = leases.withName(name).get();
+        boolean fenced;
         if (existing == null) {
             leases.resource(new LeaseBuilder().withNewMetadata().withName(name).withNamespace(leaseNamespace).endMetadata()
                     .withNewSpec().withHolderIdentity(config.name())
                     .withLeaseDurationSeconds((int) config.leaseDuration().toSeconds())
                     .withAcquireTime(now).withRenewTime(now).endSpec().build()).create();
+            fenced = false;
         } else {
             existing.getSpec().setRenewTime(now);
             existing.getSpec().setHolderIdentity(config.name());
             existing.getSpec().setLeaseDurationSeconds((int) config.leaseDuration().toSeconds());
             leases.resource(existing).update();
+            var annotations = existing.getMetadata().getAnnotations();
+            fenced = annotations != null && annotations.containsKey(FENCED_ANNOTATION);
         }
+        hold.renewed(now.toInstant(), fenced);
     }
+
+    /** Set on a node's Lease by the operator when it declared the node lost (value: when); also named in the operator. */
+    public static final String FENCED_ANNOTATION = "kubevmm.io/fenced-at";
 }

@@ -117,7 +117,7 @@ public class NodeSnapshots {
         try {
             var stored = snapshotter.store().find(storeName(snapshot));
             if (stored.isPresent()) {
-                ready(snapshot, stored.get());
+                ready(snapshot, stored.get(), null); // what the guest agent did is not known any more
                 return;
             }
         } catch (EngineException e) {
@@ -251,19 +251,27 @@ public class NodeSnapshots {
         SnapshotDetails details = new SnapshotDetails(namespace + "_" + vmName, vmUid(vmi),
                 vmi == null ? null : JSON.valueToTree(vmi.getSpec()), type, Instant.now());
         String name = storeName(snapshot);
+        GuestFreeze[] freeze = new GuestFreeze[1];
         try {
             StoredSnapshot stored = runner.exclusive((emulator, config) -> {
-                if (type == SnapshotType.Disk) {
-                    return emulator != null ? snapshotter.snapshotDisks(name, emulator, details)
-                            : snapshotter.snapshotDisks(name, config, details);
-                }
-                if (emulator == null) {
+                if (type == SnapshotType.FullState && emulator == null) {
                     throw new EngineException(EngineException.Reason.OperationFailed, "VM " + vmName
                             + " has no running emulator (stopped or suspended to disk); a FullState snapshot needs its memory");
                 }
-                return snapshotter.snapshotFullState(name, emulator, details);
+                // Frozen just before the disks switch (and, FullState, the copy-on-write capture is armed); thawed whatever happens.
+                // Only a running guest's agent answers (a paused one's would time out).
+                boolean running = emulator != null && runner.observe().machine() == io.kubevmm.node.lifecycle.MachineState.RUNNING;
+                try (GuestFreeze frozen = GuestFreeze.freeze(runner.guestAgent(), config.id(), running)) {
+                    freeze[0] = frozen;
+                    if (type == SnapshotType.Disk) {
+                        return emulator != null ? snapshotter.snapshotDisks(name, emulator, details)
+                                : snapshotter.snapshotDisks(name, config, details);
+                    }
+                    // Thawed as soon as the instant is fixed, not after the memory is written.
+                    return snapshotter.snapshotFullState(name, emulator, details, frozen::close);
+                }
             }).join();
-            ready(snapshot, stored);
+            ready(snapshot, stored, freeze[0]);
         } catch (CompletionException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             LOG.warnf("Snapshot %s failed: %s", name, cause.getMessage());
@@ -271,9 +279,14 @@ public class NodeSnapshots {
         }
     }
 
-    private void ready(VMSnapshot snapshot, StoredSnapshot stored) {
+    private void ready(VMSnapshot snapshot, StoredSnapshot stored, GuestFreeze freeze) {
         var m = stored.manifest();
-        SnapshotNodeFacts facts = fact(m.type() + " snapshot stored on " + vms.nodeName());
+        SnapshotNodeFacts facts = fact(m.type() + " snapshot stored on " + vms.nodeName()
+                + (freeze == null || freeze.problem() == null ? "" : "; " + freeze.problem()));
+        facts.setIndications(freeze == null ? null : freeze.indications());
+        if (freeze != null && freeze.problem() != null) {
+            events.warning(snapshot, "GuestFreezeProblem", freeze.problem());
+        }
         facts.setCompletedTime(Instant.now().toString());
         facts.setSizeBytes(m.sizeBytes());
         facts.setPauseMillis(m.pauseMillis());

@@ -30,6 +30,22 @@ public final class PendingSnapshot implements AutoCloseable {
     public Path stateFile() { return dir.resolve(SnapshotStore.STATE_FILE); }
 
     /**
+     * Takes the UEFI variables an engine captured at the snapshot's instant
+     * ({@link io.kubevmm.node.engine.VmConfig#capturedUefiVars}) into the snapshot; nothing when
+     * there are none.
+     */
+    public void takeUefiVars(Path captured) throws EngineException {
+        try {
+            if (java.nio.file.Files.exists(captured)) {
+                java.nio.file.Files.move(captured, dir.resolve(SnapshotStore.UEFI_VARS_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (java.io.IOException e) {
+            throw new EngineException(EngineException.Reason.OperationFailed, "cannot keep the UEFI variables in snapshot '" + name
+                    + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Links the disks' layers in, checksums every artifact (the state file's SHA-256 may be given
      * when it was computed while writing), writes the manifest and publishes the snapshot.
      */

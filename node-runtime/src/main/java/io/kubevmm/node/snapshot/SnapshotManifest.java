@@ -23,6 +23,7 @@ import java.util.List;
  * @param pauseMillis    how long the guest's vCPUs stood still for this snapshot
  * @param durationMillis from the request until every artifact was complete
  * @param createdAt      the instant the snapshot was taken
+ * @param uefiVars       the UEFI variables as of the snapshot (a UEFI VM's), else null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SnapshotManifest(
@@ -38,7 +39,8 @@ public record SnapshotManifest(
         long sizeBytes,
         long pauseMillis,
         long durationMillis,
-        Instant createdAt) {
+        Instant createdAt,
+        String uefiVars) {
 
     public static final int FORMAT = 1;
 

@@ -46,6 +46,8 @@ import java.util.stream.Stream;
 public final class SnapshotStore {
     static final String MANIFEST = "manifest.json";
     static final String STATE_FILE = "state.bin";
+    /** A UEFI VM's variables as of the snapshot. */
+    static final String UEFI_VARS_FILE = "uefi-vars.fd";
     private static final String INCOMPLETE = ".incomplete";
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,252}");
     static final ObjectMapper JSON = JsonMapper.builder()
@@ -115,9 +117,15 @@ public final class SnapshotStore {
                 artifacts.addFirst(new SnapshotManifest.Artifact(STATE_FILE, Files.size(state),
                         stateSha256 != null ? stateSha256 : Sha256.of(state)));
             }
+            String uefiVars = null;
+            Path vars = dir.resolve(UEFI_VARS_FILE);
+            if (Files.exists(vars)) {
+                uefiVars = UEFI_VARS_FILE;
+                artifacts.add(new SnapshotManifest.Artifact(UEFI_VARS_FILE, Files.size(vars), Sha256.of(vars)));
+            }
             long size = artifacts.stream().mapToLong(SnapshotManifest.Artifact::sizeBytes).sum();
             SnapshotManifest manifest = new SnapshotManifest(SnapshotManifest.FORMAT, pending.name(), details.vmName(), details.vmUid(),
-                    details.vmSpec(), details.type(), entries, stateFile, artifacts, size, pauseMillis, durationMillis, details.createdAt());
+                    details.vmSpec(), details.type(), entries, stateFile, artifacts, size, pauseMillis, durationMillis, details.createdAt(), uefiVars);
             Path tmp = dir.resolve(MANIFEST + ".tmp");
             JSON.writeValue(tmp.toFile(), manifest);
             Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);

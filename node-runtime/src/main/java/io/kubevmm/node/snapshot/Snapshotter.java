@@ -40,22 +40,23 @@ public final class Snapshotter {
     public SnapshotStore store() { return store; }
 
     public StoredSnapshot snapshotDisks(String name, VmmInstance vm, SnapshotDetails details) throws EngineException {
-        return disks(name, details, () -> vm.snapshotDisks());
+        return disks(name, details, vm.config(), () -> vm.snapshotDisks());
     }
 
     public StoredSnapshot snapshotDisks(String name, VmConfig stoppedVm, SnapshotDetails details) throws EngineException {
-        return disks(name, details, () -> engine.snapshotDisks(stoppedVm));
+        return disks(name, details, stoppedVm, () -> engine.snapshotDisks(stoppedVm));
     }
 
     private interface DiskCapture {
         List<DiskChain> take() throws EngineException;
     }
 
-    private StoredSnapshot disks(String name, SnapshotDetails details, DiskCapture capture) throws EngineException {
+    private StoredSnapshot disks(String name, SnapshotDetails details, VmConfig vm, DiskCapture capture) throws EngineException {
         require(details, SnapshotType.Disk);
         long started = System.nanoTime();
         try (PendingSnapshot pending = store.begin(name)) {
             List<DiskChain> chains = capture.take();
+            pending.takeUefiVars(vm.capturedUefiVars());
             long durationMillis = (System.nanoTime() - started) / 1_000_000;
             // The guest never stopped: the emulator only drained in-flight I/O while switching layers.
             return pending.complete(details, chains, null, 0, durationMillis);
@@ -63,9 +64,15 @@ public final class Snapshotter {
     }
 
     public StoredSnapshot snapshotFullState(String name, VmmInstance vm, SnapshotDetails details) throws EngineException {
+        return snapshotFullState(name, vm, details, () -> { });
+    }
+
+    /** {@code armed}: called once the snapshot's instant is fixed, while the memory is still being written. */
+    public StoredSnapshot snapshotFullState(String name, VmmInstance vm, SnapshotDetails details, Runnable armed) throws EngineException {
         require(details, SnapshotType.FullState);
         try (PendingSnapshot pending = store.begin(name)) {
-            FullStateCapture capture = vm.snapshotFullState(pending.stateFile());
+            FullStateCapture capture = vm.snapshotFullState(pending.stateFile(), armed);
+            pending.takeUefiVars(vm.config().capturedUefiVars());
             return pending.complete(details, capture.disks(), capture.stateSha256(), capture.pauseMillis(), capture.durationMillis());
         }
     }

@@ -22,6 +22,6 @@ public record StoredSnapshot(Path dir, SnapshotManifest manifest) {
                 .map(d -> new DiskChain(d.disk(), d.layers().stream().map(dir::resolve).toList(),
                         d.baseImage() == null ? null : Path.of(d.baseImage())))
                 .toList();
-        return new SnapshotImage(stateFile(), disks);
+        return new SnapshotImage(stateFile(), disks, manifest.uefiVars() == null ? null : dir.resolve(manifest.uefiVars()));
     }
 }

@@ -17,6 +17,7 @@ import io.kubevmm.node.config.NodeConfig;
 import io.kubevmm.node.testing.GuestConsole;
 import io.kubevmm.node.testing.ImageServer;
 import io.kubevmm.node.testing.RegisterCrds;
+import io.kubevmm.node.testing.TestVmis;
 import io.kubevmm.node.testing.Vmis;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -31,7 +32,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -51,6 +51,12 @@ class ImageSourceNodeTest {
 
     @Inject
     KubernetesClient client;
+    TestVmis vmis;
+
+    @BeforeEach
+    void readVmis() {
+        vmis = new TestVmis(client, BOOT);
+    }
     @Inject
     NodeConfig config;
     ImageServer server;
@@ -65,28 +71,8 @@ class ImageSourceNodeTest {
         server.close();
     }
 
-    VirtualMachineInstance get(String name) {
-        return client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).get();
-    }
-
-    VirtualMachineInstanceStatus awaitStatus(String name, Duration atMost, Predicate<VirtualMachineInstanceStatus> until) {
-        await().atMost(atMost).pollInterval(Duration.ofMillis(200)).until(() -> {
-            VirtualMachineInstance vmi = get(name);
-            return vmi != null && vmi.getStatus() != null && until.test(vmi.getStatus());
-        });
-        return get(name).getStatus();
-    }
-
     List<String> eventReasons(String name) {
-        return client.v1().events().inNamespace("default").list().getItems().stream()
-                .filter(e -> name.equals(e.getInvolvedObject().getName())).map(Event::getReason).toList();
-    }
-
-    void delete(String... names) {
-        for (String name : names) {
-            client.resources(VirtualMachineInstance.class).inNamespace("default").withName(name).delete();
-        }
-        await().atMost(BOOT).until(() -> List.of(names).stream().allMatch(n -> get(n) == null));
+        return vmis.events(name).stream().map(Event::getReason).toList();
     }
 
     static VirtualMachineInstance withHttpDisk(String name, String url, String sha256) {
@@ -115,7 +101,7 @@ class ImageSourceNodeTest {
             client.resource(withHttpDisk("img-a", url, sha)).create();
             client.resource(withHttpDisk("img-b", url, sha)).create();
             for (String vm : List.of("img-a", "img-b")) {
-                VirtualMachineInstanceStatus waiting = awaitStatus(vm, BOOT, s -> s.getImages() != null);
+                VirtualMachineInstanceStatus waiting = vmis.awaitStatus(vm, BOOT, s -> s.getImages() != null);
                 assertThat(waiting.getPhase()).isEqualTo(InstancePhase.Pending);
                 assertThat(waiting.getQemuPid()).isNull();
                 assertThat(waiting.getImages()).singleElement().satisfies(i -> {
@@ -130,7 +116,7 @@ class ImageSourceNodeTest {
             }
             server.release();
             for (String vm : List.of("img-a", "img-b")) {
-                VirtualMachineInstanceStatus running = awaitStatus(vm, BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s));
+                VirtualMachineInstanceStatus running = vmis.awaitStatus(vm, BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s));
                 assertThat(running.getImages()).as("no image status once the image is cached").isNull();
                 GuestConsole console = new GuestConsole(Path.of(running.getConsoleLog()));
                 await().atMost(BOOT).until(() -> console.text().contains("disk vda present " + bytes.length));
@@ -145,7 +131,7 @@ class ImageSourceNodeTest {
 
             String wrong = "0".repeat(64);
             client.resource(withHttpDisk("img-bad", server.serve("other.raw", image), wrong)).create();
-            VirtualMachineInstanceStatus bad = awaitStatus("img-bad", BOOT, s -> s.getPhase() == InstancePhase.Failed);
+            VirtualMachineInstanceStatus bad = vmis.awaitStatus("img-bad", BOOT, s -> s.getPhase() == InstancePhase.Failed);
             assertThat(NodeRuntimeTest.condition(bad, "Failure")).hasValueSatisfying(c -> {
                 assertThat(c.getReason()).isEqualTo("ImageChecksumMismatch");
                 assertThat(c.getMessage()).startsWith("spec.disks[0].source.http (disk base): the downloaded image has SHA-256 " + sha);
@@ -156,13 +142,13 @@ class ImageSourceNodeTest {
             });
             assertThat(bad.getQemuPid()).isNull();
             await().atMost(BOOT).until(() -> eventReasons("img-bad").contains("ImageChecksumMismatch"));
-            assertThat(ready(get("img-a").getStatus())).as("the node and its other VMs are unaffected").isTrue();
+            assertThat(ready(vmis.get("img-a").getStatus())).as("the node and its other VMs are unaffected").isTrue();
 
             client.resource(withHttpDisk("img-404", server.url("missing.raw"), sha.replace('a', 'b').replace('0', '1'))).create();
-            VirtualMachineInstanceStatus missing = awaitStatus("img-404", BOOT, s -> s.getPhase() == InstancePhase.Failed);
+            VirtualMachineInstanceStatus missing = vmis.awaitStatus("img-404", BOOT, s -> s.getPhase() == InstancePhase.Failed);
             assertThat(NodeRuntimeTest.condition(missing, "Failure")).hasValueSatisfying(c -> assertThat(c.getReason()).isEqualTo("ImageNotFound"));
         } finally {
-            delete("img-a", "img-b", "img-bad", "img-404");
+            vmis.delete("img-a", "img-b", "img-bad", "img-404");
             Files.deleteIfExists(image);
         }
     }
@@ -189,7 +175,7 @@ class ImageSourceNodeTest {
         vmi.getSpec().setDisks(List.of(root));
         client.resource(vmi).create();
         try {
-            VirtualMachineInstanceStatus up = awaitStatus("debian", FIRMWARE_BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s));
+            VirtualMachineInstanceStatus up = vmis.awaitStatus("debian", FIRMWARE_BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s));
             LOG.infof("Debian through OVMF under %s: login prompt %d ms after start", up.getAccelerator(), up.getBootMillis());
             String console = new GuestConsole(Path.of(up.getConsoleLog())).text();
             assertThat(console).contains("Debian GNU/Linux 12", "login:");
@@ -200,15 +186,15 @@ class ImageSourceNodeTest {
 
             client.resources(VirtualMachineInstance.class).inNamespace("default").withName("debian")
                     .edit(v -> { v.getSpec().setState(InstanceState.Stopped); return v; });
-            awaitStatus("debian", BOOT, s -> s.getPhase() == InstancePhase.Stopped);
+            vmis.awaitStatus("debian", BOOT, s -> s.getPhase() == InstancePhase.Stopped);
             client.resources(VirtualMachineInstance.class).inNamespace("default").withName("debian")
                     .edit(v -> { v.getSpec().setState(InstanceState.Running); return v; });
-            awaitStatus("debian", FIRMWARE_BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s) && s.getBootMillis() != null
+            vmis.awaitStatus("debian", FIRMWARE_BOOT, s -> s.getPhase() == InstancePhase.Running && ready(s) && s.getBootMillis() != null
                     && s.getStartedTime() != null && !s.getStartedTime().equals(up.getStartedTime()));
-            assertThat(get("debian").getStatus().getQemuPid()).as("a new QEMU").isNotEqualTo(up.getQemuPid());
+            assertThat(vmis.get("debian").getStatus().getQemuPid()).as("a new QEMU").isNotEqualTo(up.getQemuPid());
             assertThat(Files.getAttribute(vars, "unix:ino")).as("the same variables file after a restart").isEqualTo(inode);
         } finally {
-            delete("debian");
+            vmis.delete("debian");
         }
     }
 }

@@ -119,6 +119,8 @@ class NodeRuntimeTest {
         assertThat(node.getStatus().getQemuVersion()).matches("\\d+\\.\\d+\\.\\d+");
         assertThat(node.getStatus().getQemuCapabilities()).contains("events", "postcopy-ram", "background-snapshot");
         assertThat(node.getStatus().getEndpoint()).matches(".+:\\d+");
+        assertThat(node.getStatus().getUnderlayAddress()).as("kubevmm.node.underlay-address defaults to the bind address")
+                .isEqualTo("127.0.0.1");
 
         var lease = client.leases().inNamespace("kubevmm-system").withName("kubevmm-node-" + NODE);
         await().atMost(Duration.ofSeconds(30)).until(() -> lease.get() != null);

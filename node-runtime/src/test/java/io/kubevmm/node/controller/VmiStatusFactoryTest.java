@@ -23,7 +23,8 @@ class VmiStatusFactoryTest {
 
     private static VmObservation crashed(VmObservation.RestartWait wait) {
         return new VmObservation(InstancePhase.Stopping, MachineState.CRASHED, Action.NONE, 4242L, T, T, T, 900L, 3,
-                new VmObservation.Failure("GuestCrashed", "Kernel panic - not syncing", T.plusSeconds(4)), null, null, wait);
+                new VmObservation.Failure("GuestCrashed", "Kernel panic - not syncing", T.plusSeconds(4)), null, null, wait,
+                io.kubevmm.node.agent.AgentState.NO_CHANNEL, null);
     }
 
     private static Condition ready(VirtualMachineInstanceStatus status) {

@@ -12,15 +12,14 @@ import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,15 +35,12 @@ import static org.awaitility.Awaitility.await;
 class ArrivalOwnershipTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
     private static final Lifecycle.Desired RUNNING = new Lifecycle.Desired(InstanceState.Running, SuspendMode.Memory, RestartPolicy.Always);
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @Test
     void aVmReconciledWhileItArrivesByMigrationKeepsItsQemuAndItsTicks() throws Exception {

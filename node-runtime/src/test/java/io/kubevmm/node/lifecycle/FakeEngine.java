@@ -256,6 +256,8 @@ final class FakeEngine implements VmmEngine {
 
         @Override public List<Path> mergeUnsharedLayers() { throw notFaked(); }
 
+        @Override public io.kubevmm.node.engine.GuestPort openGuestPort(int guestPort, java.time.Duration timeout) { throw notFaked(); }
+
         @Override public OutgoingMigration outgoing() { throw notFaked(); }
 
         @Override public IncomingMigration incoming() { throw notFaked(); }

@@ -26,6 +26,8 @@ final class FakeVm implements AutoCloseable {
     final List<Duration> boots = new CopyOnWriteArrayList<>();
     final List<Action> done = new CopyOnWriteArrayList<>();
     String readinessPattern;
+    /** What the fence gate says (io.kubevmm.node.ha): false while the node cannot prove it holds its Lease. */
+    volatile boolean mayBoot = true;
     Duration stopGrace = Duration.ofSeconds(5);
     long generation = 1;
     private Lifecycle.Desired desired;
@@ -43,6 +45,7 @@ final class FakeVm implements AutoCloseable {
                 }
             }
             @Override public void guestReady(VmRunner r, Duration bootTime) { boots.add(bootTime); }
+            @Override public boolean mayBoot(VmRunner r) { return mayBoot; }
         }, time);
     }
 

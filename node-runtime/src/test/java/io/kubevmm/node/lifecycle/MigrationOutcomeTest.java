@@ -160,4 +160,23 @@ class MigrationOutcomeTest {
             Thread.currentThread().interrupt();
         }
     }
+
+    @Test
+    void aCopyHandedOverAndDeletedRightAwayStartsNoEmulatorAfterwards() throws Exception {
+        // What the source node does once the VMI names the target: settle (hand over), then delete.
+        // The settlement asks for a drive; run after the deletion, it would boot an emulator no
+        // runner tracks (seen in a system test: a halted QEMU left in the source's state dir).
+        FakeEngine.Instance source = vm.emulator();
+        source.becomes(RunState.MIGRATED);
+        CompletableFuture<Void> settled = vm.runner.settleMigration(RecoveryDecision.MigrationAction.HAND_OVER, "handed over");
+        CompletableFuture<Void> deleted = vm.runner.delete(true);
+        settled.get(5, TimeUnit.SECONDS);
+        deleted.get(5, TimeUnit.SECONDS);
+        vm.runner.scheduleDrive(); // and whatever asks later
+        Thread.sleep(300);
+
+        assertThat(source.destroyed).isTrue();
+        assertThat(vm.engine.created).as("no emulator after the deletion").hasValue(1);
+        assertThat(vm.config.stateDir()).doesNotExist();
+    }
 }

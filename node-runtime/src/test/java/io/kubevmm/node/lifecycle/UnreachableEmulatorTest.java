@@ -77,7 +77,8 @@ class UnreachableEmulatorTest {
             assertThat(console.memcheckFailed()).isFalse();
             runner.delete().get(60, TimeUnit.SECONDS);
         }
-        assertThat(ProcessHandle.of(qemuPid)).as("QEMU after delete").isEmpty();
+        // Its first runtime was killed: the QEMU was reparented to init, which may leave it a zombie (ended all the same).
+        assertThat(ProcessHandle.of(qemuPid).filter(io.kubevmm.node.engine.ProcessLiveness::running)).as("QEMU after delete").isEmpty();
     }
 
     /** Boots the guest from another process, which keeps holding its QMP connection. */

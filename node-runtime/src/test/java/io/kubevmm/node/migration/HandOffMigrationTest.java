@@ -12,20 +12,20 @@ import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
 import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.qmp.FdPassing;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -42,7 +42,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class HandOffMigrationTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
     private static final String MIGRATION = "default_vm_handoff-1";
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
     private final byte[] secret = TunnelSecrets.generate();
     private TunnelServer server;
 
@@ -63,7 +64,6 @@ class HandOffMigrationTest {
 
     @AfterEach
     void cleanUp() {
-        started.forEach(VmmInstance::destroy);
         server.close();
     }
 

@@ -10,17 +10,16 @@ import io.kubevmm.node.transfer.tunnel.TunnelClient;
 import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
 import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,15 +30,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class MultifdMigrationTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
     private static final String MIGRATION = "default_vm_multifd";
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @Test
     void aWriteHeavyGuestMovesOverThreeMultifdChannelsEachAuthenticatedThroughTheTunnel() throws Exception {

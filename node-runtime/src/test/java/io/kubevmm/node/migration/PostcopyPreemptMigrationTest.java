@@ -10,19 +10,19 @@ import io.kubevmm.node.transfer.tunnel.TunnelClient;
 import io.kubevmm.node.transfer.tunnel.TunnelSecrets;
 import io.kubevmm.node.transfer.tunnel.TunnelServer;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,7 +39,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class PostcopyPreemptMigrationTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
     private static final String MIGRATION = "default_vm_preempt-1";
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
     private final byte[] secret = TunnelSecrets.generate();
     private TunnelServer server;
 
@@ -56,7 +57,6 @@ class PostcopyPreemptMigrationTest {
 
     @AfterEach
     void cleanUp() {
-        started.forEach(VmmInstance::destroy);
         if (server != null) {
             server.close();
         }
@@ -66,12 +66,12 @@ class PostcopyPreemptMigrationTest {
     void postCopyWithPreemptMovesTheGuestOverTwoTunnelledConnections() throws Exception {
         VMMigrationSpec spec = new VMMigrationSpec();
         spec.setStrategy(VMMigrationSpec.Strategy.PostCopy);
-        List<String> capabilities = TestGuest.engine().capabilities();
-        assertThat(MigrationStreams.postcopyPreempt(spec, capabilities)).isTrue();
-        assertThat(MigrationStreams.ownConnections(spec, capabilities)).as("relayed on both nodes, never handed off").isTrue();
+        var engine = TestGuest.engine();
+        assertThat(MigrationStreams.postcopyPreempt(spec, engine)).isTrue();
+        assertThat(MigrationStreams.ownConnections(spec, engine)).as("relayed on both nodes, never handed off").isTrue();
         VMMigrationSpec auto = new VMMigrationSpec();
         auto.setStrategy(VMMigrationSpec.Strategy.Auto);
-        assertThat(MigrationStreams.postcopyPreempt(auto, capabilities)).as("Auto keeps the hand-off").isFalse();
+        assertThat(MigrationStreams.postcopyPreempt(auto, engine)).as("Auto keeps the hand-off").isFalse();
         postCopyThroughTheRelay(true, 2);
     }
 

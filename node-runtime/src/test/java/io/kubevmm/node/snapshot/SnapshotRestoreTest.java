@@ -6,10 +6,11 @@ import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
@@ -18,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +31,8 @@ import static org.awaitility.Awaitility.await;
 class SnapshotRestoreTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
     private static final Pattern TICK = Pattern.compile("^tick (\\d+)", Pattern.MULTILINE);
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
@@ -42,10 +43,6 @@ class SnapshotRestoreTest {
         snapshots = new Snapshotter(TestGuest.engine(), new SnapshotStore(dir.resolve("snapshots")));
     }
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @Test
     void aFullStateRollbackTakesTheGuestBackToTheSnapshotsTick() throws Exception {

@@ -53,4 +53,11 @@ public final class TestGuest {
                 images.resolve("vmlinuz"), images.resolve("initrd.img"),
                 "console=ttyS0 quiet kubevmm.workload=" + workload, disks, VmConfig.NetworkMode.NONE, "52:54:00:00:00:01");
     }
+
+    /** A diskless q35 machine booting OVMF (Debian's ovmf package): it finds nothing to boot and waits in the firmware. */
+    public static VmConfig uefiMachine(Path stateDir, String name) {
+        return new VmConfig("test_" + name, stateDir.resolve(name), VmConfig.Profile.STANDARD, 1, 256L << 20, null, null, "",
+                List.of(), VmConfig.NetworkMode.NONE, "52:54:00:00:00:02", new VmConfig.Firmware(VmConfig.Firmware.Kind.UEFI,
+                Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd")));
+    }
 }

@@ -89,6 +89,7 @@ public final class SnapshotPhases {
         s.setDurationMillis(node.getDurationMillis());
         s.setCreationTime(node.getCreationTime());
         s.setContents(node.getContents());
+        s.setIndications(node.getIndications());
         String type = typeOf(spec);
         s.setConditions(conditions(status, facts).set(ConditionTypes.READY, true, "Ready", type + " snapshot stored on " + status.getNodeName())
                 .buildKeepingOthers());

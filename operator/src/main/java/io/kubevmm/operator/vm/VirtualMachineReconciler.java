@@ -21,10 +21,16 @@ import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineStatus;
 import io.kubevmm.api.v1alpha1.Labels;
+import io.kubevmm.api.v1alpha1.OverlayAttachment;
 import io.kubevmm.api.v1alpha1.RestoreSource;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.api.validation.FieldError;
 import io.kubevmm.api.validation.SpecValidator;
+import io.kubevmm.operator.network.NetworkAllocator;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.kubevmm.api.v1alpha1.VMNode;
+import io.kubevmm.operator.ha.Failover;
+import io.kubevmm.operator.ha.NodeHealth;
 import io.kubevmm.operator.scheduling.NodeInventory;
 import io.kubevmm.operator.scheduling.Scheduler;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,12 +39,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Turns a VirtualMachine into an instance on a node: validate, schedule, create or update the
- * VMI for spec.state (none for Defined), roll the VMI's status up. Deleting the VM deletes the
- * VMI and waits until its node reports the QEMU gone.
+ * Turns a VirtualMachine into an instance on a node: validate, allocate its overlay address
+ * ({@link VmNetworking}, network.mode overlay), schedule, create or update the VMI for spec.state
+ * (none for Defined), roll the VMI's status up. Deleting the VM deletes the VMI, waits until its
+ * node reports the QEMU gone, then releases the VM's addresses.
  */
 @ControllerConfiguration(name = VirtualMachineReconciler.NAME)
 public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cleaner<VirtualMachine> {
@@ -46,14 +54,20 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long UNSCHEDULABLE_RETRY_MILLIS = 5000;
     private static final long STATUS_RETRY_MILLIS = 5000;
+    /** Condition reasons whose arrival (or new message) is a Warning Event. */
+    private static final Set<String> WARNED_REASONS = Set.of("Unschedulable", "InvalidSpec",
+            "NetworkNotFound", "NetworkInvalid", "NetworkFull", "AllocationConflict");
 
     private final KubernetesClient client;
     private final NodeInventory inventory;
     private final Scheduler scheduler;
     private final EventWriter events;
     private final MeterRegistry metrics;
+    private final VmNetworking networking;
+    private final NodeHealth health;
+    private final FailoverMove failovers;
 
-    VirtualMachineReconciler(KubernetesClient client, NodeInventory inventory, MeterRegistry metrics,
+    VirtualMachineReconciler(KubernetesClient client, NodeInventory inventory, MeterRegistry metrics, NodeHealth health,
                              @ConfigProperty(name = "kubevmm.operator.scheduling", defaultValue = "spread") String strategy,
                              @ConfigProperty(name = "kubevmm.operator.instance", defaultValue = "kubevmm-operator") String instance) {
         this.client = client;
@@ -61,13 +75,32 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         this.scheduler = new Scheduler(Scheduler.Strategy.valueOf(strategy.toUpperCase()));
         this.events = new EventWriter(client, "kubevmm-operator", instance);
         this.metrics = metrics;
+        this.networking = new VmNetworking(new NetworkAllocator(client));
+        this.health = health;
+        this.failovers = new FailoverMove(client);
     }
 
     @Override
     public List<EventSource<?, VirtualMachine>> prepareEventSources(EventSourceContext<VirtualMachine> context) {
         // A VMI's status change (written by its node) re-reconciles the VM that owns it.
-        return List.of(new InformerEventSource<>(
-                InformerEventSourceConfiguration.from(VirtualMachineInstance.class, VirtualMachine.class).build(), context));
+        InformerEventSource<VirtualMachineInstance, VirtualMachine> instances = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(VirtualMachineInstance.class, VirtualMachine.class).build(), context);
+        // A node declared lost (or back) re-reconciles the VMs placed on it: what happens to them is decided here.
+        InformerEventSource<VMNode, VirtualMachine> nodes = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(VMNode.class, VirtualMachine.class)
+                        .withSecondaryToPrimaryMapper(node -> instances.list(v -> v.getSpec() != null
+                                        && node.getMetadata().getName().equals(v.getSpec().getNodeName()))
+                                .map(v -> new ResourceID(v.getMetadata().getName(), v.getMetadata().getNamespace()))
+                                .collect(Collectors.toSet()))
+                        .withOnUpdateFilter((now, before) -> !Objects.equals(readiness(now), readiness(before)))
+                        .withOnAddFilter(n -> false)
+                        .build(), context);
+        return List.of(instances, nodes);
+    }
+
+    private static String readiness(VMNode node) {
+        return node.getStatus() == null ? null : io.kubevmm.api.status.Conditions.find(node.getStatus().getConditions(),
+                ConditionTypes.READY).map(c -> c.getStatus() + "/" + c.getReason()).orElse(null);
     }
 
     @Override
@@ -79,8 +112,15 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
 
         String placedOn = vmi.map(v -> v.getSpec().getNodeName()).orElse(null);
         String unschedulable = null;
+        Failover.Decision lost = null;
         String restoreId = annotation(vm, Labels.RESTORE_ID);
-        if (invalid == null && restoreId != null && want != VmState.Defined) {
+        // The overlay address comes first: an instance is created (or changed) only with it.
+        VmNetworking.Decision network = networking.decide(vm, invalid == null && want != VmState.Defined, vmi.isPresent());
+        OverlayAttachment overlay = network.forInstance();
+        if (network.blocked()) {
+            // No address: nothing is created, and an instance that runs is left as it is.
+            metrics.counter("kubevmm.network.allocations", "outcome", network.problem().reason()).increment();
+        } else if (invalid == null && restoreId != null && want != VmState.Defined) {
             // A VMRestore rolls this VM back (or started it as a clone): the current instance, if any,
             // gives way to one started from the snapshot on the snapshot's node.
             Optional<VirtualMachineInstance> current = vmi;
@@ -99,7 +139,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
                 s.setName(annotation(vm, Labels.RESTORE_FROM));
                 return s;
             });
-            vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn, source, restoreId), current));
+            vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn, source, restoreId, overlay), current));
         } else if (invalid == null) {
             if (want == VmState.Defined) {
                 // Stopped to Defined: the instance goes, the disks stay on their node (status.diskNode).
@@ -114,21 +154,33 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
                     placedOn = decision.node().orElse(null);
                     unschedulable = decision.placed() ? null : decision.message();
                     metrics.counter("kubevmm.scheduling.attempts", "outcome", decision.placed() ? "scheduled" : "unschedulable").increment();
+                } else if (vmi.isPresent() && vmi.get().getMetadata().getDeletionTimestamp() == null) {
+                    // Its node may be lost: the VM stays down, waits for the node to be fenced, or moves (docs/ha.md).
+                    Placement after = failOverIfLost(vm, vmi.get());
+                    vmi = Optional.of(after.vmi());
+                    placedOn = after.vmi().getSpec().getNodeName();
+                    lost = after.lost();
                 }
                 if (placedOn != null) {
                     // An instance started from a snapshot keeps that origin (and its restore id) for its life.
                     VirtualMachineInstance current = vmi.orElse(null);
                     vmi = Optional.of(ensureInstance(vm, VmiSpecs.desired(vm, placedOn,
                             current == null ? null : current.getSpec().getRestoreFrom(),
-                            current == null ? null : annotation(current, Labels.RESTORE_ID)), vmi));
+                            current == null ? null : annotation(current, Labels.RESTORE_ID), overlay), vmi));
                 }
             }
         }
         // An invalid edit to a VM that already runs leaves the instance alone: nothing running is lost.
 
-        VirtualMachineStatus status = VmStatusFactory.compute(vm,
-                new VmStatusFactory.Observation(invalid, placedOn, unschedulable, vmi.orElse(null)));
+        VirtualMachineStatus status = VmStatusFactory.compute(vm, new VmStatusFactory.Observation(invalid, placedOn, unschedulable,
+                vmi.orElse(null), network.record(), network.problem(), lost == null || !lost.nodeLost() ? null : lost.message()));
         UpdateControl<VirtualMachine> control = writeStatus(vm, status);
+        if (network.blocked()) {
+            return control.rescheduleAfter(network.problem().transientFailure() ? 200 : UNSCHEDULABLE_RETRY_MILLIS);
+        }
+        if (lost != null && lost.recheckAt() != null) {
+            return control.rescheduleAfter(Math.max(200, java.time.Duration.between(health.now(), lost.recheckAt()).toMillis()));
+        }
         return unschedulable != null ? control.rescheduleAfter(UNSCHEDULABLE_RETRY_MILLIS) : control;
     }
 
@@ -139,6 +191,10 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         VmDeletion deletion = new VmDeletion(client, events);
         List<String> migrations = deletion.cancelMigrations(vm);
         if (vmi == null) {
+            // Only now, with its QEMU gone, may another VM get the address.
+            for (String network : networking.release(vm)) {
+                events.normal(vm, "AddressReleased", "overlay address on VMNetwork " + network + " released");
+            }
             events.normal(vm, "Deleted", "instance gone; VM deleted");
             return DeleteControl.defaultDelete();
         }
@@ -154,6 +210,38 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         return DeleteControl.noFinalizerRemoval().rescheduleAfter(1000);
     }
 
+    /** Where the VM's instance is after {@link #failOverIfLost}, and what its lost node means for it (null: not lost). */
+    private record Placement(VirtualMachineInstance vmi, Failover.Decision lost) { }
+
+    /**
+     * A VM whose node is lost: decided by {@link Failover}; when it is to restart elsewhere, the
+     * scheduler picks another node and {@link FailoverMove} moves the instance there.
+     */
+    private Placement failOverIfLost(VirtualMachine vm, VirtualMachineInstance vmi) {
+        String from = vmi.getSpec().getNodeName();
+        Failover.Decision lost = Failover.decide(vm, health.lease(from), health.now(), health.margin());
+        if (lost.action() != Failover.Action.RESTART_ELSEWHERE) {
+            return new Placement(vmi, lost);
+        }
+        var decision = scheduler.place(Scheduler.Request.of(vm), inventory.candidates(
+                vm.getMetadata().getNamespace(), vm.getMetadata().getName()).stream().filter(n -> !n.name().equals(from)).toList());
+        metrics.counter("kubevmm.scheduling.attempts", "outcome", decision.placed() ? "scheduled" : "unschedulable").increment();
+        if (!decision.placed()) {
+            return new Placement(vmi, new Failover.Decision(lost.action(), lost.message() + ", but no other node can take it now: "
+                    + decision.message(), lost.recheckAt()));
+        }
+        String to = decision.node().orElseThrow();
+        var moved = failovers.move(vmi, from, to, lost.message());
+        if (moved.isEmpty()) {
+            return new Placement(vmi, lost); // it moved meanwhile: the next reconcile sees where
+        }
+        boolean disks = vm.getSpec().getDisks() != null && !vm.getSpec().getDisks().isEmpty();
+        events.warning(vm, "FailedOver", "node " + from + " was lost and is fenced: restarting on node " + to
+                + (disks ? " with fresh disks (restartWithLocalDiskLoss: the disks on " + from + " are not used)" : ""));
+        metrics.counter("kubevmm.ha.failovers", "mode", "Restart").increment();
+        return new Placement(moved.get(), null);
+    }
+
     private static String annotation(io.fabric8.kubernetes.api.model.HasMetadata object, String key) {
         var annotations = object.getMetadata().getAnnotations();
         return annotations == null ? null : annotations.get(key);
@@ -167,6 +255,7 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
             return created;
         }
         VirtualMachineInstance current = existing.get();
+        current = failovers.syncFenceAnnotation(current, desired);
         if (JSON.valueToTree(current.getSpec()).equals(JSON.valueToTree(desired.getSpec()))) {
             return current;
         }
@@ -235,6 +324,15 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         }
         conditionChange(vm, before, after, ConditionTypes.VALID, false, "InvalidSpec");
         conditionChange(vm, before, after, ConditionTypes.SCHEDULED, false, "FailedScheduling");
+        conditionChange(vm, before, after, ConditionTypes.READY, false, "NodeLost");
+        OverlayAttachment held = before == null ? null : before.getNetwork();
+        OverlayAttachment holds = after.getNetwork();
+        if (holds != null && !holds.equals(held)) {
+            events.normal(vm, "AddressAllocated", "overlay address " + holds.getIpAddress() + " and MAC " + holds.getMacAddress()
+                    + " on VMNetwork " + holds.getNetworkName() + ", kept for the VM's life");
+        } else if (holds == null && held != null) {
+            events.normal(vm, "AddressReleased", "overlay address " + held.getIpAddress() + " on VMNetwork " + held.getNetworkName() + " released");
+        }
     }
 
     private void conditionChange(VirtualMachine vm, VirtualMachineStatus before, VirtualMachineStatus after,
@@ -243,7 +341,8 @@ public class VirtualMachineReconciler implements Reconciler<VirtualMachine>, Cle
         var then = before == null ? Optional.<io.fabric8.kubernetes.api.model.Condition>empty()
                 : io.kubevmm.api.status.Conditions.find(before.getConditions(), type);
         if (now.isPresent() && String.valueOf(warnWhen).equalsIgnoreCase(now.get().getStatus())
-                && "Unschedulable,InvalidSpec".contains(now.get().getReason())
+                && (type.equals(ConditionTypes.READY) ? "NodeLost".equals(now.get().getReason())
+                        : WARNED_REASONS.contains(now.get().getReason()))
                 && (then.isEmpty() || !Objects.equals(then.get().getMessage(), now.get().getMessage()))) {
             events.warning(vm, reason, now.get().getMessage());
         }

@@ -3,6 +3,8 @@ package io.kubevmm.operator.vm;
 import io.kubevmm.api.status.ConditionTypes;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.InstancePhase;
+import io.kubevmm.api.v1alpha1.OverlayAttachment;
+import io.kubevmm.operator.network.NetworkAllocator;
 import io.kubevmm.api.v1alpha1.SpecDefaults;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
@@ -18,7 +20,13 @@ final class VmStatusFactory {
     private VmStatusFactory() { }
 
     /** What the reconciler found out this round. {@code vmi} may be null. */
-    record Observation(String invalidMessage, String placedOn, String unschedulableMessage, VirtualMachineInstance vmi) { }
+    /** @param nodeLostMessage set while the instance's node is lost: what happens to the VM (docs/ha.md) */
+    record Observation(String invalidMessage, String placedOn, String unschedulableMessage, VirtualMachineInstance vmi,
+                       OverlayAttachment network, NetworkAllocator.Refused networkProblem, String nodeLostMessage) {
+        Observation(String invalidMessage, String placedOn, String unschedulableMessage, VirtualMachineInstance vmi) {
+            this(invalidMessage, placedOn, unschedulableMessage, vmi, null, null, null);
+        }
+    }
 
     static VirtualMachineStatus compute(VirtualMachine vm, Observation o) {
         VirtualMachineStatus previous = vm.getStatus();
@@ -37,7 +45,13 @@ final class VmStatusFactory {
         var instance = vmi == null ? null : vmi.getStatus();
 
         s.setDiskNode(diskNode(vm, vmi));
-        if (o.placedOn() != null) {
+        s.setNetwork(o.network());
+        if (o.networkProblem() != null && o.invalidMessage() == null) {
+            // Named first: without its address the VM is not placed, and a placed one is not changed.
+            s.setNodeName(o.placedOn());
+            c.set(ConditionTypes.SCHEDULED, false, o.networkProblem().reason(), o.networkProblem().message()
+                    + (vmi != null ? " (its current instance is left as it is)" : ""));
+        } else if (o.placedOn() != null) {
             s.setNodeName(o.placedOn());
             c.set(ConditionTypes.SCHEDULED, true, "Scheduled", "placed on node " + o.placedOn());
         } else if (o.unschedulableMessage() != null) {
@@ -48,7 +62,10 @@ final class VmStatusFactory {
         }
 
         var readyCondition = instance == null ? null : Conditions.find(instance.getConditions(), ConditionTypes.READY).orElse(null);
-        if (readyCondition != null && "True".equals(readyCondition.getStatus())) {
+        if (o.nodeLostMessage() != null) {
+            // What the instance last reported came from a node that is gone: not the truth any more.
+            c.set(ConditionTypes.READY, false, "NodeLost", o.nodeLostMessage());
+        } else if (readyCondition != null && "True".equals(readyCondition.getStatus())) {
             c.set(ConditionTypes.READY, true, readyCondition.getReason(), readyCondition.getMessage());
         } else if (o.invalidMessage() != null) {
             c.set(ConditionTypes.READY, false, "InvalidSpec", o.invalidMessage());
@@ -58,6 +75,10 @@ final class VmStatusFactory {
             c.set(ConditionTypes.READY, false, "NotRunning", want == VmState.Defined ? "VM is defined only" : "no running instance yet");
         }
 
+        if (instance != null && instance.getImages() != null && !instance.getImages().isEmpty()) {
+            s.setImages(instance.getImages());
+        }
+        guestAgent(s, c, instance);
         migratable(c, instance == null ? null : instance);
         s.setPhase(phase(want, o, instance == null ? null : instance.getPhase(), vmi != null));
         s.setConditions(c.build());
@@ -77,6 +98,18 @@ final class VmStatusFactory {
             return vmi.getSpec().getNodeName();
         }
         return vm.getStatus() == null ? null : vm.getStatus().getDiskNode();
+    }
+
+    /**
+     * What the instance's node hears from the guest agent: the guest block and AgentConnected as
+     * the instance has them; without an instance (or from a node that does not report it) neither.
+     */
+    private static void guestAgent(VirtualMachineStatus s, Conditions c, io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus instance) {
+        var agent = instance == null ? null : Conditions.find(instance.getConditions(), ConditionTypes.AGENT_CONNECTED).orElse(null);
+        if (agent != null) {
+            c.set(ConditionTypes.AGENT_CONNECTED, "True".equals(agent.getStatus()), agent.getReason(), agent.getMessage());
+            s.setGuest("True".equals(agent.getStatus()) ? instance.getGuest() : null);
+        }
     }
 
     /** Live migration moves a guest whose memory is loaded: running, or suspended to memory. */
@@ -103,7 +136,7 @@ final class VmStatusFactory {
             return vmiExists ? VmPhase.Stopping : VmPhase.Defined;
         }
         if (!vmiExists) {
-            return o.unschedulableMessage() != null ? VmPhase.Pending : VmPhase.Scheduling;
+            return o.unschedulableMessage() != null || o.networkProblem() != null ? VmPhase.Pending : VmPhase.Scheduling;
         }
         if (instance == null) {
             return VmPhase.Creating;

@@ -2,11 +2,6 @@ package io.kubevmm.operator.migration;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.kubevmm.api.v1alpha1.Crds;
 import io.kubevmm.api.v1alpha1.EvacuationStatus;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
@@ -17,11 +12,11 @@ import io.kubevmm.api.v1alpha1.VMNodeSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.operator.testing.MockApiServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,24 +28,20 @@ import static org.assertj.core.api.Assertions.assertThat;
  * test plays the node runtimes (it moves the instances and ends the migrations).
  */
 class EvacuationReconcilerTest {
-    private KubernetesMockServer server;
+    private MockApiServer server;
     private KubernetesClient client;
     private EvacuationReconciler reconciler;
 
     @BeforeEach
     void startApiServer() {
-        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
-        client = server.createClient();
-        Crds.all().forEach(crd -> client.resource(crd).create());
+        server = MockApiServer.start();
+        client = server.client();
         reconciler = new EvacuationReconciler(client, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), "test-operator");
     }
 
     @AfterEach
     void stop() {
-        client.close();
-        server.destroy();
+        server.close();
     }
 
     @Test

@@ -44,6 +44,25 @@ class MigrationPhasesTest {
     }
 
     @Test
+    void aPauseLongerThanTheSpecAllowedIsSaidInTheOutcomeNotHidden() {
+        FactTrace t = FactTrace.load("precopy");
+        t.spec.setMaxDowntimeMillis(30L); // the trace's switchover took 41 ms
+        t.replay();
+
+        assertThat(t.status.getPhase()).isEqualTo(Phase.Succeeded);
+        assertThat(t.status.getDowntimeMillis()).isEqualTo(41);
+        assertThat(t.status.getConditions()).filteredOn(c -> c.getType().equals("Completed")).singleElement().satisfies(c -> {
+            assertThat(c.getStatus()).isEqualTo("True");
+            assertThat(c.getReason()).isEqualTo("SucceededAboveMaxDowntime");
+            assertThat(c.getMessage()).contains("downtime 41 ms", "longer than the 30 ms spec.maxDowntimeMillis allows");
+        });
+        assertThat(t.log).filteredOn(d -> d.phase() == Phase.Succeeded).extracting(FactTrace.Did::reason)
+                .containsExactly("SucceededAboveMaxDowntime");
+        assertThat(FactTrace.load("precopy").replay().status.getConditions()).as("within the default 300 ms")
+                .filteredOn(c -> c.getType().equals("Completed")).extracting(c -> c.getReason()).containsExactly("Succeeded");
+    }
+
+    @Test
     void progressFiguresFollowTheSourceAndAReconcileWithoutANewFactWritesNothing() {
         FactTrace t = FactTrace.load("precopy").replayUntil(3.9);
 
@@ -137,6 +156,23 @@ class MigrationPhasesTest {
         assertThat(ready.status.getPhase()).as("90 s counted from TargetReady, not from Scheduling").isEqualTo(Phase.TargetReady);
         ready.reconcile(FactTrace.at(91));
         assertThat(ready.status.getFailureReason()).startsWith("SourceNotStarted: node node-a did not start sending");
+    }
+
+    @Test
+    void aTargetThatDownloadsTheImageIsWaitedForWhileItReportsProgress() {
+        FactTrace t = FactTrace.load("target-downloads").replay();
+
+        assertThat(t.phases()).containsExactly(Phase.Scheduling, Phase.TargetReady, Phase.Running, Phase.Succeeded);
+    }
+
+    @Test
+    void aDownloadThatStopsReportingFailsTheMigrationOneTimeoutAfterItsLastReport() {
+        FactTrace t = FactTrace.load("target-downloads").replayUntil(60.0);
+        t.reconcile(FactTrace.at(149));
+        assertThat(t.status.getPhase()).isEqualTo(Phase.Scheduling);
+        t.reconcile(FactTrace.at(151));
+        assertThat(t.status.getPhase()).isEqualTo(Phase.Failed);
+        assertThat(t.status.getFailureReason()).startsWith("TargetNotReady: node node-b did not prepare the target");
     }
 
     @Test

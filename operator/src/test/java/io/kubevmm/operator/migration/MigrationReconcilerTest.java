@@ -3,12 +3,7 @@ package io.kubevmm.operator.migration;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.kubevmm.api.status.StatusPatch;
-import io.kubevmm.api.v1alpha1.Crds;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.MigrationNodeFacts;
@@ -19,13 +14,13 @@ import io.kubevmm.api.v1alpha1.VMMigrationStatus.Phase;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
+import io.kubevmm.operator.testing.MockApiServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,18 +32,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * VMI over before it stores Succeeded, and gives each phase change an Event and a metric.
  */
 class MigrationReconcilerTest {
-    private KubernetesMockServer server;
+    private MockApiServer server;
     private KubernetesClient client;
     private SimpleMeterRegistry metrics;
     private MigrationReconciler reconciler;
 
     @BeforeEach
     void startApiServer() {
-        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
-        client = server.createClient();
-        Crds.all().forEach(crd -> client.resource(crd).create());
+        server = MockApiServer.start();
+        client = server.client();
         metrics = new SimpleMeterRegistry();
         reconciler = new MigrationReconciler(client, null, metrics, "spread", "test-operator", 5, 2,
                 Duration.ofSeconds(90), Duration.ofSeconds(150), Duration.ofSeconds(60));
@@ -56,8 +48,7 @@ class MigrationReconcilerTest {
 
     @AfterEach
     void stop() {
-        client.close();
-        server.destroy();
+        server.close();
     }
 
     @Test

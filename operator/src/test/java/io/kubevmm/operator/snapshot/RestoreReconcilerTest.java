@@ -2,13 +2,8 @@ package io.kubevmm.operator.snapshot;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.BootSpec;
-import io.kubevmm.api.v1alpha1.Crds;
 import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.Labels;
@@ -26,13 +21,13 @@ import io.kubevmm.api.v1alpha1.VirtualMachineInstanceSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmState;
+import io.kubevmm.operator.testing.MockApiServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,26 +37,22 @@ import static org.assertj.core.api.Assertions.assertThat;
  * controller and the node (it creates the restored instance and reports it running).
  */
 class RestoreReconcilerTest {
-    private KubernetesMockServer server;
+    private MockApiServer server;
     private KubernetesClient client;
     private SimpleMeterRegistry metrics;
     private RestoreReconciler reconciler;
 
     @BeforeEach
     void startApiServer() {
-        java.util.logging.Logger.getLogger("io.fabric8.mockwebserver").setLevel(java.util.logging.Level.WARNING);
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        server.init();
-        client = server.createClient();
-        Crds.all().forEach(crd -> client.resource(crd).create());
+        server = MockApiServer.start();
+        client = server.client();
         metrics = new SimpleMeterRegistry();
         reconciler = new RestoreReconciler(client, metrics, "test-operator", Duration.ofMinutes(10));
     }
 
     @AfterEach
     void stop() {
-        client.close();
-        server.destroy();
+        server.close();
     }
 
     @Test

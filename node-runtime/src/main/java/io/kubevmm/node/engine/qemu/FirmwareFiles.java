@@ -14,8 +14,9 @@ import java.nio.file.StandardCopyOption;
  * be there, and the VM gets its own variables file, copied once from the OVMF template into its
  * state dir and then kept (boot entries and settings the guest writes survive restarts).
  *
- * <p>Not yet carried along: a live migration's target and a snapshot restore start from their own
- * (template) copy rather than the source's variables; see docs/images.md.
+ * <p>The variables travel with the VM: a live migration mirrors them to the target's file (see
+ * {@code QemuMigration}), a snapshot keeps a copy taken at its instant ({@link #capture}) and a
+ * restore or rollback puts that copy back ({@link #restore}).
  */
 final class FirmwareFiles {
     private FirmwareFiles() { }
@@ -37,6 +38,39 @@ final class FirmwareFiles {
             Files.move(tmp, vars, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new EngineException(Reason.OperationFailed, "cannot create the UEFI variables of " + config.id() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Copies the VM's variables to {@link VmConfig#capturedUefiVars} (a no-op for a VM without
+     * UEFI). Called at a snapshot's instant: with the vCPUs stopped for a full-state snapshot, right
+     * after the disks switched for a disk snapshot (crash-consistent, as the disks are).
+     */
+    static void capture(VmConfig config) throws EngineException {
+        if (!config.hasUefiVars() || !Files.exists(config.uefiVars())) {
+            return;
+        }
+        copy(config.uefiVars(), config.capturedUefiVars(), config);
+    }
+
+    /**
+     * A restore or rollback: the target's variables become the snapshot's. A snapshot without
+     * variables (taken before they were kept, or of a VM without UEFI) leaves the target's own.
+     */
+    static void restore(VmConfig target, Path snapshotVars) throws EngineException {
+        if (!target.hasUefiVars() || snapshotVars == null) {
+            return;
+        }
+        copy(snapshotVars, target.uefiVars(), target);
+    }
+
+    private static void copy(Path from, Path to, VmConfig config) throws EngineException {
+        Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
+        try {
+            Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new EngineException(Reason.OperationFailed, "cannot copy the UEFI variables of " + config.id() + ": " + e.getMessage(), e);
         }
     }
 

@@ -214,6 +214,25 @@ public final class QemuCommandLine {
                 "-blockdev", "driver=raw,node-name=uefi-vars,file=uefi-vars-file");
     }
 
+    /** The port name qemu-guest-agent looks for (udev starts the agent when it appears). */
+    public static final String GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
+    /** The port's device id ({@code VSERPORT_CHANGE} names it) and its chardev's ({@code query-chardev}). */
+    static final String GUEST_AGENT_PORT_ID = "qga-port";
+    static final String GUEST_AGENT_CHARDEV = "qga0";
+
+    /**
+     * A virtio-serial controller with the guest agent's port on a unix socket in the state dir.
+     * Last on the command line, so every other PCI device keeps the slot it had before the channel
+     * existed: a state stream saved without it still loads (measured, QEMU 10.0: the guest runs on
+     * and sees the port at its next boot), and the agent connects from then on.
+     */
+    static List<String> guestAgentChannel(VmConfig config) {
+        return List.of(
+                "-chardev", "socket,id=" + GUEST_AGENT_CHARDEV + ",path=" + QemuOptions.value(config.guestAgentSocket()) + ",server=on,wait=off",
+                "-device", "virtio-serial-pci,id=agent-serial",
+                "-device", "virtserialport,bus=agent-serial.0,chardev=" + GUEST_AGENT_CHARDEV + ",id=" + GUEST_AGENT_PORT_ID + ",name=" + GUEST_AGENT_PORT);
+    }
+
     private List<String> build(VmConfig config, boolean incoming, boolean autostart, Launch launch) {
         boolean microvm = config.profile() == Profile.MICROVM;
         SavedMachine saved = launch.savedMachine();
@@ -265,6 +284,15 @@ public final class QemuCommandLine {
                     "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=" + node + ",id=" + id
                             + (disk.bootOrder() == null || config.firmware() == null ? "" : ",bootindex=" + disk.bootOrder())));
         }
+        if (config.cloudInit() != null) {
+            // After the VM's own disks, so they keep their names (vda, vdb, ...); read-only, never
+            // mirrored: every node writes the same seed from the spec. The id has a '_', which no
+            // disk name (a DNS label) has.
+            args.addAll(List.of(
+                    "-blockdev", "driver=file,node-name=seed_cidata-file,read-only=on,filename=" + QemuOptions.value(config.cloudInitSeed()),
+                    "-blockdev", "driver=raw,node-name=seed_cidata,read-only=on,file=seed_cidata-file",
+                    "-device", (microvm ? "virtio-blk-device" : "virtio-blk-pci") + ",drive=seed_cidata,id=seed_cidata"));
+        }
         if (launch.vmGenerationId() != null) {
             // Same device on every start, only the GUID changes: a restored state stream then loads
             // and QEMU tells the guest its generation changed (clone, rollback).
@@ -274,6 +302,16 @@ public final class QemuCommandLine {
             args.addAll(List.of(
                     "-netdev", "user,id=net0",
                     "-device", (microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0,mac=" + QemuOptions.value(config.macAddress())));
+        } else if (config.network() == VmConfig.NetworkMode.OVERLAY) {
+            // The tap exists before QEMU starts (the node's overlay data plane puts it on the
+            // segment's bridge); QEMU only opens it and runs no scripts. Same device and id as the
+            // user NIC, so the guest sees the same interface whichever mode it has.
+            args.addAll(List.of(
+                    "-netdev", "tap,id=net0,ifname=" + QemuOptions.id("tap device", config.tapDevice()) + ",script=no,downscript=no",
+                    "-device", (microvm ? "virtio-net-device" : "virtio-net-pci") + ",netdev=net0,mac=" + QemuOptions.value(config.macAddress())));
+        }
+        if (config.hasGuestAgentChannel()) {
+            args.addAll(guestAgentChannel(config));
         }
         if (incoming) {
             args.addAll(List.of("-incoming", "defer"));

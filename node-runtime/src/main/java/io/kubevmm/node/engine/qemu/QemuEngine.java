@@ -31,6 +31,7 @@ public final class QemuEngine implements VmmEngine {
     private final DiskLayers layers;
     private final QemuUser user;
     private final QemuProcesses processes;
+    private final CloudInitSeed seeds = new CloudInitSeed();
 
     public QemuEngine(String binary, String qemuImg, AcceleratorChoice choice) {
         this(binary, qemuImg, choice, null);
@@ -110,6 +111,9 @@ public final class QemuEngine implements VmmEngine {
 
     @Override
     public List<String> capabilities() { return emulator.features().capabilitiesInUse(); }
+
+    @Override
+    public boolean separatesPostcopyRequests() { return emulator.features().hasPostcopyPreempt(); }
 
     @Override
     public long effectiveMemoryBytes(VmConfig config) {
@@ -205,6 +209,7 @@ public final class QemuEngine implements VmmEngine {
             DiskLayers.setActive(config, disk, overlay);
             chains.add(layers.chainFrom(config, disk, top));
         }
+        FirmwareFiles.capture(config);
         return chains;
     }
 
@@ -241,6 +246,7 @@ public final class QemuEngine implements VmmEngine {
                 }
             }
         }
+        FirmwareFiles.restore(target, image.uefiVars());
         prepare(target);
         QemuCommandLine.Launch launch = launchFiles(target);
         if (image.stateFile() == null) {
@@ -289,6 +295,7 @@ public final class QemuEngine implements VmmEngine {
         }
         images.ensureDisks(config);
         FirmwareFiles.prepare(config);
+        seeds.write(config);
         if (user != null) {
             user.own(config.stateDir());
         }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.kubevmm.node.engine.DiskChain;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.FullStateCapture;
+import io.kubevmm.node.engine.GuestPort;
 import io.kubevmm.node.engine.EngineException.Reason;
 import io.kubevmm.node.engine.IncomingMigration;
 import io.kubevmm.node.engine.OutgoingMigration;
+import io.kubevmm.node.engine.ProcessLiveness;
 import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmEvent;
@@ -44,6 +46,7 @@ final class QemuInstance implements VmmInstance {
     private volatile boolean exitExpected;
     private final QemuMigration migration = new QemuMigration(this);
     private final QemuSnapshots snapshots;
+    private final UserNetForwards forwards = new UserNetForwards(this);
 
     QemuInstance(VmConfig config, ProcessHandle process, QmpClient qmp, QemuFeatures features, DiskLayers layers,
                  ProcessExitSource exitSource) {
@@ -77,7 +80,7 @@ final class QemuInstance implements VmmInstance {
 
     @Override
     public RunState runState() {
-        if (!process.isAlive() || !qmp.isOpen()) {
+        if (!ProcessLiveness.running(process) || !qmp.isOpen()) {
             return RunState.GONE;
         }
         try {
@@ -91,7 +94,7 @@ final class QemuInstance implements VmmInstance {
                 default -> RunState.PAUSED;
             };
         } catch (QmpException e) {
-            return process.isAlive() ? RunState.PAUSED : RunState.GONE;
+            return ProcessLiveness.running(process) ? RunState.PAUSED : RunState.GONE;
         }
     }
 
@@ -108,7 +111,12 @@ final class QemuInstance implements VmmInstance {
 
     @Override
     public FullStateCapture snapshotFullState(Path stateFile) throws EngineException {
-        return snapshots.snapshotFullState(stateFile);
+        return snapshots.snapshotFullState(stateFile, null);
+    }
+
+    @Override
+    public FullStateCapture snapshotFullState(Path stateFile, Runnable armed) throws EngineException {
+        return snapshots.snapshotFullState(stateFile, armed);
     }
 
     @Override
@@ -131,6 +139,23 @@ final class QemuInstance implements VmmInstance {
     @Override
     public void reset() throws EngineException {
         command("system_reset", Map.of());
+    }
+
+    @Override
+    public boolean guestAgentChannelOpen() {
+        if (!config.hasGuestAgentChannel()) {
+            return false;
+        }
+        try {
+            for (JsonNode chardev : qmp.execute("query-chardev", Map.of(), Duration.ofSeconds(5))) {
+                if (QemuCommandLine.GUEST_AGENT_CHARDEV.equals(chardev.path("label").asText())) {
+                    return chardev.path("frontend-open").asBoolean(false);
+                }
+            }
+        } catch (QmpException e) {
+            LOG.debugf("%s: query-chardev: %s", config.id(), e.getMessage());
+        }
+        return false;
     }
 
     @Override
@@ -185,7 +210,7 @@ final class QemuInstance implements VmmInstance {
                                 + tailSuffix());
                 default -> sleepQuietly(20);
             }
-            if (!process.isAlive()) {
+            if (!ProcessLiveness.running(process)) {
                 throw new EngineException(Reason.EmulatorFailed, "QEMU exited while trying to " + what + tailSuffix());
             }
         }
@@ -202,9 +227,14 @@ final class QemuInstance implements VmmInstance {
     }
 
     @Override
+    public GuestPort openGuestPort(int guestPort, Duration timeout) throws EngineException {
+        return forwards.open(guestPort, timeout);
+    }
+
+    @Override
     public void destroy() {
         exitExpected = true;
-        if (process.isAlive() && qmp.isOpen()) {
+        if (ProcessLiveness.running(process) && qmp.isOpen()) {
             try {
                 qmp.execute("quit", Map.of(), QUIT_GRACE);
             } catch (QmpException e) {
@@ -212,12 +242,12 @@ final class QemuInstance implements VmmInstance {
             }
         }
         try {
-            process.onExit().get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            ProcessLiveness.exited(process).get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warnf("QEMU %d of %s did not quit; killing it", process.pid(), config.id());
             process.destroyForcibly();
             try {
-                process.onExit().get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                ProcessLiveness.exited(process).get(QUIT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception again) {
                 LOG.errorf("QEMU %d of %s survived SIGKILL", process.pid(), config.id());
             }
@@ -245,6 +275,11 @@ final class QemuInstance implements VmmInstance {
                     emit("guest-reset".equals(reason) ? new VmEvent.GuestReset() : new VmEvent.GuestPoweredOff());
                 }
             }
+            case "VSERPORT_CHANGE" -> {
+                if (QemuCommandLine.GUEST_AGENT_PORT_ID.equals(event.data().path("id").asText())) {
+                    emit(new VmEvent.GuestAgentChannel(event.data().path("open").asBoolean(false)));
+                }
+            }
             case "GUEST_PANICKED" -> emit(new VmEvent.GuestCrashed("guest kernel panicked (pvpanic)"));
             case "RESET" -> {
                 if (event.data().path("guest").asBoolean(false)) {
@@ -270,7 +305,7 @@ final class QemuInstance implements VmmInstance {
         try {
             qmp.passFd(name, socket);
         } catch (QmpException e) {
-            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+            throw new EngineException(ProcessLiveness.running(process) ? Reason.OperationFailed : Reason.EmulatorFailed,
                     "VM " + config.id() + ": " + e.getMessage(), e);
         }
     }
@@ -280,7 +315,7 @@ final class QemuInstance implements VmmInstance {
         try {
             qmp.executeWithFd("getfd", Map.of("fdname", name), io.kubevmm.node.qmp.FdPassing.descriptor(file), QmpClient.DEFAULT_TIMEOUT);
         } catch (QmpException | IOException e) {
-            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+            throw new EngineException(ProcessLiveness.running(process) ? Reason.OperationFailed : Reason.EmulatorFailed,
                     "VM " + config.id() + ": cannot pass the state file: " + e.getMessage(), e);
         }
     }
@@ -306,7 +341,7 @@ final class QemuInstance implements VmmInstance {
         try {
             return qmp.execute(name, args);
         } catch (QmpException e) {
-            throw new EngineException(process.isAlive() ? Reason.OperationFailed : Reason.EmulatorFailed,
+            throw new EngineException(ProcessLiveness.running(process) ? Reason.OperationFailed : Reason.EmulatorFailed,
                     "VM " + config.id() + ": " + e.getMessage(), e);
         }
     }

@@ -24,7 +24,9 @@ import java.util.Map;
  * Live migration through QMP, both ends. Memory goes over a unix socket (the node runtime's
  * tunnel relay sits behind it) or over an authenticated TCP connection whose descriptor is passed
  * to QEMU ({@code getfd}, then an {@code fd:} URI on the same monitor); disks are mirrored into an NBD export of the target beforehand, in
- * write-blocking mode so the copies stay identical until the source stops.
+ * write-blocking mode so the copies stay identical until the source stops. A UEFI guest's variables
+ * flash moves the same way: its contents also travel in the memory stream, but the target's file
+ * must hold them too, or the next write of a variable would mix the two.
  */
 final class QemuMigration implements OutgoingMigration, IncomingMigration {
     private static final Logger LOG = Logger.getLogger(QemuMigration.class);
@@ -50,6 +52,10 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
     private static String exportName(VmConfig.Disk disk) {
         return "disk-" + disk.name();
     }
+
+    /** Block node, NBD export and mirror job of the UEFI variables flash (disk exports all start with "disk-"). */
+    private static final String UEFI_VARS_NODE = "uefi-vars";
+    private static final String UEFI_VARS_JOB = "firmware-vars";
 
     // ---- target side ----
 
@@ -79,7 +85,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void exportDisks(Path socket) throws EngineException {
-        if (config().disks().isEmpty()) {
+        if (!config().hasBlockState()) {
             return;
         }
         // nbd-server-start still takes the legacy address form ({type, data: {...}}).
@@ -87,6 +93,10 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
         for (VmConfig.Disk disk : config().disks()) {
             instance.command("block-export-add", Map.of("type", "nbd", "id", exportName(disk),
                     "node-name", exportName(disk), "name", exportName(disk), "writable", true));
+        }
+        if (config().hasUefiVars()) {
+            instance.command("block-export-add", Map.of("type", "nbd", "id", UEFI_VARS_NODE,
+                    "node-name", UEFI_VARS_NODE, "name", UEFI_VARS_NODE, "writable", true));
         }
     }
 
@@ -109,7 +119,7 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
 
     @Override
     public void stopDiskExport() {
-        if (config().disks().isEmpty()) {
+        if (!config().hasBlockState()) {
             return;
         }
         try {
@@ -133,6 +143,13 @@ final class QemuMigration implements OutgoingMigration, IncomingMigration {
             instance.command("blockdev-mirror", Map.of("job-id", job, "device", instance.snapshots().activeNode(disk), "target", job,
                     "sync", ownLayersBelow ? "full" : "top", "copy-mode", "write-blocking", "auto-dismiss", false));
             mirrorJobs.add(job);
+        }
+        if (config().hasUefiVars()) {
+            instance.command("blockdev-add", Map.of("driver", "nbd", "node-name", UEFI_VARS_JOB,
+                    "server", Map.of("type", "unix", "path", nbdSocket.toString()), "export", UEFI_VARS_NODE));
+            instance.command("blockdev-mirror", Map.of("job-id", UEFI_VARS_JOB, "device", UEFI_VARS_NODE, "target", UEFI_VARS_JOB,
+                    "sync", "full", "copy-mode", "write-blocking", "auto-dismiss", false));
+            mirrorJobs.add(UEFI_VARS_JOB);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!allMirrorsReady()) {

@@ -3,6 +3,7 @@ package io.kubevmm.node.engine.qemu;
 import io.kubevmm.node.engine.EmulatorUnreachableException;
 import io.kubevmm.node.engine.EngineException;
 import io.kubevmm.node.engine.EngineException.Reason;
+import io.kubevmm.node.engine.ProcessLiveness;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.qmp.QmpClient;
@@ -101,7 +102,7 @@ final class QemuProcesses {
     Optional<VmmInstance> adopt(VmConfig config) throws EmulatorUnreachableException {
         Optional<ProcessHandle> process = readPid(config.pidFile())
                 .flatMap(ProcessHandle::of)
-                .filter(ProcessHandle::isAlive)
+                .filter(ProcessLiveness::running)
                 .filter(p -> belongsTo(p, config));
         if (process.isEmpty()) {
             return Optional.empty();
@@ -118,7 +119,7 @@ final class QemuProcesses {
                 qmp.close();
                 throw e;
             }
-            return Optional.of(new QemuInstance(config, handle, qmp, features, layers, action -> handle.onExit().thenRun(() -> action.accept(-1))));
+            return Optional.of(new QemuInstance(config, handle, qmp, features, layers, action -> ProcessLiveness.exited(handle).thenRun(() -> action.accept(-1))));
         } catch (QmpException e) {
             // No greeting is no proof of a dead guest (the monitor may be busy or held by another
             // client): the process may hold the guest's only memory, so it stays.

@@ -78,10 +78,12 @@ final class QemuSnapshots {
             discard(prepared);
             throw e;
         }
+        FirmwareFiles.capture(config());
         return frozenChains(prepared);
     }
 
-    FullStateCapture snapshotFullState(Path stateFile) throws EngineException {
+    /** {@code armed}: run (if not null) once the instant is fixed: write-protection armed, the guest running again. */
+    FullStateCapture snapshotFullState(Path stateFile, Runnable armed) throws EngineException {
         long started = System.nanoTime();
         RunState before = instance.runState();
         if (before != RunState.RUNNING && before != RunState.PAUSED) {
@@ -124,9 +126,14 @@ final class QemuSnapshots {
                 switchToOverlays(prepared);
                 switched = true;
             }
+            FirmwareFiles.capture(config()); // inside the pause when there are disks; the flash rarely changes anyway
             String uri = direct != null ? "fd:" + STATE_FD : "exec:cat > " + QemuInstance.shellQuote(partial)
                     + " && mv " + QemuInstance.shellQuote(partial) + " " + QemuInstance.shellQuote(stateFile);
             instance.command("migrate", Map.of("uri", uri));
+            if (armed != null) {
+                awaitResumeAfter(wasRunning ? stopBefore : null); // running again: armed (a paused guest: at once)
+                armed.run();
+            }
             awaitCompletion();
             if (direct != null) {
                 closeQuietly(direct); // QEMU closed its copy at completion; the file is whole
@@ -189,10 +196,7 @@ final class QemuSnapshots {
         instance.commandAsync("stop");
     }
 
-    /**
-     * Pushes the disks' dirty host page cache to storage while the guest still runs, so the
-     * flush QEMU does inside the switch (vCPUs stopped) has next to nothing left to write.
-     */
+    /** Pushes the disks' dirty page cache out while the guest runs: the flush inside the switch has little left. */
     private static void flushToHost(List<Prepared> prepared) {
         for (Prepared p : prepared) {
             try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(p.activeFile(), java.nio.file.StandardOpenOption.READ)) {
@@ -203,13 +207,19 @@ final class QemuSnapshots {
         }
     }
 
-    private long pauseMillis(Instant stopBefore) throws EngineException {
+    /** Waits (up to 2 s) until the guest stopped for the capture and runs again: then it is armed. */
+    private Instant awaitResumeAfter(Instant stopBefore) {
         Instant stop = lastStop;
-        long deadline = System.nanoTime() + 2_000_000_000L;
+        long deadline = System.nanoTime() + (stopBefore == null && keepPaused ? 0 : 2_000_000_000L);
         while (System.nanoTime() < deadline && (stop == null || stop.equals(stopBefore) || lastResume == null || lastResume.isBefore(stop))) {
             QemuInstance.sleepQuietly(5);
             stop = lastStop;
         }
+        return stop;
+    }
+
+    private long pauseMillis(Instant stopBefore) throws EngineException {
+        Instant stop = awaitResumeAfter(stopBefore);
         if (stop != null && !stop.equals(stopBefore) && lastResume != null && !lastResume.isBefore(stop)) {
             return Duration.between(stop, lastResume).toMillis();
         }

@@ -1,11 +1,11 @@
 package io.kubevmm.node.engine.qemu;
 
 import io.kubevmm.node.engine.VmConfig;
-import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -32,15 +32,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class AnnounceSelfTest {
     private static final int ETHERTYPE_RARP = 0x8035;
     private static final String MAC = "52:54:00:ab:cd:ef";
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @Test
     void announceSendsRarpFramesFromTheGuestsMac() throws Exception {

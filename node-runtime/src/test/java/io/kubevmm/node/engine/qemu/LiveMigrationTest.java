@@ -7,14 +7,14 @@ import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,15 +25,12 @@ import static org.awaitility.Awaitility.await;
 /** Two engines' emulators on this host, migrating a real guest between them over unix sockets. */
 class LiveMigrationTest {
     private static final Duration BOOT = Duration.ofSeconds(60);
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @Test
     void aMemcheckGuestMovesWithItsTicksAndMemoryIntact() throws Exception {
@@ -73,6 +70,41 @@ class LiveMigrationTest {
         GuestConsole after = new GuestConsole(target.consoleLog());
         await().atMost(Duration.ofSeconds(30)).until(() -> after.text().contains("disk read "));
         assertThat(token(after.text(), "read")).as("the target's disk holds the token written on the source").isEqualTo(token);
+    }
+
+    /**
+     * A UEFI guest's variables (OVMF writes its boot entries on the first boot) reach the target's
+     * own variables file: after the move both files hold the same bytes, not the target's template.
+     */
+    @Test
+    void aUefiGuestsVariablesMoveWithIt() throws Exception {
+        VmConfig source = TestGuest.uefiMachine(dir.resolve("a"), "uefi");
+        VmConfig target = TestGuest.uefiMachine(dir.resolve("b"), "uefi");
+        byte[] template = java.nio.file.Files.readAllBytes(source.firmware().varsTemplate());
+        VmmInstance from = boot(source);
+        await().atMost(BOOT).pollInterval(Duration.ofMillis(500))
+                .until(() -> !java.util.Arrays.equals(java.nio.file.Files.readAllBytes(source.uefiVars()), template));
+        // Paused, so OVMF writes nothing more on either side: a paused guest stays paused on the target.
+        from.pause();
+
+        VmmInstance to = TestGuest.engine().createIncoming(target);
+        started.add(to);
+        Path stream = target.stateDir().resolve("incoming.sock");
+        to.incoming().listen(stream, false);
+        Path nbd = target.stateDir().resolve("nbd.sock");
+        to.incoming().exportDisks(nbd);
+        from.outgoing().mirrorDisks(nbd, Duration.ofMinutes(1));
+        from.outgoing().start(stream, new MigrationTuning(false, false, 300, 0));
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+                .until(() -> from.outgoing().progress(0).status(), st -> st == MigrationStatus.COMPLETED || st == MigrationStatus.FAILED);
+        assertThat(from.outgoing().progress(0).status()).isEqualTo(MigrationStatus.COMPLETED);
+        from.outgoing().finishDiskMirrors();
+        to.incoming().stopDiskExport();
+        await().atMost(Duration.ofSeconds(10)).until(to::runState, st -> st == RunState.PAUSED);
+
+        byte[] moved = java.nio.file.Files.readAllBytes(target.uefiVars());
+        assertThat(moved).as("the target's variables are the source's").isEqualTo(java.nio.file.Files.readAllBytes(source.uefiVars()));
+        assertThat(moved).as("and not the OVMF template it started from").isNotEqualTo(template);
     }
 
     private VmmInstance boot(VmConfig config) throws Exception {

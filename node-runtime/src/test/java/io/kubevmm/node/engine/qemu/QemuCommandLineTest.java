@@ -262,4 +262,61 @@ class QemuCommandLineTest {
         assertThat(line.workarounds(standard, new SavedMachine("pc-q35-10.0", 256L << 20, 256 * 1024)))
                 .as("saved by this release: nothing differs").isEmpty();
     }
+
+    @Test
+    void aCloudInitSeedIsAReadOnlyDiskAfterTheVmsOwn() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        VmConfig base = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(new VmConfig.Disk("root", 1L << 30, null)), VmConfig.NetworkMode.USER);
+        VmConfig config = new VmConfig(base.id(), base.stateDir(), base.profile(), base.cpus(), base.memoryBytes(), base.kernel(),
+                base.initrd(), base.cmdline(), base.disks(), base.network(), base.macAddress(), null,
+                new VmConfig.CloudInit("uid", "demo", List.of(), null, () -> new byte[0]));
+
+        String args = joined(line.forCreate(config));
+
+        assertThat(args).contains("-blockdev driver=file,node-name=seed_cidata-file,read-only=on,filename=/state/vms/default_demo/cidata.img"
+                + " -blockdev driver=raw,node-name=seed_cidata,read-only=on,file=seed_cidata-file -device virtio-blk-pci,drive=seed_cidata,id=seed_cidata");
+        assertThat(args.indexOf("id=seed_cidata")).as("after the VM's own disks").isGreaterThan(args.indexOf("id=root"));
+        assertThat(joined(line.forCreate(base))).doesNotContain("cidata");
+    }
+
+    @Test
+    void aStandardGuestGetsTheGuestAgentPortOnASocketInItsStateDirLastOnTheLine() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        var disks = List.of(new VmConfig.Disk("data", 1L << 30, null));
+        List<String> args = line.forCreate(vm(VmConfig.Profile.STANDARD, 256L << 20, disks, VmConfig.NetworkMode.USER));
+
+        assertThat(args).containsSequence("-chardev", "socket,id=qga0,path=/state/vms/default_demo/qga.sock,server=on,wait=off",
+                "-device", "virtio-serial-pci,id=agent-serial",
+                "-device", "virtserialport,bus=agent-serial.0,chardev=qga0,id=qga-port,name=org.qemu.guest_agent.0");
+        // After the disks and the NIC: their PCI slots are the ones states saved before the channel existed have.
+        assertThat(args.indexOf("virtio-serial-pci,id=agent-serial")).isGreaterThan(args.indexOf("virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56"));
+        assertThat(joined(line.forIncoming(vm(VmConfig.Profile.STANDARD, 256L << 20, disks, VmConfig.NetworkMode.USER), false)))
+                .as("a restored guest has the same devices").contains("org.qemu.guest_agent.0");
+    }
+
+    @Test
+    void aMicrovmGuestHasNoGuestAgentChannel() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QemuFeaturesTest.recorded("10.0.2"), null);
+        String args = joined(line.forCreate(vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.USER)));
+
+        assertThat(args).doesNotContain("virtio-serial", "qga.sock");
+    }
+
+    @Test
+    void overlayGuestsGetTheirTapAndTheOverlayMacOnBothProfiles() {
+        var line = new QemuCommandLine("qemu-system-x86_64", Accelerator.TCG, QEMU_7_2);
+        VmConfig.Overlay overlay = new VmConfig.Overlay("default", 100, "10.200.0.0/16", "10.200.0.7", "52:54:00:aa:bb:cc");
+        VmConfig micro = vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE).onOverlay(overlay);
+        VmConfig standard = vm(VmConfig.Profile.STANDARD, 256L << 20, List.of(), VmConfig.NetworkMode.NONE).onOverlay(overlay);
+
+        assertThat(micro.tapDevice()).matches("kvtap[0-9a-f]{10}").hasSizeLessThanOrEqualTo(15).isEqualTo(standard.tapDevice());
+        assertThat(joined(line.forCreate(micro))).contains(
+                "-netdev tap,id=net0,ifname=" + micro.tapDevice() + ",script=no,downscript=no",
+                "-device virtio-net-device,netdev=net0,mac=52:54:00:aa:bb:cc").doesNotContain("user,id=net0");
+        assertThat(joined(line.forIncoming(standard, true))).contains(
+                "-netdev tap,id=net0,ifname=" + standard.tapDevice() + ",script=no,downscript=no",
+                "-device virtio-net-pci,netdev=net0,mac=52:54:00:aa:bb:cc");
+        assertThat(vm(VmConfig.Profile.MICROVM, 256L << 20, List.of(), VmConfig.NetworkMode.NONE).tapDevice())
+                .as("a hash of the VM id: the same VM, the same tap").isEqualTo(micro.tapDevice());
+    }
 }

@@ -6,15 +6,16 @@ import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.qmp.QmpClient;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -28,7 +29,8 @@ import static org.awaitility.Awaitility.await;
  * release would give the spec; the next fresh boot is the spec's again.
  */
 class RestoredMachineTest {
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
     private Process raw;
 
     @TempDir
@@ -36,7 +38,6 @@ class RestoredMachineTest {
 
     @AfterEach
     void cleanUp() {
-        started.forEach(VmmInstance::destroy);
         if (raw != null) {
             raw.destroyForcibly();
         }

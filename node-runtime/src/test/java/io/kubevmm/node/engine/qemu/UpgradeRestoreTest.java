@@ -5,16 +5,16 @@ import io.kubevmm.node.engine.RunState;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.VmmInstance;
 import io.kubevmm.node.testing.GuestConsole;
+import io.kubevmm.node.testing.StartedGuests;
 import io.kubevmm.node.testing.TestGuest;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class UpgradeRestoreTest {
     private static final String OTHER = System.getenv("KUBEVMM_TEST_OTHER_QEMU");
-    private final List<VmmInstance> started = new ArrayList<>();
+    @RegisterExtension
+    final StartedGuests started = new StartedGuests();
 
     @TempDir
     Path dir;
@@ -40,10 +41,6 @@ class UpgradeRestoreTest {
                 () -> OTHER + " is the same release as qemu-system-x86_64");
     }
 
-    @AfterEach
-    void cleanUp() {
-        started.forEach(VmmInstance::destroy);
-    }
 
     @ParameterizedTest
     @EnumSource(VmConfig.Profile.class)
