@@ -313,15 +313,22 @@ public final class TunnelServer implements Closeable {
         }
 
         private void admit(PeerLink link, String channel, SocketChannel qemu) throws IOException {
+            if (closed) {
+                qemu.close();
+                throw new TunnelRefusedException("migration " + migrationId + " is no longer expected here");
+            }
+            // Counted before the OK goes out: once the source has it, its whole stream can pass and end
+            // before this thread runs again, and whoever reads connections() then must see this one.
+            connections.increment();
             try {
                 TunnelHandshake.accept(link.socket());
             } catch (IOException e) {
+                connections.decrement();
                 qemu.close();
                 throw e;
             }
             ChannelEnd qemuEnd = new ChannelEnd(qemu);
             if (pipes.start(new Pipe(link.data(), qemuEnd, bytesFromSource, bytesToSource), "tunnel " + migrationId + "/" + channel)) {
-                connections.increment();
                 LOG.debugf("Migration %s channel %s: connection from %s admitted", migrationId, channel, link.remote());
             } else {
                 // Closed while this connection authenticated: it came too late.
