@@ -90,6 +90,31 @@ final class HostNetwork {
         }
     }
 
+    /** This machine's VXLAN device on the overlay (see {@link #joinOverlay}). */
+    String overlayDevice() { return "kvmh" + k; }
+
+    /**
+     * Makes this machine a member of overlay segment {@code vni} without being a node, so that
+     * {@code curl http://<vm-ip>:<port>} works from here for guests on every node: a VXLAN device
+     * from the underlay address that floods to each node and learns where a guest is from its
+     * replies, holding {@code address/prefix} (an address of the segment no guest gets). The node
+     * runtimes flood the segment to this machine in turn (kubevmm.node.overlay-hosts). Traffic
+     * stays on the overlay both ways, so a guest's reply never meets another node's NAT.
+     */
+    void joinOverlay(int vni, String address, int prefix, int vxlanPort, int mtu, int nodes) throws IOException, InterruptedException {
+        String dev = overlayDevice();
+        if (exists("link", "show", dev)) {
+            ip("link", "delete", dev);
+        }
+        ip("link", "add", dev, "type", "vxlan", "id", Integer.toString(vni), "dstport", Integer.toString(vxlanPort),
+                "local", hostAddress());
+        for (int i = 0; i < nodes; i++) {
+            run(List.of("bridge", "fdb", "append", "00:00:00:00:00:00", "dev", dev, "dst", nodeAddress(i)), false);
+        }
+        ip("addr", "add", address + "/" + prefix, "dev", dev);
+        ip("link", "set", dev, "mtu", Integer.toString(mtu), "up");
+    }
+
     /** Takes node {@code index}'s link to the underlay down (cut) or up again. */
     void link(int index, boolean up) throws IOException, InterruptedException {
         ip("link", "set", hostEnd(index), up ? "up" : "down");
@@ -111,6 +136,10 @@ final class HostNetwork {
             }
             ip("netns", "delete", ns);
             removed.add("netns " + ns);
+        }
+        if (exists("link", "show", overlayDevice())) {
+            ip("link", "delete", overlayDevice());
+            removed.add("vxlan " + overlayDevice());
         }
         if (exists("link", "show", bridge())) {
             ip("link", "delete", bridge());

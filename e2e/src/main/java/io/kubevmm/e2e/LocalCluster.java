@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.kubevmm.api.status.Conditions;
+import io.kubevmm.api.v1alpha1.VMNetwork;
 import io.kubevmm.api.v1alpha1.VMNode;
 
 import java.io.IOException;
@@ -43,6 +44,10 @@ public final class LocalCluster {
     private Path binaries;
     /** The nodes as separate hosts (a network namespace each), or null: all on this machine's loopback. */
     private HostNetwork hosts;
+    private String hostOverlayAddress;
+    /** The node runtimes' VXLAN port and segment MTU (node-runtime's Segment), which this machine's device must match. */
+    private static final int VXLAN_PORT = 4789;
+    private static final int OVERLAY_MTU = 1450;
     private boolean sameHost;
 
     private record Launch(List<String> command, Map<String, String> env) { }
@@ -80,6 +85,52 @@ public final class LocalCluster {
     /** The address node runtimes reach this machine at: a server for them listens there. */
     public String hostAddress() {
         return hosts == null ? "127.0.0.1" : hosts.hostAddress();
+    }
+
+    /**
+     * This machine's address on the default VMNetwork once it joined it (separate hosts): the last
+     * address of the network's range, so {@code curl http://<vm-ip>:<port>} works from here.
+     */
+    public java.util.Optional<String> hostOverlayAddress() {
+        return java.util.Optional.ofNullable(hostOverlayAddress);
+    }
+
+    /**
+     * Joins this machine to the default VMNetwork the chart created (its cidr and vni), taking the
+     * last address of the range: the allocator hands out the lowest free ones, so a guest gets it
+     * only when the range is otherwise full. A machine that cannot join (another local cluster holds
+     * the segment's VXLAN identifier here) is told so and the cluster comes up without that route.
+     */
+    private void joinDefaultOverlay(KubernetesClient admin, int nodes) throws IOException, InterruptedException {
+        VMNetwork network = admin.resources(VMNetwork.class).withName("default").get();
+        if (network == null || network.getSpec() == null) {
+            return;
+        }
+        String[] cidr = network.getSpec().getCidr().split("/");
+        int prefix = Integer.parseInt(cidr[1]);
+        long base = 0;
+        for (String octet : cidr[0].split("\\.")) {
+            base = (base << 8) | Integer.parseInt(octet);
+        }
+        long last = (base | ((1L << (32 - prefix)) - 1)) - 1;
+        String address = (last >> 24 & 255) + "." + (last >> 16 & 255) + "." + (last >> 8 & 255) + "." + (last & 255);
+        try {
+            hosts.joinOverlay(network.getSpec().getVni(), address, prefix, VXLAN_PORT, OVERLAY_MTU, nodes);
+            hostOverlayAddress = address;
+            out.printf("this machine joined VMNetwork default as %s: guests are reachable here by their overlay addresses%n", address);
+        } catch (IllegalStateException e) {
+            out.printf("note: this machine could not join VMNetwork default (%s); guests are reachable only from other guests%n",
+                    e.getMessage().strip());
+        }
+    }
+
+    /** {@code base} plus {@code key=value} unless the value is null. */
+    private static Map<String, String> env(Map<String, String> base, String key, String value) {
+        Map<String, String> env = new java.util.LinkedHashMap<>(base);
+        if (value != null) {
+            env.put(key, value);
+        }
+        return env;
     }
 
     /** Cuts node {@code name}'s link to the underlay (separate hosts only), or restores it. */
@@ -122,6 +173,9 @@ public final class LocalCluster {
         controlPlane.start(binaries, hosts == null ? "127.0.0.1" : hosts.hostAddress());
         try (KubernetesClient admin = client()) {
             ClusterInstall.install(admin, repo.resolve("helm/kubevmm"));
+            if (hosts != null) {
+                joinDefaultOverlay(admin, nodes);
+            }
         }
 
         startOperator(OPERATOR);
@@ -130,7 +184,7 @@ public final class LocalCluster {
             int port = Processes.freePort();
             String address = hosts == null ? "127.0.0.1" : hosts.nodeAddress(i);
             out.printf("starting node runtime %s (API on %s:%d, state in %s)%n", name, address, port, home.nodeStateDir(name));
-            launch(name, hosts == null ? javaApp(java, nodeJar) : hosts.inNamespace(name, javaApp(java, nodeJar)), Map.of(
+            launch(name, hosts == null ? javaApp(java, nodeJar) : hosts.inNamespace(name, javaApp(java, nodeJar)), env(Map.of(
                             "KUBEVMM_NODE_ADVERTISE_ADDRESS", address,
                             "KUBECONFIG", identity(name, ClusterInstall.NODE_ACCOUNT).toString(),
                             "KUBEVMM_NODE_NAME", name,
@@ -141,7 +195,9 @@ public final class LocalCluster {
                             "KUBEVMM_NODE_IMAGE_DIR", (imageDir != null ? imageDir : repo.resolve("guest/out")).toString(),
                             "KUBEVMM_NODE_CAPACITY_MEMORY", nodeMemory,
                             // vCPUs are overcommitted as on any hypervisor; the host's core count would cap a laptop at 2 VMs.
-                            "KUBEVMM_NODE_CAPACITY_CPU", "8"));
+                            "KUBEVMM_NODE_CAPACITY_CPU", "8"),
+                    // This machine is a member of the overlay (joinDefaultOverlay), so the nodes flood to it too.
+                    "KUBEVMM_NODE_OVERLAY_HOSTS", hostOverlayAddress == null ? null : hosts.hostAddress()));
         }
         awaitNodes(nodes, Duration.ofSeconds(120));
         out.printf("local cluster up: %d node(s); kubeconfig %s (kubectl --kubeconfig %s get vmnodes)%n",
@@ -257,6 +313,7 @@ public final class LocalCluster {
     /** {@link #down()}; with {@code purge} also removes all the cluster's data (objects, disks, snapshots, keys). */
     public List<String> down(boolean purge) throws IOException {
         List<String> stopped = new ArrayList<>();
+        hostOverlayAddress = null;
         // Node runtimes and the operator first, so nothing restarts a guest we are about to end.
         for (String name : processNames()) {
             if (!ControlPlane.COMPONENTS.contains(name) && Processes.stop(home.pidFile(name), 10)) {

@@ -116,7 +116,7 @@ abstract class ClusterTestBase {
         HostNetwork hosts = new HostNetwork(cluster.home().dir());
         Process p = new ProcessBuilder("ip", "-o", "link", "show").redirectErrorStream(true).start();
         String links = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(links).as("links after local down").doesNotContain(hosts.bridge() + ":", hosts.bridge() + "v");
+        assertThat(links).as("links after local down").doesNotContain(hosts.bridge() + ":", hosts.bridge() + "v", hosts.overlayDevice() + ":");
         Path netns = Path.of("/run/netns");
         if (Files.isDirectory(netns)) {
             try (var names = Files.list(netns)) {

@@ -12,6 +12,8 @@ import io.kubevmm.api.v1alpha1.VmPhase;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +65,19 @@ class NetworkSystemTest extends ClusterTestBase {
         return LOST.matcher(console(name)).results().map(r -> new int[] {Integer.parseInt(r.group(1)), Integer.parseInt(r.group(2))}).toList();
     }
 
+    /** A TCP connection from this machine to the guest's echo server (port 7): what comes back is what was sent. */
+    static boolean echoFromHost(String ip, String line) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(ip, 7), 5000);
+            socket.setSoTimeout(5000);
+            byte[] sent = (line + "\n").getBytes(StandardCharsets.UTF_8);
+            socket.getOutputStream().write(sent);
+            socket.getOutputStream().flush();
+            byte[] back = socket.getInputStream().readNBytes(sent.length);
+            return java.util.Arrays.equals(sent, back);
+        }
+    }
+
     @Test
     void vmsOnTwoNodesReachEachOtherAndAStreamSurvivesAMigration() throws Exception {
         assumeLocalCluster();
@@ -76,6 +91,9 @@ class NetworkSystemTest extends ClusterTestBase {
         assertThat(console("net-a")).contains("net eth0 present " + macA);
         // The machine's underlay address is outside the overlay: reached through the node's NAT.
         await().atMost(BOOT).ignoreExceptions().until(() -> console("net-a").contains("ping " + cluster.hostAddress() + " ok"));
+        // This machine joined the overlay: it reaches the guest by its overlay address, as curl would.
+        assertThat(cluster.hostOverlayAddress()).as("the machine's address on VMNetwork default").isPresent();
+        await().atMost(BOOT).ignoreExceptions().until(() -> echoFromHost(ipA, "from the host before"));
         String nodeA = a.getStatus().getNodeName();
         String other = nodeA.equals(LocalCluster.nodeName(0)) ? LocalCluster.nodeName(1) : LocalCluster.nodeName(0);
 
@@ -108,6 +126,8 @@ class NetworkSystemTest extends ClusterTestBase {
         System.out.printf("overlay migration %s -> %s: downtime %s ms; pings every 10 ms from a VM on the target node: %d lost,"
                         + " longest run %d (~%d ms without replies)%n", nodeA, other, done.getStatus().getDowntimeMillis(),
                 lost, longest, (longest + 1) * 10);
+        assertThat(echoFromHost(ipA, "from the host after the migration")).as("the guest, now on %s, reached from this machine", other)
+                .isTrue();
         VirtualMachine moved = get("net-a");
         assertThat(moved.getStatus().getNodeName()).isEqualTo(other);
         assertThat(moved.getStatus().getNetwork().getIpAddress()).as("address kept through the migration").isEqualTo(ipA);

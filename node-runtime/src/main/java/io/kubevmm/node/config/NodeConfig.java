@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** Node runtime settings ({@code kubevmm.node.*}, or the matching {@code KUBEVMM_NODE_*} environment variables). */
@@ -45,6 +46,14 @@ public interface NodeConfig {
      * nodes on one machine need network namespaces of their own (see docs/networking.md).
      */
     Optional<String> underlayAddress();
+
+    /**
+     * Underlay addresses of hosts that are members of every overlay segment without being nodes
+     * (the local cluster's machine; a router): each also gets the segments' broadcast and unknown
+     * unicast, so such a host, once it has a VXLAN device of the segment, reaches the guests of
+     * every node by their overlay addresses. Comma-separated IPv4 addresses; unset: none.
+     */
+    Optional<List<String>> overlayHosts();
 
     Qemu qemu();
 

@@ -7,6 +7,7 @@ import io.kubevmm.api.v1alpha1.OverlayAttachment;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.config.NodeConfig;
+import io.kubevmm.node.network.Ipv4Cidr;
 import io.kubevmm.node.network.OverlayNetworks;
 import io.kubevmm.node.network.Remotes;
 import io.quarkus.runtime.ShutdownEvent;
@@ -17,6 +18,7 @@ import org.jboss.logging.Logger;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -40,6 +42,7 @@ public class OverlayPeers {
     private final KubernetesClient client;
     private final OverlayNetworks networks;
     private final String nodeName;
+    private final List<String> overlayHosts;
     private final ScheduledExecutorService updates = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "overlay-peers");
         t.setDaemon(true);
@@ -53,6 +56,8 @@ public class OverlayPeers {
         this.client = client;
         this.networks = networks;
         this.nodeName = config.name();
+        this.overlayHosts = config.overlayHosts().orElse(List.of()).stream().map(String::strip).filter(h -> !h.isEmpty())
+                .peek(h -> Ipv4Cidr.address("kubevmm.node.overlay-hosts", h)).toList();
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -92,7 +97,7 @@ public class OverlayPeers {
     private void update() {
         pending.set(false);
         try {
-            networks.remotes(remotes(vmis.getStore().list(), nodes.getStore().list(), nodeName));
+            networks.remotes(remotes(vmis.getStore().list(), nodes.getStore().list(), nodeName, overlayHosts));
         } catch (RuntimeException e) {
             LOG.warnf("cannot program the overlay forwarding entries: %s; trying again in %d s", e.getMessage(), RETRY_MILLIS / 1000);
             if (pending.compareAndSet(false, true)) {
@@ -103,6 +108,16 @@ public class OverlayPeers {
 
     /** Per vni, where the guests of nodes other than {@code self} are (guest MAC to node underlay address). */
     static Map<Integer, Remotes> remotes(Iterable<VirtualMachineInstance> vmis, Iterable<VMNode> nodes, String self) {
+        return remotes(vmis, nodes, self, List.of());
+    }
+
+    /**
+     * Per vni, where the guests of nodes other than {@code self} are (guest MAC to node underlay
+     * address), and which underlay addresses get the segment's flooded frames: the other nodes
+     * with guests on it, plus {@code hosts} (members that are no node) on every segment that has a guest.
+     */
+    static Map<Integer, Remotes> remotes(Iterable<VirtualMachineInstance> vmis, Iterable<VMNode> nodes, String self,
+                                         List<String> hosts) {
         Map<String, String> underlay = new HashMap<>();
         for (VMNode node : nodes) {
             if (node.getStatus() != null && node.getStatus().getUnderlayAddress() != null) {
@@ -115,7 +130,14 @@ public class OverlayPeers {
         for (VirtualMachineInstance vmi : vmis) {
             OverlayAttachment a = vmi.getSpec() == null ? null : vmi.getSpec().getOverlay();
             String node = vmi.getSpec() == null ? null : vmi.getSpec().getNodeName();
-            if (a == null || a.getVni() == null || a.getMacAddress() == null || node == null || node.equals(self)) {
+            if (a == null || a.getVni() == null || a.getMacAddress() == null || node == null) {
+                continue;
+            }
+            if (!hosts.isEmpty()) {
+                hosts.stream().filter(h -> !h.equals(own)).forEach(h -> peers.computeIfAbsent(a.getVni(), v -> new HashSet<>()).add(h));
+                macs.computeIfAbsent(a.getVni(), v -> new HashMap<>());
+            }
+            if (node.equals(self)) {
                 continue;
             }
             String address = underlay.get(node);
@@ -126,7 +148,7 @@ public class OverlayPeers {
             peers.computeIfAbsent(a.getVni(), v -> new HashSet<>()).add(address);
         }
         Map<Integer, Remotes> byVni = new HashMap<>();
-        macs.forEach((vni, m) -> byVni.put(vni, new Remotes(m, peers.get(vni))));
+        macs.forEach((vni, m) -> byVni.put(vni, new Remotes(m, peers.getOrDefault(vni, Set.of()))));
         return byVni;
     }
 }

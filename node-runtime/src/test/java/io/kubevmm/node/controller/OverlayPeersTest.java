@@ -68,4 +68,21 @@ class OverlayPeersTest {
         assertThat(OverlayPeers.remotes(List.of(vmi("m", "a", 100, "52:54:00:00:00:09")), nodes, "a"))
                 .as("arrived here: the bridge delivers it locally").isEmpty();
     }
+
+    @Test
+    void aHostThatIsNoNodeGetsTheFloodedFramesOfEverySegmentWithAGuest() {
+        List<VMNode> nodes = List.of(node("a", "10.99.0.1"), node("b", "10.99.0.2"));
+        List<VirtualMachineInstance> vmis = List.of(
+                vmi("here", "a", 100, "52:54:00:00:00:01"),
+                vmi("there", "b", 200, "52:54:00:00:00:02"));
+
+        Map<Integer, Remotes> remotes = OverlayPeers.remotes(vmis, nodes, "a", List.of("10.99.0.100"));
+
+        assertThat(remotes).containsOnlyKeys(100, 200);
+        assertThat(remotes.get(100).macs()).as("only a guest of this node: nothing to forward").isEmpty();
+        assertThat(remotes.get(100).nodes()).as("the host reaches the guest of this node").containsExactly("10.99.0.100");
+        assertThat(remotes.get(200).nodes()).containsExactlyInAnyOrder("10.99.0.2", "10.99.0.100");
+        assertThat(OverlayPeers.remotes(vmis, nodes, "a", List.of("10.99.0.1")).get(100).nodes())
+                .as("this node's own address is no host to flood to").isEmpty();
+    }
 }
