@@ -27,8 +27,12 @@ public class Placement {
     private final String nodeName;
 
     Placement(KubernetesClient client, NodeConfig config) {
+        this(client, config.name());
+    }
+
+    Placement(KubernetesClient client, String nodeName) {
         this.client = client;
-        this.nodeName = config.name();
+        this.nodeName = nodeName;
     }
 
     /**
