@@ -1,16 +1,10 @@
 package io.kubevmm.bench;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
-import io.kubevmm.api.v1alpha1.BootSpec;
-import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.Labels;
-import io.kubevmm.api.v1alpha1.ReadinessSpec;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
-import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.e2e.LocalCluster;
 import io.kubevmm.node.engine.VmConfig;
 import io.kubevmm.node.engine.qemu.QemuEngine;
@@ -33,17 +27,11 @@ public final class ColdStartBench {
     private static final long MEMORY_MIB = 128;
 
     public static void main(String[] args) throws Exception {
-        int runs = 10;
-        int density = 10;
-        Path repo = Path.of(".").toAbsolutePath().normalize();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--density" -> density = Integer.parseInt(args[++i]);
-                case "--repo" -> repo = Path.of(args[++i]).toAbsolutePath().normalize();
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N --density N)");
-            }
-        }
+        int[] densityOption = {10};
+        ClusterBenchOptions options = ClusterBenchOptions.parse(args, 10, Map.of("--density", n -> densityOption[0] = n));
+        int runs = options.runs();
+        int density = densityOption[0];
+        Path repo = options.repo();
         Path images = repo.resolve("guest/out");
         QemuEngine engine = new QemuEngine("qemu-system-x86_64", "qemu-img", QemuEngine.AcceleratorChoice.AUTO);
         Path work = Files.createTempDirectory("kubevmm-bench-cold");
@@ -98,22 +86,8 @@ public final class ColdStartBench {
     }
 
     static VirtualMachine vm(String name) {
-        VirtualMachineSpec spec = new VirtualMachineSpec();
-        spec.setState(VmState.Running);
-        spec.setMemory(MEMORY_MIB + "Mi");
-        BootSpec boot = new BootSpec();
-        boot.setKernel(new FileRef("vmlinuz"));
-        boot.setInitrd(new FileRef("initrd.img"));
-        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=idle");
-        spec.setBoot(boot);
-        ReadinessSpec readiness = new ReadinessSpec();
-        readiness.setSerialPattern(MARKER);
-        spec.setReadiness(readiness);
-        spec.setTerminationGracePeriodSeconds(5L);
-        spec.setNodeSelector(Map.of(Labels.NODE, LocalCluster.nodeName(0)));
-        VirtualMachine vm = new VirtualMachine();
-        vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-        vm.setSpec(spec);
+        VirtualMachine vm = BenchGuests.idle(name, MEMORY_MIB + "Mi");
+        vm.getSpec().setNodeSelector(Map.of(Labels.NODE, LocalCluster.nodeName(0)));
         return vm;
     }
 

@@ -1,20 +1,14 @@
 package io.kubevmm.bench;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
-import io.kubevmm.api.v1alpha1.BootSpec;
-import io.kubevmm.api.v1alpha1.FileRef;
 import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
-import io.kubevmm.api.v1alpha1.ReadinessSpec;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmPhase;
-import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.e2e.ClusterQemus;
 import io.kubevmm.e2e.LocalCluster;
 
@@ -56,15 +50,9 @@ public final class FailoverBench {
     }
 
     public static void main(String[] args) throws Exception {
-        int runs = 5;
-        Path repo = Path.of(".").toAbsolutePath().normalize();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--repo" -> repo = Path.of(args[++i]).toAbsolutePath().normalize();
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N)");
-            }
-        }
+        ClusterBenchOptions options = ClusterBenchOptions.parse(args, 5);
+        int runs = options.runs();
+        Path repo = options.repo();
         LocalCluster cluster = new LocalCluster(repo, repo.resolve("bench/target/failover-cluster"), System.err);
         cluster.down(true); // an empty cluster: nothing of an earlier run beside the measured VM
         List<Run> done = new ArrayList<>();
@@ -180,24 +168,10 @@ public final class FailoverBench {
     }
 
     static VirtualMachine vm(String name) {
-        VirtualMachineSpec spec = new VirtualMachineSpec();
-        spec.setState(VmState.Running);
-        spec.setMemory("256Mi");
-        BootSpec boot = new BootSpec();
-        boot.setKernel(new FileRef("vmlinuz"));
-        boot.setInitrd(new FileRef("initrd.img"));
-        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=idle");
-        spec.setBoot(boot);
-        ReadinessSpec readiness = new ReadinessSpec();
-        readiness.setSerialPattern(MARKER);
-        spec.setReadiness(readiness);
-        spec.setTerminationGracePeriodSeconds(5L);
+        VirtualMachine vm = BenchGuests.idle(name, "256Mi");
         HighAvailabilitySpec ha = new HighAvailabilitySpec();
         ha.setMode(HighAvailabilitySpec.Mode.Restart);
-        spec.setHighAvailability(ha);
-        VirtualMachine vm = new VirtualMachine();
-        vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-        vm.setSpec(spec);
+        vm.getSpec().setHighAvailability(ha);
         return vm;
     }
 

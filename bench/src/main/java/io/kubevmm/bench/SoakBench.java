@@ -5,18 +5,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.kubevmm.api.status.Conditions;
-import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.EvacuationStatus;
-import io.kubevmm.api.v1alpha1.FileRef;
-import io.kubevmm.api.v1alpha1.ReadinessSpec;
 import io.kubevmm.api.v1alpha1.VMMigration;
 import io.kubevmm.api.v1alpha1.VMMigrationSpec;
 import io.kubevmm.api.v1alpha1.VMMigrationStatus;
 import io.kubevmm.api.v1alpha1.VMNode;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
-import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.e2e.LocalCluster;
 
 import java.io.IOException;
@@ -78,15 +73,9 @@ public final class SoakBench {
     }
 
     public static void main(String[] args) throws Exception {
-        int runs = 10;
-        Path repo = Path.of(".").toAbsolutePath().normalize();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--repo" -> repo = Path.of(args[++i]).toAbsolutePath().normalize();
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (use --runs N)");
-            }
-        }
+        ClusterBenchOptions options = ClusterBenchOptions.parse(args, 10);
+        int runs = options.runs();
+        Path repo = options.repo();
         LocalCluster cluster = new LocalCluster(repo, repo.resolve("bench/target/soak-cluster"), System.err);
         cluster.down(true); // every soak starts on an empty cluster
         List<Run> results = new ArrayList<>();
@@ -363,21 +352,6 @@ public final class SoakBench {
     }
 
     private static VirtualMachine vm(String name) {
-        VirtualMachineSpec spec = new VirtualMachineSpec();
-        spec.setState(VmState.Running);
-        spec.setMemory("256Mi");
-        BootSpec boot = new BootSpec();
-        boot.setKernel(new FileRef("vmlinuz"));
-        boot.setInitrd(new FileRef("initrd.img"));
-        boot.setCmdline("console=ttyS0 quiet kubevmm.workload=memcheck:32");
-        spec.setBoot(boot);
-        ReadinessSpec readiness = new ReadinessSpec();
-        readiness.setSerialPattern(MARKER);
-        spec.setReadiness(readiness);
-        spec.setTerminationGracePeriodSeconds(5L);
-        VirtualMachine vm = new VirtualMachine();
-        vm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace("default").build());
-        vm.setSpec(spec);
-        return vm;
+        return BenchGuests.running(name, "256Mi", "memcheck:32");
     }
 }
