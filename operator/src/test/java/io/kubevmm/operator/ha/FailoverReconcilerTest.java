@@ -1,9 +1,9 @@
 package io.kubevmm.operator.ha;
 
+import io.kubevmm.operator.testing.PlayedNodes;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.BootSpec;
@@ -18,7 +18,6 @@ import io.kubevmm.api.v1alpha1.VMNodeSpec;
 import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmState;
 import io.kubevmm.operator.testing.RegisterCrds;
@@ -162,10 +161,7 @@ class FailoverReconcilerTest {
     }
 
     void lease(String name, ZonedDateTime renewed, int seconds) {
-        client.leases().inNamespace("kubevmm-system").resource(new LeaseBuilder()
-                .withNewMetadata().withName("kubevmm-node-" + name).withNamespace("kubevmm-system").endMetadata()
-                .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(seconds).withRenewTime(renewed).endSpec()
-                .build()).createOr(l -> l.update());
+        PlayedNodes.lease(client, name, renewed, seconds);
     }
 
     /** What a node runtime's heartbeat does to its VMNode: a status write, Ready=True while it runs. */
@@ -179,14 +175,7 @@ class FailoverReconcilerTest {
     }
 
     void reportRunning(String name) {
-        VirtualMachineInstance vmi = vmi(name);
-        VirtualMachineInstanceStatus s = new VirtualMachineInstanceStatus();
-        s.setPhase(InstancePhase.Running);
-        s.setNodeName(vmi.getSpec().getNodeName());
-        s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("GuestReady")
-                .withMessage("guest ready").withLastTransitionTime("2026-01-01T00:00:00Z").build()));
-        vmi.setStatus(s);
-        client.resource(vmi).updateStatus();
+        PlayedNodes.reportReady(client, vmi(name), "guest ready");
     }
 
     VirtualMachine vm(String name) {

@@ -1,16 +1,11 @@
 package io.kubevmm.operator.vm;
 
+import io.kubevmm.operator.testing.PlayedNodes;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.Labels;
-import io.kubevmm.api.v1alpha1.NodeResources;
-import io.kubevmm.api.v1alpha1.VMNode;
-import io.kubevmm.api.v1alpha1.VMNodeSpec;
-import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.api.v1alpha1.VmPhase;
@@ -21,7 +16,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -112,20 +106,6 @@ class BadObjectReconcilerTest {
     }
 
     private void node(String name) {
-        VMNode node = new VMNode();
-        node.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.of(Labels.NODE, name)).build());
-        node.setSpec(new VMNodeSpec());
-        VMNodeStatus status = new VMNodeStatus();
-        NodeResources capacity = new NodeResources();
-        capacity.setCpu(4);
-        capacity.setMemory("4Gi");
-        status.setCapacity(capacity);
-        node.setStatus(status);
-        client.resource(node).createOr(n -> n.update());
-        client.resource(node).updateStatus();
-        client.leases().inNamespace("kubevmm-system").resource(new LeaseBuilder()
-                .withNewMetadata().withName("kubevmm-node-" + name).withNamespace("kubevmm-system").endMetadata()
-                .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(3600).withRenewTime(ZonedDateTime.now()).endSpec()
-                .build()).createOr(l -> l.update());
+        PlayedNodes.register(client, name, 4, "4Gi");
     }
 }

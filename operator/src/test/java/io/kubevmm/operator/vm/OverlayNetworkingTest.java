@@ -1,11 +1,10 @@
 package io.kubevmm.operator.vm;
 
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.kubevmm.operator.testing.PlayedNodes;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -15,22 +14,16 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
-import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.InstanceState;
 import io.kubevmm.api.v1alpha1.Labels;
 import io.kubevmm.api.v1alpha1.NetworkMode;
 import io.kubevmm.api.v1alpha1.NetworkSpec;
-import io.kubevmm.api.v1alpha1.NodeResources;
 import io.kubevmm.api.v1alpha1.OverlayAttachment;
 import io.kubevmm.api.v1alpha1.VMNetwork;
 import io.kubevmm.api.v1alpha1.VMNetworkSpec;
 import io.kubevmm.api.v1alpha1.VMNetworkStatus.Allocation;
-import io.kubevmm.api.v1alpha1.VMNode;
-import io.kubevmm.api.v1alpha1.VMNodeSpec;
-import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmPhase;
 import io.kubevmm.api.v1alpha1.VmState;
@@ -46,7 +39,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -94,21 +86,7 @@ class OverlayNetworkingTest {
     }
 
     void node(String name) {
-        VMNode node = new VMNode();
-        node.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.of(Labels.NODE, name)).build());
-        node.setSpec(new VMNodeSpec());
-        VMNodeStatus status = new VMNodeStatus();
-        NodeResources capacity = new NodeResources();
-        capacity.setCpu(64);
-        capacity.setMemory("64Gi");
-        status.setCapacity(capacity);
-        node.setStatus(status);
-        client.resource(node).createOr(n -> n.update());
-        client.resource(node).updateStatus();
-        client.leases().inNamespace("kubevmm-system").resource(new LeaseBuilder()
-                .withNewMetadata().withName("kubevmm-node-" + name).withNamespace("kubevmm-system").endMetadata()
-                .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(3600).withRenewTime(ZonedDateTime.now()).endSpec()
-                .build()).createOr(l -> l.update());
+        PlayedNodes.register(client, name, 64, "64Gi");
     }
 
     VMNetwork network(String name, String cidr, int vni) {
@@ -173,14 +151,7 @@ class OverlayNetworkingTest {
     }
 
     void reportReady(String name) {
-        VirtualMachineInstance vmi = getVmi(name);
-        VirtualMachineInstanceStatus s = new VirtualMachineInstanceStatus();
-        s.setPhase(InstancePhase.Running);
-        s.setNodeName(vmi.getSpec().getNodeName());
-        s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("GuestReady")
-                .withMessage("guest ready").withLastTransitionTime("2026-01-01T00:00:00Z").build()));
-        vmi.setStatus(s);
-        client.resource(vmi).updateStatus();
+        PlayedNodes.reportReady(client, getVmi(name), "guest ready");
     }
 
     void delete(String name) {

@@ -1,24 +1,18 @@
 package io.kubevmm.operator.vm;
 
+import io.kubevmm.operator.testing.PlayedNodes;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.kubevmm.api.status.Conditions;
 import io.kubevmm.api.v1alpha1.BootSpec;
 import io.kubevmm.api.v1alpha1.FileRef;
-import io.kubevmm.api.v1alpha1.InstancePhase;
 import io.kubevmm.api.v1alpha1.InstanceState;
 import io.kubevmm.api.v1alpha1.Labels;
-import io.kubevmm.api.v1alpha1.NodeResources;
 import io.kubevmm.api.v1alpha1.VMNode;
-import io.kubevmm.api.v1alpha1.VMNodeSpec;
-import io.kubevmm.api.v1alpha1.VMNodeStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachine;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
-import io.kubevmm.api.v1alpha1.VirtualMachineInstanceStatus;
 import io.kubevmm.api.v1alpha1.VirtualMachineSpec;
 import io.kubevmm.api.v1alpha1.VmPhase;
 import io.kubevmm.api.v1alpha1.VmState;
@@ -30,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.ZonedDateTime;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -57,21 +50,7 @@ class VirtualMachineReconcilerTest {
     }
 
     void node(String name, String memory) {
-        VMNode node = new VMNode();
-        node.setMetadata(new ObjectMetaBuilder().withName(name).withLabels(Map.of(Labels.NODE, name)).build());
-        node.setSpec(new VMNodeSpec());
-        VMNodeStatus status = new VMNodeStatus();
-        NodeResources capacity = new NodeResources();
-        capacity.setCpu(4);
-        capacity.setMemory(memory);
-        status.setCapacity(capacity);
-        node.setStatus(status);
-        client.resource(node).createOr(n -> n.update());
-        client.resource(node).updateStatus();
-        client.leases().inNamespace("kubevmm-system").resource(new LeaseBuilder()
-                .withNewMetadata().withName("kubevmm-node-" + name).withNamespace("kubevmm-system").endMetadata()
-                .withNewSpec().withHolderIdentity(name).withLeaseDurationSeconds(3600).withRenewTime(ZonedDateTime.now()).endSpec()
-                .build()).createOr(l -> l.update());
+        PlayedNodes.register(client, name, 4, memory);
     }
 
     static VirtualMachine vm(String name, String memory, VmState state) {
@@ -109,14 +88,7 @@ class VirtualMachineReconcilerTest {
 
     /** Plays the node runtime: reports the instance running and ready. */
     void reportRunning(String name) {
-        VirtualMachineInstance vmi = getVmi(name);
-        VirtualMachineInstanceStatus s = new VirtualMachineInstanceStatus();
-        s.setPhase(InstancePhase.Running);
-        s.setNodeName(vmi.getSpec().getNodeName());
-        s.setConditions(List.of(new ConditionBuilder().withType("Ready").withStatus("True").withReason("GuestReady")
-                .withMessage("guest reported ready 2400 ms after start").withLastTransitionTime("2026-01-01T00:00:00Z").build()));
-        vmi.setStatus(s);
-        client.resource(vmi).updateStatus();
+        PlayedNodes.reportReady(client, getVmi(name), "guest reported ready 2400 ms after start");
     }
 
     /** As a user's `kubectl patch --type merge` would: no resourceVersion, so the operator's own writes cannot make it conflict. */
