@@ -104,7 +104,7 @@ class NodeRuntimeTest {
 
         client.resources(VirtualMachineInstance.class).inNamespace("default").withName("web").delete();
         await().atMost(BOOT).until(() -> get("web") == null);
-        assertThat(ProcessHandle.of(pid)).as("QEMU after the VMI is deleted").isEmpty();
+        assertThat(ProcessHandle.of(pid).filter(io.kubevmm.node.engine.ProcessLiveness::running)).as("QEMU after the VMI is deleted").isEmpty();
         assertThat(Path.of(running.getConsoleLog()).getParent()).as("state dir").doesNotExist();
     }
 

@@ -96,7 +96,7 @@ class ArrivalOwnershipTest {
             assertThat(obs.lastFailure()).isNull();
 
             nodeB.delete("default", "evac-1").get(60, TimeUnit.SECONDS);
-            assertThat(ProcessHandle.of(pid)).as("QEMU after delete").isEmpty();
+            assertThat(ProcessHandle.of(pid).filter(io.kubevmm.node.engine.ProcessLiveness::running)).as("QEMU after delete").isEmpty();
         }
     }
 }

@@ -122,7 +122,7 @@ class VmRunnerLifecycleTest {
         awaitPhase(vm, InstancePhase.Suspended);
         assertThat(vm.observe().machine()).isEqualTo(MachineState.SAVED_TO_DISK);
         assertThat(vm.observe().pid()).isNull();
-        assertThat(ProcessHandle.of(pid)).as("QEMU process after suspend to disk").isEmpty();
+        assertThat(ProcessHandle.of(pid).filter(io.kubevmm.node.engine.ProcessLiveness::running)).as("QEMU process after suspend to disk").isEmpty();
         Path saved = vm.observe().suspendStateFile();
         assertThat(saved).exists();
         assertThat(Files.size(saved)).as("saved state holds guest memory").isGreaterThan(16L << 20);
@@ -153,7 +153,7 @@ class VmRunnerLifecycleTest {
 
         assertThat(console(vm).text()).as("guest saw the power button").contains("KUBEVMM-GUEST-POWEROFF");
         assertThat(vm.observe().pid()).isNotEqualTo(pid);
-        assertThat(ProcessHandle.of(pid)).isEmpty();
+        assertThat(ProcessHandle.of(pid).filter(io.kubevmm.node.engine.ProcessLiveness::running)).isEmpty();
 
         want(vm, InstanceState.Running);
         awaitReady(vm);
