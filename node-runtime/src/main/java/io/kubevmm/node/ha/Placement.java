@@ -6,6 +6,7 @@ import io.kubevmm.api.v1alpha1.HighAvailabilitySpec;
 import io.kubevmm.api.v1alpha1.VirtualMachineInstance;
 import io.kubevmm.node.config.NodeConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ public class Placement {
     private final KubernetesClient client;
     private final String nodeName;
 
+    @Inject
     Placement(KubernetesClient client, NodeConfig config) {
         this(client, config.name());
     }
